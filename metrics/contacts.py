@@ -1,0 +1,158 @@
+"""Per-contact state machine: what one contact contributes to the panes (pure).
+
+A contact may visit several queues (a transfer re-queues it), so its state is a set of
+*segments*, one per queue. Each event merges into its segment in a way that is
+commutative and idempotent (earliest enqueue, earliest outcome, wrap-ups by event id),
+and the pane deltas are contribution(new state) - contribution(old state). Hence
+out-of-order and duplicated events end in exactly the aggregates of clean input.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from metrics.events import OUTCOME_KINDS, ContactOutcome, ContactQueued, WrapupCompleted
+from metrics.fields import hist_field
+from metrics.panes import pane_start
+from metrics.queue_config import QueueConfig
+
+__all__ = ["Contribution", "ContactState", "Segment", "contribution"]
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(OUTCOME_KINDS)}
+
+
+@dataclass
+class Segment:
+    """One visit of a contact to one queue."""
+
+    queued_ms: int | None = None
+    queued_channel: str | None = None
+    outcome: str | None = None
+    outcome_ms: int | None = None
+    outcome_channel: str | None = None
+    #: wrap-up event id -> (time ms, channel, talk ms, hold ms, acw ms)
+    wrapups: dict[str, tuple[int, str, int, int, int]] = field(default_factory=dict)
+
+    def merge(self, event: ContactQueued | ContactOutcome | WrapupCompleted) -> None:
+        if isinstance(event, ContactQueued):
+            if self.queued_ms is None or event.time_ms < self.queued_ms:
+                self.queued_ms, self.queued_channel = event.time_ms, event.channel
+        elif isinstance(event, ContactOutcome):
+            candidate = (event.time_ms, _KIND_ORDER[event.kind])
+            if (
+                self.outcome is None
+                or self.outcome_ms is None
+                or candidate
+                < (
+                    self.outcome_ms,
+                    _KIND_ORDER[self.outcome],
+                )
+            ):
+                self.outcome, self.outcome_ms = event.kind, event.time_ms
+                self.outcome_channel = event.channel
+        else:
+            self.wrapups[event.id] = (
+                event.time_ms,
+                event.channel,
+                event.talk_ms,
+                event.hold_ms,
+                event.acw_ms,
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "q": [self.queued_ms, self.queued_channel],
+            "o": [self.outcome, self.outcome_ms, self.outcome_channel],
+            "w": {k: list(v) for k, v in self.wrapups.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        queued_ms, queued_channel = data["q"]
+        outcome, outcome_ms, outcome_channel = data["o"]
+        wrapups = {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in data["w"].items()}
+        return cls(queued_ms, queued_channel, outcome, outcome_ms, outcome_channel, wrapups)
+
+    def copy(self) -> Segment:
+        return Segment(
+            self.queued_ms,
+            self.queued_channel,
+            self.outcome,
+            self.outcome_ms,
+            self.outcome_channel,
+            dict(self.wrapups),
+        )
+
+
+@dataclass
+class ContactState:
+    """All segments of one contact, by queue."""
+
+    segments: dict[str, Segment] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {queue: seg.to_dict() for queue, seg in self.segments.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContactState:
+        return cls({queue: Segment.from_dict(seg) for queue, seg in data.items()})
+
+
+@dataclass
+class Contribution:
+    """What a segment adds to the panes, and whether it is waiting now."""
+
+    #: (channel, pane start, field) -> amount
+    sums: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    #: (channel, pane start, field) -> value
+    maxes: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    #: (channel, enqueue time) while the contact waits in the queue
+    waiting: tuple[str, int] | None = None
+
+
+def _bucket(wait_ms: int, bounds: tuple[int, ...]) -> int | None:
+    index = bisect.bisect_left(bounds, wait_ms)
+    return bounds[index] if index < len(bounds) else None
+
+
+def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> Contribution:
+    """The pane facts of one segment, placed as DESIGN.md says (each at its own time)."""
+    out = Contribution()
+    sums = out.sums
+    if seg.queued_ms is not None and seg.queued_channel is not None:
+        sums[(seg.queued_channel, pane_start(seg.queued_ms), "queued")] = 1
+        if seg.outcome is None:
+            out.waiting = (seg.queued_channel, seg.queued_ms)
+    if seg.outcome is not None and seg.outcome_ms is not None and seg.outcome_channel:
+        channel, pane = seg.outcome_channel, pane_start(seg.outcome_ms)
+        wait = None if seg.queued_ms is None else max(0, seg.outcome_ms - seg.queued_ms)
+        if seg.outcome == "answered":
+            sums[(channel, pane, "answered")] = 1
+            if wait is not None:
+                sums[(channel, pane, "wait_answered_sum_ms")] = wait
+                sums[(channel, pane, hist_field("answered", _bucket(wait, bounds)))] = 1
+                out.maxes[(channel, pane, "wait_answered_max_ms")] = wait
+                if wait <= queue.sl_threshold_ms:
+                    sums[(channel, pane, "answered_within_t")] = 1
+        elif seg.outcome == "abandoned":
+            sums[(channel, pane, "abandoned")] = 1
+            if wait is not None:
+                sums[(channel, pane, "wait_abandoned_sum_ms")] = wait
+                sums[(channel, pane, hist_field("abandoned", _bucket(wait, bounds)))] = 1
+                out.maxes[(channel, pane, "wait_abandoned_max_ms")] = wait
+                if wait <= queue.sl_threshold_ms:
+                    sums[(channel, pane, "abandoned_within_t")] = 1
+                if wait < queue.short_abandon_ms:
+                    sums[(channel, pane, "short_abandoned")] = 1
+        elif seg.outcome == "flowed_out":
+            sums[(channel, pane, "flowed_out")] = 1
+        else:
+            sums[(channel, pane, "callbacks")] = 1
+    for time_ms, channel, talk, hold, acw in seg.wrapups.values():
+        pane = pane_start(time_ms)
+        for name, amount in (("handled", 1), ("talk_ms", talk), ("hold_ms", hold), ("acw_ms", acw)):
+            key = (channel, pane, name)
+            sums[key] = sums.get(key, 0) + amount
+    return out

@@ -1,0 +1,78 @@
+"""The primitive counters kept per (queue, channel) pane; ratios are derived on read.
+
+All durations are integer milliseconds so that sums stay exact in Redis (HINCRBY).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AGENT_STATES",
+    "AGENT_TIME_FIELD",
+    "CHANNELS",
+    "COUNTED_AGENT_STATES",
+    "MAX_FIELDS",
+    "SUM_FIELDS",
+    "hist_field",
+    "parse_hist_field",
+]
+
+#: Channels a contact can arrive on; a bounded label set.
+CHANNELS: tuple[str, ...] = ("voice", "chat", "email", "messaging")
+
+#: Agent states in the event contract.
+AGENT_STATES: tuple[str, ...] = (
+    "available",
+    "on_contact",
+    "after_contact_work",
+    "not_ready",
+    "offline",
+)
+
+#: States whose agents are counted live; offline agents are not counted.
+COUNTED_AGENT_STATES: tuple[str, ...] = AGENT_STATES[:-1]
+
+#: Pane field that accumulates time spent in each counted agent state.
+AGENT_TIME_FIELD: dict[str, str] = {
+    "available": "agent_available_ms",
+    "on_contact": "agent_on_contact_ms",
+    "after_contact_work": "agent_acw_ms",
+    "not_ready": "agent_not_ready_ms",
+}
+
+#: Counters that add up across panes (HINCRBY).
+SUM_FIELDS: tuple[str, ...] = (
+    "queued",
+    "answered",
+    "answered_within_t",
+    "abandoned",
+    "abandoned_within_t",
+    "short_abandoned",
+    "flowed_out",
+    "callbacks",
+    "wait_answered_sum_ms",
+    "wait_abandoned_sum_ms",
+    "handled",
+    "talk_ms",
+    "hold_ms",
+    "acw_ms",
+    *AGENT_TIME_FIELD.values(),
+)
+
+#: Fields merged by maximum across panes.
+MAX_FIELDS: tuple[str, ...] = ("wait_answered_max_ms", "wait_abandoned_max_ms")
+
+_HIST_PREFIX = {"answered": "hist_answered_le_", "abandoned": "hist_abandoned_le_"}
+
+
+def hist_field(outcome: str, le_ms: int | None) -> str:
+    """Name the non-cumulative histogram bucket field for a wait ending in `outcome`."""
+    return _HIST_PREFIX[outcome] + ("inf" if le_ms is None else str(le_ms))
+
+
+def parse_hist_field(field: str) -> tuple[str, int | None] | None:
+    """Return (outcome, upper bound in ms or None for +Inf) of a histogram field."""
+    for outcome, prefix in _HIST_PREFIX.items():
+        if field.startswith(prefix):
+            bound = field[len(prefix) :]
+            return outcome, None if bound == "inf" else int(bound)
+    return None

@@ -1,0 +1,206 @@
+"""Queue definitions from the queues YAML, validated with messages naming field and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from metrics.fields import CHANNELS
+
+__all__ = [
+    "DEFAULT_WAIT_BUCKETS_S",
+    "QUEUE_NAME_PATTERN",
+    "QueueConfig",
+    "QueueConfigError",
+    "QueueDefaults",
+    "QueuesConfig",
+    "SlFormula",
+    "parse_queues_yaml",
+]
+
+#: Queue names become Prometheus label values and Redis key parts: keep them plain.
+QUEUE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+#: Histogram bounds common in contact centres; every configured threshold is added to them.
+DEFAULT_WAIT_BUCKETS_S: tuple[float, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+
+
+class SlFormula(StrEnum):
+    """Service-level formula variants (see docs/metrics.md)."""
+
+    #: answered_within_T / (answered + abandoned - short_abandoned)  (the default)
+    EXCLUDING_SHORT_ABANDONS = "excluding_short_abandons"
+    #: answered_within_T / queued
+    ANSWERED_OF_OFFERED = "answered_of_offered"
+    #: answered_within_T / answered
+    ANSWERED_ONLY = "answered_only"
+    #: (answered_within_T + abandoned_within_T) / (answered + abandoned)
+    ANSWERED_OR_ABANDONED_WITHIN = "answered_or_abandoned_within"
+
+
+class QueueDefaults(BaseModel):
+    """Settings every queue shares unless it says otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: tuple[str, ...] = CHANNELS
+    sl_threshold_s: float = Field(20.0, gt=0, le=86_400)
+    sl_target: float = Field(0.8, gt=0, le=1)
+    short_abandon_s: float = Field(5.0, ge=0, le=3_600)
+    sl_formula: SlFormula = SlFormula.EXCLUDING_SHORT_ABANDONS
+    time_zone: str = "UTC"
+    daily_reset: str = "00:00"
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channel(s) {unknown}; expected some of {list(CHANNELS)}")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("daily_reset")
+    @classmethod
+    def _quarter_hour(cls, value: str) -> str:
+        try:
+            parsed = dt.time.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"daily_reset {value!r} is not HH:MM") from exc
+        if parsed.minute % 15 or parsed.second or parsed.microsecond:
+            # 'today' is summed from 15-minute intervals, so it must start on one.
+            raise ValueError(f"daily_reset {value!r} must fall on a quarter hour (:00/:15/:30/:45)")
+        return value
+
+    @property
+    def sl_threshold_ms(self) -> int:
+        return round(self.sl_threshold_s * 1000)
+
+    @property
+    def short_abandon_ms(self) -> int:
+        return round(self.short_abandon_s * 1000)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def reset_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.daily_reset)
+
+
+class QueueConfig(QueueDefaults):
+    """One configured queue."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not QUEUE_NAME_PATTERN.match(value):
+            raise ValueError(
+                f"queue name {value!r} must match {QUEUE_NAME_PATTERN.pattern} "
+                "(letters, digits, '_', '.', '-'; at most 64)"
+            )
+        return value
+
+
+class QueuesConfig(BaseModel):
+    """All configured queues plus the defaults used for queues met only in events."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defaults: QueueDefaults = QueueDefaults()
+    queues: tuple[QueueConfig, ...] = ()
+
+    @field_validator("queues")
+    @classmethod
+    def _unique(cls, value: tuple[QueueConfig, ...]) -> tuple[QueueConfig, ...]:
+        seen: set[str] = set()
+        for queue in value:
+            if queue.name in seen:
+                raise ValueError(f"queue {queue.name!r} is defined twice")
+            seen.add(queue.name)
+        return value
+
+    def get(self, name: str) -> QueueConfig:
+        """Return the queue's config, or the defaults under that name for unconfigured ones."""
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        return QueueConfig(name=name, **self.defaults.model_dump())
+
+    def is_configured(self, name: str) -> bool:
+        return any(queue.name == name for queue in self.queues)
+
+    def wait_buckets_ms(self) -> tuple[int, ...]:
+        """Histogram bounds: the defaults plus every SL and short-abandon threshold."""
+        bounds: set[float] = set(DEFAULT_WAIT_BUCKETS_S)
+        for queue in (self.defaults, *self.queues):
+            bounds.add(queue.sl_threshold_s)
+            if queue.short_abandon_s > 0:
+                bounds.add(queue.short_abandon_s)
+        return tuple(sorted(round(b * 1000) for b in bounds))
+
+
+class QueueConfigError(ValueError):
+    """The queues file is invalid; the message names the file, line and field."""
+
+
+def _line_of(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:
+    """Find the 1-based line of the YAML node at `path` (pydantic's error location)."""
+    line = None if node is None else node.start_mark.line + 1
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if getattr(k, "value", None) == part]
+            if not match:
+                break
+            key_node = next(k for k, _ in node.value if getattr(k, "value", None) == part)
+            node, line = match[0], key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def parse_queues_yaml(text: str, source: str = "<queues>") -> QueuesConfig:
+    """Parse and validate the queues YAML; raise QueueConfigError with file:line: field."""
+    try:
+        root = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise QueueConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise QueueConfigError(f"{source}:1: expected a mapping with 'defaults' and 'queues'")
+    try:
+        return QueuesConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if isinstance(p, str | int)]
+            line = _line_of(root, loc)
+            where = f"{source}:{line}" if line else source
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            lines.append(f"{where}: {field}: {error['msg']}")
+        raise QueueConfigError("\n".join(lines)) from exc

@@ -1,0 +1,106 @@
+"""The `ccmon` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from metrics.queue_config import QueueConfigError
+
+__all__ = ["main"]
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from streams.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"])
+            print(f"environment: CCMON_{field.upper()}: {error['msg']}", file=sys.stderr)
+        return 2
+    try:
+        queues = settings.queues()
+    except QueueConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"CCMON_QUEUES_FILE: cannot read {settings.queues_file}: {exc}", file=sys.stderr)
+        return 2
+    for key, value in settings.as_dict().items():
+        print(f"{key} = {value}")
+    names = [q.name for q in queues.queues] or ["(none: every queue uses the defaults)"]
+    print(f"queues = {', '.join(names)}")
+    print("configuration OK")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import faust
+
+    from streams.app import create_app
+    from streams.settings import Settings
+
+    app = create_app(Settings())
+    worker = faust.Worker(app, loglevel=args.loglevel)
+    worker.execute_from_commandline()
+    return 0
+
+
+def _exporter(args: argparse.Namespace) -> int:
+    from aiohttp import web
+    from prometheus_client import CollectorRegistry
+
+    from metrics.api import make_app
+    from metrics.exposition import AggregateCollector
+    from metrics.redis_store import RedisStore
+    from streams.settings import Settings
+
+    settings = Settings()
+    queues = settings.queues()
+    store = RedisStore.from_url(
+        settings.redis_url.get_secret_value(),
+        prefix=settings.redis_prefix,
+        retention_ms=settings.retention_s * 1000,
+    )
+    registry = CollectorRegistry()
+    registry.register(AggregateCollector(store, queues))
+    port = args.port if args.port is not None else settings.exporter_port
+    web.run_app(
+        make_app(store, queues, registry),
+        host=settings.exporter_host,
+        port=port,
+        print=lambda _: print(f"ccmon exporter on http://{settings.exporter_host}:{port}"),
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ccmon` console script."""
+    parser = argparse.ArgumentParser(
+        prog="ccmon",
+        description="Streaming, real-time contact-centre monitor. "
+        "Settings come from CCMON_* environment variables (see `ccmon check-config`).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    worker = sub.add_parser("worker", help="run the Faust worker: Kafka events -> Redis")
+    worker.add_argument("--loglevel", default="info", help="log level (default: info)")
+    worker.set_defaults(func=_worker)
+    exporter = sub.add_parser("exporter", help="serve /metrics and the JSON read API")
+    exporter.add_argument("--port", type=int, default=None, help="override CCMON_EXPORTER_PORT")
+    exporter.set_defaults(func=_exporter)
+    check = sub.add_parser("check-config", help="validate settings and the queues file")
+    check.set_defaults(func=_check_config)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The consumption pipeline: records in, core, flush to the store, then commit.
+
+Kafka is reached only through two callables (commit, and the dead-letter sink), so the
+same Pipeline runs under the Kafka runner and in functional tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from metrics.admission import Admission, Verdict
+from metrics.aggregator import Aggregator
+from metrics.events import AgentStateChanged, Event
+from metrics.queue_config import QueuesConfig
+from metrics.store import AggregateStore, FencedError, StoreError
+from streams.deadletter import DeadLetter, DeadLetterSink, Record
+from streams.events import DecodeError, decode
+from streams.health import WorkerMetrics
+from streams.settings import Settings
+
+__all__ = ["Committer", "Pipeline"]
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+#: Commit offsets: "topic:partition" -> next offset to read.
+Committer = Callable[[dict[str, int]], Awaitable[None]]
+
+#: Cached contact and agent states beyond this are dropped after a full flush.
+CACHE_LIMIT = 500_000
+
+
+def _queues_of(event: Event) -> Sequence[str]:
+    return event.queues if isinstance(event, AgentStateChanged) else (event.queue,)
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Pipeline:
+    """Decode, admit and aggregate batches; flush them atomically; commit after."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        queues: QueuesConfig,
+        store: AggregateStore,
+        dead_letters: DeadLetterSink,
+        metrics: WorkerMetrics,
+        commit: Committer,
+        clock_ms: Callable[[], int] = _wall_ms,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+        self.commit = commit
+        self.clock_ms = clock_ms
+        self.aggregator = Aggregator(queues)
+        self.admission = Admission(
+            lateness_ms=settings.lateness_s * 1000,
+            retention_ms=settings.retention_s * 1000,
+            max_queues=settings.max_queues,
+            known_queues={q.name for q in queues.queues},
+        )
+        #: last offset applied per "topic:partition", as the store knows it
+        self.applied: dict[str, int] = {}
+        self._recent_ids: dict[str, int] = {}
+        self._pending_records = 0
+        self._flush_task: asyncio.Task[None] | None = None
+        self._last_flush_ms = 0
+        self._stale_seen = 0
+        self._seen: set[str] = set()
+
+    async def start(self) -> None:
+        """Read what the store already holds: applied offsets and known queues."""
+        self.applied = await asyncio.to_thread(self.store.load_offsets)
+        known = await asyncio.to_thread(self.store.known_queues)
+        self.admission.known_queues |= known
+        self.metrics.redis_up.set(1)
+
+    async def process(self, records: Sequence[Record]) -> None:
+        """Apply one batch of records to the pending update."""
+        wall = self.clock_ms()
+        update = self.aggregator.update
+        decoded: list[tuple[Record, str, Event]] = []
+        for record in records:
+            tp = f"{record.topic}:{record.partition}"
+            if record.offset <= self.applied.get(tp, -1):
+                continue  # applied by an earlier flush (replay after a crash)
+            self.metrics.consumed.inc()
+            self._pending_records += 1
+            try:
+                event = decode(record.value or b"", self.settings.max_event_bytes)
+            except DecodeError as exc:
+                self._reject(record, exc.reason, exc.detail)
+                update.mark_offset(tp, record.offset)
+                continue
+            decoded.append((record, tp, event))
+        if not decoded:
+            return
+        await self._prepare([event for _, _, event in decoded])
+        for record, tp, event in decoded:
+            duplicate = event.id in self._recent_ids or event.id in self._seen
+            verdict = self.admission.judge(tp, event.time_ms, _queues_of(event), duplicate, wall)
+            if verdict is Verdict.DUPLICATE:
+                self.metrics.duplicates.inc()
+            elif verdict is Verdict.TOO_LATE:
+                self.metrics.late.labels("too_late").inc()
+                self._reject(record, verdict.value, f"event time {event.time_ms} ms is too old")
+            elif verdict is Verdict.QUEUE_CAP:
+                self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
+            else:
+                if verdict is Verdict.LATE_CORRECTION:
+                    self.metrics.late.labels("corrected").inc()
+                self.aggregator.apply(event)
+                self.metrics.applied.inc()
+                self._recent_ids[event.id] = event.time_ms
+                update.seen[event.id] = event.time_ms
+                if event.time_ms > update.event_time.get(tp, 0):
+                    update.event_time[tp] = event.time_ms
+            update.mark_offset(tp, record.offset)
+        update.new_queues |= self.admission.take_new_queues()
+        stale = self.aggregator.stale_agent_events
+        if stale > self._stale_seen:
+            self.metrics.stale_agent_events.inc(stale - self._stale_seen)
+            self._stale_seen = stale
+
+    async def _prepare(self, events: list[Event]) -> None:
+        """Look up duplicate ids and load the states the batch touches, off the loop."""
+        ids = {e.id: e.time_ms for e in events if e.id not in self._recent_ids}
+        contacts, agents = self.aggregator.missing(events)
+
+        def lookups() -> tuple[set[str], tuple[dict[str, Any], dict[str, Any]]]:
+            seen = self.store.seen(ids) if ids else set()
+            states = self.store.load_states(contacts, agents) if contacts or agents else ({}, {})
+            return seen, states
+
+        self._seen, (found_contacts, found_agents) = await self._retrying(lookups)
+        self.aggregator.load(found_contacts, found_agents)
+
+    def _reject(self, record: Record, reason: str, detail: str) -> None:
+        self.metrics.rejected.labels(reason).inc()
+        self.dead_letters.send(
+            DeadLetter(
+                reason,
+                detail,
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value or b"",
+            )
+        )
+
+    async def maybe_flush(self) -> None:
+        """Start a flush when one is due and none runs; apply backpressure when behind."""
+        task = self._flush_task
+        if task is not None and task.done():
+            self._flush_task = None
+            task.result()  # re-raise a failed flush
+        elif task is not None:
+            if self._pending_records >= self.settings.max_pending_events:
+                await task  # the store is slow: stop reading until it caught up
+                self._flush_task = None
+            return
+        now = self.clock_ms()
+        if now - self._last_flush_ms >= self.settings.flush_interval_ms:
+            self._last_flush_ms = now
+            if len(self.aggregator.contacts) + len(self.aggregator.agents) > CACHE_LIMIT:
+                await self.flush_all()
+                self.forget()
+            else:
+                self._flush_task = asyncio.create_task(self._flush())
+
+    async def flush_all(self) -> None:
+        """Wait for the running flush, then flush what is pending (on revoke and stop)."""
+        if self._flush_task is not None:
+            task, self._flush_task = self._flush_task, None
+            await task
+        await self._flush()
+
+    def forget(self) -> None:
+        """Drop cached states; only call when nothing is pending (after flush_all)."""
+        self.aggregator.forget()
+        self._recent_ids.clear()
+
+    async def _flush(self) -> None:
+        update = self.aggregator.drain()
+        records, self._pending_records = self._pending_records, 0
+        if update.is_empty():
+            return
+        # Dead letters first: once the store records the offsets they are never re-read.
+        await self.dead_letters.delivered()
+        started = time.perf_counter()
+        try:
+            await self._retrying(lambda: self.store.flush(update, self.clock_ms()))
+        except FencedError:
+            log.error("flush fenced: another worker applied these offsets; reloading state")
+            self.forget()
+            self.applied = await asyncio.to_thread(self.store.load_offsets)
+            return
+        self.metrics.flush_seconds.observe(time.perf_counter() - started)
+        self.metrics.flushed_events.inc(records)
+        for tp, (_, last) in update.offsets.items():
+            self.applied[tp] = max(self.applied.get(tp, -1), last)
+        latest = max(update.event_time.values(), default=None)
+        if latest is not None:
+            self.metrics.last_event_time.set(latest / 1000)
+        await self.commit({tp: last + 1 for tp, (_, last) in update.offsets.items()})
+
+    async def _retrying(self, call: Callable[[], _T]) -> _T:
+        """Run a store call in a thread, retrying with backoff while the store is down."""
+        delay = 0.1
+        while True:
+            try:
+                result = await asyncio.to_thread(call)
+            except FencedError:
+                raise
+            except StoreError as exc:
+                self.metrics.redis_up.set(0)
+                self.metrics.flush_failures.inc()
+                log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                self.metrics.redis_up.set(1)
+                return result
+
+    def observe_time(self) -> None:
+        """Refresh the watermark and event-time lag gauges (called on a timer)."""
+        wall = self.clock_ms()
+        newest = None
+        for tp, mark in self.admission.watermarks.items():
+            value = mark.value(wall)
+            if value is not None:
+                self.metrics.watermark.labels(tp).set(value / 1000)
+            if mark.max_event_ms is not None:
+                newest = max(newest or mark.max_event_ms, mark.max_event_ms)
+        if newest is not None:
+            self.metrics.event_time_lag.set(max(0, wall - newest) / 1000)

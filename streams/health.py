@@ -1,0 +1,102 @@
+"""A worker's own health metrics, declared in one place on an injected registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["WorkerMetrics"]
+
+#: Flush latency bounds in seconds: a flush is expected every 250 ms and to take a few ms.
+FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass(frozen=True)
+class WorkerMetrics:
+    """Counters and gauges a worker updates; exposed on the worker's health port."""
+
+    consumed: Counter
+    applied: Counter
+    rejected: Counter
+    late: Counter
+    duplicates: Counter
+    stale_agent_events: Counter
+    consumer_lag: Gauge
+    event_time_lag: Gauge
+    last_event_time: Gauge
+    watermark: Gauge
+    redis_up: Gauge
+    flush_seconds: Histogram
+    flush_failures: Counter
+    flushed_events: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
+        return cls(
+            consumed=Counter(
+                "ccmon_events_consumed", "Records read from the events topic.", registry=registry
+            ),
+            applied=Counter(
+                "ccmon_events_applied", "Events applied to the aggregates.", registry=registry
+            ),
+            rejected=Counter(
+                "ccmon_events_rejected",
+                "Records dead-lettered, by reason.",
+                ["reason"],
+                registry=registry,
+            ),
+            late=Counter(
+                "ccmon_events_late",
+                "Events behind the watermark: corrected (applied) or too_late (dead-lettered).",
+                ["reason"],
+                registry=registry,
+            ),
+            duplicates=Counter(
+                "ccmon_events_duplicate",
+                "Events ignored because their id was applied within the dedupe horizon.",
+                registry=registry,
+            ),
+            stale_agent_events=Counter(
+                "ccmon_agent_events_stale",
+                "Agent events older than the agent's current state (ignored for live state).",
+                registry=registry,
+            ),
+            consumer_lag=Gauge(
+                "ccmon_consumer_lag_messages",
+                "Records not yet consumed, per partition.",
+                ["partition"],
+                registry=registry,
+            ),
+            event_time_lag=Gauge(
+                "ccmon_event_time_lag_seconds",
+                "Wall clock minus the newest event time applied.",
+                registry=registry,
+            ),
+            last_event_time=Gauge(
+                "ccmon_last_event_timestamp_seconds",
+                "Newest event time applied (Unix time).",
+                registry=registry,
+            ),
+            watermark=Gauge(
+                "ccmon_watermark_timestamp_seconds",
+                "Event-time watermark per partition (Unix time).",
+                ["partition"],
+                registry=registry,
+            ),
+            redis_up=Gauge(
+                "ccmon_redis_up", "1 when the last Redis call succeeded.", registry=registry
+            ),
+            flush_seconds=Histogram(
+                "ccmon_flush_duration_seconds",
+                "Time to write one flush to Redis.",
+                buckets=FLUSH_BUCKETS,
+                registry=registry,
+            ),
+            flush_failures=Counter(
+                "ccmon_flush_failures", "Flushes that failed and were retried.", registry=registry
+            ),
+            flushed_events=Counter(
+                "ccmon_flushed_records", "Records covered by completed flushes.", registry=registry
+            ),
+        )

@@ -1,0 +1,139 @@
+"""Kafka plumbing: topic creation and the batch consumer that drives a Pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+
+from metrics.queue_config import QueuesConfig
+from metrics.store import AggregateStore
+from streams.consume import Pipeline
+from streams.deadletter import KafkaDeadLetters
+from streams.health import WorkerMetrics
+from streams.settings import Settings
+
+__all__ = ["ensure_topics", "run_consumer"]
+
+log = logging.getLogger(__name__)
+
+#: How often consumer lag and watermark gauges are refreshed, in seconds.
+LAG_INTERVAL_S = 5.0
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the events and dead-letter topics when missing.
+
+    Retention and cleanup policy are given explicitly: some Kafka-protocol brokers
+    (Tansu) only describe configs that were set at creation.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        configs = {"cleanup.policy": "delete", "retention.ms": str(7 * 86_400_000)}
+        wanted = [
+            NewTopic(name, settings.topic_partitions, 1, topic_configs=configs)
+            for name in (settings.events_topic, settings.deadletter_topic)
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+            log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        await admin.close()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Flush and commit before partitions go; resume after the store's offsets after."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
+        self.consumer = consumer
+        self.pipeline = pipeline
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.pipeline.flush_all()
+        self.pipeline.forget()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.pipeline.forget()
+        await self.pipeline.start()
+        for tp in assigned:
+            stored = self.pipeline.applied.get(f"{tp.topic}:{tp.partition}")
+            if stored is None:
+                continue
+            committed = await self.consumer.committed(tp)
+            if committed is None or committed <= stored:
+                self.consumer.seek(tp, stored + 1)
+        log.info("assigned %s", sorted(f"{tp.topic}:{tp.partition}" for tp in assigned))
+
+
+async def _report_lag(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
+    for tp in consumer.assignment():
+        high = consumer.highwater(tp)
+        if high is None:
+            continue
+        position = await consumer.position(tp)
+        pipeline.metrics.consumer_lag.labels(f"{tp.topic}:{tp.partition}").set(
+            max(0, high - position)
+        )
+    pipeline.observe_time()
+
+
+async def run_consumer(
+    settings: Settings,
+    queues: QueuesConfig,
+    store: AggregateStore,
+    metrics: WorkerMetrics,
+    stop: asyncio.Event,
+) -> None:
+    """Consume the events topic in batches until `stop` is set, then flush and commit."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.brokers,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=settings.max_batch,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
+
+    async def commit(offsets: dict[str, int]) -> None:
+        parts = {}
+        for tp, offset in offsets.items():
+            topic, partition = tp.rsplit(":", 1)
+            parts[TopicPartition(topic, int(partition))] = offset
+        try:
+            await consumer.commit(parts)
+        except (CommitFailedError, KafkaError) as exc:
+            # The store holds the applied offsets, so a lost commit only means a replay
+            # that the offset fence skips.
+            log.warning("offset commit failed (%s); the store's offsets still fence", exc)
+
+    dead = KafkaDeadLetters(producer.send, settings.deadletter_topic)
+    pipeline = Pipeline(settings, queues, store, dead, metrics, commit)
+    await pipeline.start()
+    await producer.start()
+    consumer.subscribe([settings.events_topic], listener=_Rebalance(consumer, pipeline))
+    await consumer.start()
+    loop = asyncio.get_running_loop()
+    next_lag = loop.time()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=100, max_records=settings.max_batch)
+            records = [r for part in batches.values() for r in part]
+            if records:
+                await pipeline.process(records)
+            await pipeline.maybe_flush()
+            if loop.time() >= next_lag:
+                next_lag = loop.time() + LAG_INTERVAL_S
+                await _report_lag(consumer, pipeline)
+        await pipeline.flush_all()
+    finally:
+        await consumer.stop()
+        await producer.stop()

@@ -1,0 +1,63 @@
+"""The one settings object: environment variables with the CCMON_ prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from metrics.queue_config import QueuesConfig, parse_queues_yaml
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """ccmon settings; every field can be set as CCMON_<FIELD> (e.g. CCMON_BROKERS)."""
+
+    model_config = SettingsConfigDict(env_prefix="CCMON_", frozen=True, extra="forbid")
+
+    brokers: str = Field("localhost:9092", description="Kafka bootstrap servers, comma separated")
+    redis_url: SecretStr = Field(
+        SecretStr("redis://localhost:6379/0"), description="Redis URL (may hold a password)"
+    )
+    redis_prefix: str = Field("ccmon", description="prefix of every Redis key")
+    events_topic: str = Field("ccmon.events", description="topic of contact and agent events")
+    deadletter_topic: str = Field("ccmon.deadletter", description="topic of rejected events")
+    group_id: str = Field("ccmon", description="Kafka consumer group of the workers")
+    create_topics: bool = Field(True, description="create missing topics at worker start")
+    topic_partitions: int = Field(4, ge=1, description="partitions of topics ccmon creates")
+    queues_file: Path | None = Field(None, description="queues YAML; defaults apply if unset")
+    exporter_host: str = Field("0.0.0.0", description="address of /metrics and the read API")
+    exporter_port: int = Field(9108, ge=0, le=65535, description="port of /metrics and the API")
+    worker_metrics_port: int = Field(
+        9109, ge=0, le=65535, description="port of a worker's own health metrics (0: off)"
+    )
+    retention_s: int = Field(8 * 86400, gt=0, description="how long panes are kept")
+    lateness_s: int = Field(120, ge=0, description="allowed lateness behind the newest event")
+    dedupe_horizon_s: int = Field(86400, ge=0, description="how long event ids are remembered")
+    state_ttl_s: int = Field(86400, gt=0, description="how long contact states are kept")
+    max_event_bytes: int = Field(65536, gt=0, description="larger payloads are dead-lettered")
+    max_queues: int = Field(1000, gt=0, description="cap on distinct queues, configured or not")
+    flush_interval_ms: int = Field(250, gt=0, description="how often aggregates are flushed")
+    max_batch: int = Field(10000, gt=0, description="records fetched per poll")
+    max_pending_events: int = Field(
+        200_000, gt=0, description="events buffered while a flush is slow before pausing"
+    )
+
+    def queues(self) -> QueuesConfig:
+        """Read and validate the queues file (or the defaults when none is set)."""
+        if self.queues_file is None:
+            return QueuesConfig()
+        text = self.queues_file.read_text(encoding="utf-8")
+        return parse_queues_yaml(text, str(self.queues_file))
+
+    def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
+        """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
+        data = self.model_dump()
+        if plaintext_secrets:
+            data["redis_url"] = self.redis_url.get_secret_value()
+        else:
+            data["redis_url"] = "**********"
+        return data
