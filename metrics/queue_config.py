@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metrics.fields import CHANNELS
 
@@ -127,6 +127,18 @@ class QueuesConfig(BaseModel):
 
     defaults: QueueDefaults = QueueDefaults()
     queues: tuple[QueueConfig, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, data: Any) -> Any:
+        """Every queue inherits the `defaults:` section, field by field."""
+        if isinstance(data, Mapping) and isinstance(data.get("defaults"), Mapping):
+            queues = data.get("queues")
+            if isinstance(queues, list):
+                defaults = dict(data["defaults"])
+                merged = [{**defaults, **q} if isinstance(q, Mapping) else q for q in queues]
+                data = {**data, "queues": merged}
+        return data
 
     @field_validator("queues")
     @classmethod

@@ -1,0 +1,90 @@
+"""Builders of contract-v1 events for tests: raw JSON bytes and typed events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import orjson
+
+_ids = itertools.count(1)
+
+#: A fixed Monday 2026-11-16 00:00:00 UTC, in ms; tests place events relative to it.
+T0 = 1_794_787_200_000
+
+
+def iso(ms: int) -> str:
+    """RFC 3339 UTC text of an epoch-ms time."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def envelope(
+    kind: str, time_ms: int, data: dict[str, Any], event_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or f"ev-{next(_ids)}",
+        "type": kind,
+        "time": iso(time_ms),
+        "source": "tests",
+        "data": data,
+    }
+
+
+def contact(
+    kind: str,
+    time_ms: int,
+    contact_id: str,
+    queue: str = "sales",
+    channel: str = "voice",
+    event_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    data = {"contact_id": contact_id, "queue": queue, "channel": channel, **extra}
+    if kind == "contact.answered":
+        data.setdefault("agent_id", "agent-1")
+    if kind == "contact.flowed_out":
+        data.setdefault("reason", "voicemail")
+    return envelope(kind, time_ms, data, event_id)
+
+
+def wrapup(
+    time_ms: int,
+    contact_id: str,
+    talk: float,
+    hold: float,
+    acw: float,
+    queue: str = "sales",
+    channel: str = "voice",
+) -> dict[str, Any]:
+    return contact(
+        "contact.wrapup_completed",
+        time_ms,
+        contact_id,
+        queue,
+        channel,
+        talk_s=talk,
+        hold_s=hold,
+        acw_s=acw,
+        agent_id="agent-1",
+    )
+
+
+def agent(
+    time_ms: int, agent_id: str, state: str, queues: list[str], channels: list[str] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"agent_id": agent_id, "state": state, "queues": queues}
+    if channels is not None:
+        data["channels"] = channels
+    return envelope("agent.state_changed", time_ms, data)
+
+
+def raw(event: dict[str, Any]) -> bytes:
+    return orjson.dumps(event)
+
+
+def key_of(event: dict[str, Any]) -> bytes:
+    data = event["data"]
+    return str(data.get("contact_id") or data.get("agent_id")).encode()
