@@ -20,6 +20,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.queue_config import QueuesConfig
@@ -240,7 +241,7 @@ class AggregateCollector(Collector):
                 running, buckets = 0, []
                 for bound in sorted(b for b in per_bound if b is not None):
                     running += per_bound[bound]
-                    buckets.append((f"{bound / 1000:g}", running))
+                    buckets.append((floatToGoString(bound / 1000), running))
                 buckets.append(("+Inf", running + per_bound[None]))
                 wait_sum = totals.get(f"wait_{outcome}_sum_ms", 0) / 1000
                 hist.add_metric(list(s), buckets, wait_sum)

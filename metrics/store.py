@@ -132,7 +132,8 @@ class InMemoryStore:
                 self.totals[series],
             ):
                 for name, delta in deltas.items():
-                    target[name] = target.get(name, 0) + delta
+                    if delta:  # as HINCRBY: a zero delta writes nothing
+                        target[name] = target.get(name, 0) + delta
         for (queue, channel, pane), maxima in update.maxes.items():
             series = (queue, channel)
             for target in (
@@ -144,7 +145,8 @@ class InMemoryStore:
         for series, deltas in update.live.items():
             counts = self.agent_counts[series]
             for name, delta in deltas.items():
-                counts[name] = counts.get(name, 0) + delta
+                if delta:
+                    counts[name] = counts.get(name, 0) + delta
         for series, members in update.waiting.items():
             for member, score in members.items():
                 if score is None:

@@ -88,3 +88,11 @@ def raw(event: dict[str, Any]) -> bytes:
 def key_of(event: dict[str, Any]) -> bytes:
     data = event["data"]
     return str(data.get("contact_id") or data.get("agent_id")).encode()
+
+
+def yesterday_ms() -> int:
+    """Midnight UTC of yesterday: real-server tests script their day there, so that the
+    Redis expiry times they produce (event time + retention) lie in the future."""
+    day = 86_400_000
+    now = dt.datetime.now(dt.UTC).timestamp() * 1000
+    return int(now // day) * day - day

@@ -93,13 +93,15 @@ def test_counters_and_a_histogram_bucket_at_the_threshold() -> None:
     def bucket(le: str) -> float | None:
         return r.get_sample_value("ccmon_queue_answer_wait_seconds_bucket", labels | {"le": le})
 
-    assert bucket("15") == 1  # 12 s
-    assert bucket("20") == 1  # the SL threshold is a bucket boundary
-    assert bucket("30") == 2  # 25 s
+    assert bucket("15.0") == 1  # 12 s
+    assert bucket("20.0") == 1  # the SL threshold is a bucket boundary
+    assert bucket("30.0") == 2  # 25 s
     assert bucket("+Inf") == 2
     assert r.get_sample_value("ccmon_queue_answer_wait_seconds_count", labels) == 2
     assert r.get_sample_value("ccmon_queue_answer_wait_seconds_sum", labels) == 37
-    assert r.get_sample_value("ccmon_queue_abandon_wait_seconds_bucket", labels | {"le": "45"}) == 1
+    assert (
+        r.get_sample_value("ccmon_queue_abandon_wait_seconds_bucket", labels | {"le": "45.0"}) == 1
+    )
     assert r.get_sample_value("ccmon_queue_service_level_target_ratio", {"queue": "sales"}) == 0.9
 
 

@@ -1,0 +1,113 @@
+"""The Redis adapter on a real server: same answers as the in-memory twin, fenced, expiring."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import redis
+
+from metrics.aggregator import Aggregator
+from metrics.queue_config import QueueConfig, QueuesConfig
+from metrics.redis_store import RedisStore
+from metrics.store import FencedError, InMemoryStore, SeriesRequest
+from metrics.update import Update
+from streams.events import decode
+from tests.events import agent, contact, raw, wrapup, yesterday_ms
+
+pytestmark = pytest.mark.integration
+
+S, MIN = 1000, 60_000
+T0 = yesterday_ms()
+NOW = int(time.time() * 1000)  # flushes pass the wall clock, as the worker does
+QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"),))
+EVENTS = [
+    contact("contact.queued", T0 + 10 * S, "c1"),
+    contact("contact.answered", T0 + 30 * S, "c1"),
+    contact("contact.queued", T0 + 20 * S, "c2"),
+    contact("contact.abandoned", T0 + 24 * S, "c2"),
+    contact("contact.queued", T0 + 16 * MIN, "c3"),
+    contact("contact.queued", T0 + 17 * MIN, "c4", channel="chat"),
+    wrapup(T0 + 3 * MIN, "c1", talk=61.5, hold=0, acw=10),
+    agent(T0, "a1", "available", ["sales"], ["voice", "chat"]),
+    agent(T0 + 90 * S, "a1", "on_contact", ["sales"], ["voice", "chat"]),
+]
+
+
+@pytest.fixture
+def store(redis_url: str) -> RedisStore:
+    return RedisStore.from_url(redis_url, prefix=f"test-{uuid.uuid4().hex[:8]}")
+
+
+def update_of(events: list[dict[str, object]]) -> Update:
+    aggregator = Aggregator(QUEUES)
+    for event in events:
+        aggregator.apply(decode(raw(event), 1 << 16))
+    update = aggregator.drain()
+    update.mark_offset("events:0", 0)
+    update.mark_offset("events:0", len(events) - 1)
+    return update
+
+
+def requests() -> list[SeriesRequest]:
+    panes = tuple(T0 + i * MIN for i in range(30))
+    intervals = (T0, T0 + 15 * MIN)
+    return [
+        SeriesRequest(("sales", "voice"), panes, intervals),
+        SeriesRequest(("sales", "chat"), panes, intervals),
+    ]
+
+
+def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
+    twin = InMemoryStore()
+    store.flush(update_of(EVENTS), NOW)
+    twin.flush(update_of(EVENTS), NOW)
+    assert store.read(requests()) == twin.read(requests())
+    assert store.series() == twin.series() == [("sales", "chat"), ("sales", "voice")]
+    voice = store.read(requests())[0]
+    assert voice.intervals[0]["queued"] == 2 and voice.intervals[1]["queued"] == 1
+    assert voice.live.waiting == 1 and voice.live.oldest_enqueued_ms == T0 + 16 * MIN
+    assert voice.live.agents == {"agents_on_contact": 1}
+    assert voice.totals["talk_ms"] == 61_500
+
+
+def test_states_offsets_and_seen_ids_round_trip(store: RedisStore) -> None:
+    update = update_of(EVENTS)
+    store.flush(update, NOW)
+    contacts, agents = store.load_states({"c1", "nobody"}, {"a1"})
+    assert contacts["nobody"] is None
+    assert contacts["c1"] is not None and contacts["c1"].segments["sales"].outcome == "answered"
+    assert agents["a1"] is not None and agents["a1"].state == "on_contact"
+    assert store.load_offsets() == {"events:0": len(EVENTS) - 1}
+    first_id = str(EVENTS[0]["id"])
+    update.seen[first_id] = T0
+    store.flush(Update(seen={first_id: T0}), NOW)
+    assert store.seen({first_id: T0, "never-seen": T0}) == {first_id}
+
+
+def test_a_flush_at_or_below_the_applied_offset_is_fenced_and_changes_nothing(
+    store: RedisStore,
+) -> None:
+    store.flush(update_of(EVENTS), NOW)
+    before = store.read(requests())
+    stale = update_of(EVENTS[:2])  # offsets 0..1, already applied
+    with pytest.raises(FencedError):
+        store.flush(stale, NOW)
+    assert store.read(requests()) == before
+
+
+def test_panes_expire_after_the_retention(store: RedisStore, redis_url: str) -> None:
+    retention = 8 * 24 * 60 * MIN
+    store.flush(update_of(EVENTS), NOW)
+    client = redis.Redis.from_url(redis_url)
+    pane_key = f"{store.prefix}:p1:sales|voice:{T0}"
+    expire_at = client.pexpiretime(pane_key)
+    assert expire_at == T0 + MIN + retention
+    assert client.pexpiretime(f"{store.prefix}:tot:sales|voice") == -1  # counters never expire
+    assert client.pttl(f"{store.prefix}:c:c1") > 0
+
+
+def test_unreachable_redis_is_reported_as_down() -> None:
+    down = RedisStore.from_url("redis://127.0.0.1:1/0")
+    assert down.ping() is False
