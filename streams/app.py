@@ -27,7 +27,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-class _BatchBoot(BootStrategy):  # type: ignore[misc]
+class _BatchBoot(BootStrategy):
     """Start Faust without its own consumer, leader assignor and tables.
 
     ccmon has no Faust agents: an idle Faust consumer would still join a group of its
@@ -37,7 +37,7 @@ class _BatchBoot(BootStrategy):  # type: ignore[misc]
     enable_kafka_consumer = False
 
 
-class _App(faust.App):  # type: ignore[misc]
+class _App(faust.App):
     BootStrategy = _BatchBoot
 
 
@@ -90,7 +90,8 @@ def create_app(settings: Settings) -> faust.App:
 
         async def on_stop(self) -> None:
             self._stop_event.set()
-            if self._task is not None:
+            if self._task is not None and not self._task.done():
+                # Shielded: a second signal must not cut the final flush and commit short.
                 await asyncio.shield(self._task)
 
     app.service(ConsumerService)

@@ -17,6 +17,7 @@ from metrics.aggregator import Aggregator
 from metrics.events import AgentStateChanged, Event
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, FencedError, StoreError
+from metrics.update import Update
 from streams.deadletter import DeadLetter, DeadLetterSink, Record
 from streams.events import DecodeError, decode
 from streams.health import WorkerMetrics
@@ -77,6 +78,8 @@ class Pipeline:
         self._last_flush_ms = 0
         self._stale_seen = 0
         self._seen: set[str] = set()
+        #: held while a batch is applied; a rebalance takes it to flush and forget safely
+        self.lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Read what the store already holds: applied offsets and known queues."""
@@ -87,8 +90,11 @@ class Pipeline:
 
     async def process(self, records: Sequence[Record]) -> None:
         """Apply one batch of records to the pending update."""
+        async with self.lock:
+            await self._process(records)
+
+    async def _process(self, records: Sequence[Record]) -> None:
         wall = self.clock_ms()
-        update = self.aggregator.update
         decoded: list[tuple[Record, str, Event]] = []
         for record in records:
             tp = f"{record.topic}:{record.partition}"
@@ -100,12 +106,13 @@ class Pipeline:
                 event = decode(record.value or b"", self.settings.max_event_bytes)
             except DecodeError as exc:
                 self._reject(record, exc.reason, exc.detail)
-                update.mark_offset(tp, record.offset)
+                self.aggregator.update.mark_offset(tp, record.offset)
                 continue
             decoded.append((record, tp, event))
         if not decoded:
             return
         await self._prepare([event for _, _, event in decoded])
+        update = self.aggregator.update  # only now: no await from here to the end
         for record, tp, event in decoded:
             duplicate = event.id in self._recent_ids or event.id in self._seen
             verdict = self.admission.judge(tp, event.time_ms, _queues_of(event), duplicate, wall)
@@ -177,23 +184,39 @@ class Pipeline:
                 await self.flush_all()
                 self.forget()
             else:
-                self._flush_task = asyncio.create_task(self._flush())
+                self._start_flush()
+
+    def _start_flush(self) -> None:
+        """Drain now and flush in a task that first waits for the flush before it.
+
+        Draining synchronously lets the next batch write to a fresh Update while this one
+        is serialised in a thread; chaining keeps flushes in offset order, which the
+        store's offset fence requires.
+        """
+        update, records = self._drain()
+        self._flush_task = asyncio.create_task(self._flush(update, records, self._flush_task))
 
     async def flush_all(self) -> None:
-        """Wait for the running flush, then flush what is pending (on revoke and stop)."""
-        if self._flush_task is not None:
-            task, self._flush_task = self._flush_task, None
+        """Flush everything pending and wait for it (on revoke, stop, cache trim)."""
+        self._start_flush()
+        task, self._flush_task = self._flush_task, None
+        if task is not None:
             await task
-        await self._flush()
 
     def forget(self) -> None:
         """Drop cached states; only call when nothing is pending (after flush_all)."""
         self.aggregator.forget()
         self._recent_ids.clear()
 
-    async def _flush(self) -> None:
-        update = self.aggregator.drain()
+    def _drain(self) -> tuple[Update, int]:
         records, self._pending_records = self._pending_records, 0
+        return self.aggregator.drain(), records
+
+    async def _flush(
+        self, update: Update, records: int, previous: asyncio.Task[None] | None
+    ) -> None:
+        if previous is not None:
+            await previous
         if update.is_empty():
             return
         # Dead letters first: once the store records the offsets they are never re-read.

@@ -58,12 +58,14 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.pipeline = pipeline
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.pipeline.flush_all()
-        self.pipeline.forget()
+        async with self.pipeline.lock:
+            await self.pipeline.flush_all()
+            self.pipeline.forget()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.pipeline.forget()
-        await self.pipeline.start()
+        async with self.pipeline.lock:
+            self.pipeline.forget()
+            await self.pipeline.start()
         for tp in assigned:
             stored = self.pipeline.applied.get(f"{tp.topic}:{tp.partition}")
             if stored is None:
@@ -100,6 +102,8 @@ async def run_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=settings.max_batch,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=max(300, settings.session_timeout_ms // 10),
     )
     producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
 

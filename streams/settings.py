@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(65536, gt=0, description="larger payloads are dead-lettered")
     max_queues: int = Field(1000, gt=0, description="cap on distinct queues, configured or not")
     flush_interval_ms: int = Field(250, gt=0, description="how often aggregates are flushed")
+    session_timeout_ms: int = Field(
+        10_000,
+        ge=1000,
+        description="consumer group session timeout; a dead worker's partitions move after it",
+    )
     max_batch: int = Field(10000, gt=0, description="records fetched per poll")
     max_pending_events: int = Field(
         200_000, gt=0, description="events buffered while a flush is slow before pausing"
