@@ -102,6 +102,9 @@ async def run_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=settings.max_batch,
+        # Larger fetches than aiokafka's 1 MiB per partition keep the batch loop fed.
+        max_partition_fetch_bytes=4 << 20,
+        fetch_max_bytes=32 << 20,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=max(300, settings.session_timeout_ms // 10),
     )

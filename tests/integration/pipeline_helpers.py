@@ -9,13 +9,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from metrics.panes import INTERVAL_MS, PANE_MS
 from metrics.store import AggregateStore, SeriesData, SeriesRequest
 from metrics.update import Series
 from streams.settings import Settings
 from tests.events import key_of, raw
+from tests.servers import create_topics as create_topics_on
 
 PARTITIONS = 4
 
@@ -39,18 +39,11 @@ def settings_for(kafka_bootstrap: str, redis_url: str, **overrides: Any) -> Sett
 
 
 async def create_topics(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
-    await admin.start()
-    try:
-        configs = {"cleanup.policy": "delete", "retention.ms": "604800000"}
-        await admin.create_topics(
-            [
-                NewTopic(name, PARTITIONS, 1, topic_configs=configs)
-                for name in (settings.events_topic, settings.deadletter_topic)
-            ]
-        )
-    finally:
-        await admin.close()
+    """The events and dead-letter topics, with leaders, before any client touches them."""
+    await create_topics_on(
+        settings.brokers,
+        {settings.events_topic: PARTITIONS, settings.deadletter_topic: PARTITIONS},
+    )
 
 
 async def produce(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import signal
@@ -26,6 +27,7 @@ from tests.integration.test_worker import expected_of
 from tests.traffic import messy_stream
 
 pytestmark = pytest.mark.integration
+log = logging.getLogger(__name__)
 
 T0 = yesterday_ms() + 14 * 3_600_000
 KILLS = 4
@@ -72,7 +74,7 @@ async def test_sigkill_at_random_moments_then_restart_equals_one_clean_pass(
         proc.wait()
         applied = sum(o + 1 for o in store.load_offsets().values())
         kills_mid_run += applied < len(values)
-        print(f"killed with {applied} of {len(values)} applied")
+        log.info("killed with %d of %d records applied", applied, len(values))
     final = start_worker(env, tmp_path, log)
     try:
         await wait_until_applied(store, wanted, timeout_s=180)
