@@ -20,7 +20,6 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
 
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.queue_config import QueuesConfig
@@ -95,6 +94,11 @@ TOTAL_SECONDS: dict[str, tuple[str, str]] = {
     "hold_ms": ("ccmon_queue_hold_seconds", "Hold time of handled contacts."),
     "acw_ms": ("ccmon_queue_acw_seconds", "After-contact work time of handled contacts."),
 }
+
+
+def _le(bound_ms: int) -> str:
+    """A bucket bound as client_python writes it: seconds with a decimal point ("20.0")."""
+    return repr(bound_ms / 1000)
 
 
 def _wall_ms() -> int:
@@ -241,7 +245,7 @@ class AggregateCollector(Collector):
                 running, buckets = 0, []
                 for bound in sorted(b for b in per_bound if b is not None):
                     running += per_bound[bound]
-                    buckets.append((floatToGoString(bound / 1000), running))
+                    buckets.append((_le(bound), running))
                 buckets.append(("+Inf", running + per_bound[None]))
                 wait_sum = totals.get(f"wait_{outcome}_sum_ms", 0) / 1000
                 hist.add_metric(list(s), buckets, wait_sum)
