@@ -56,12 +56,12 @@ async def test_sigkill_at_random_moments_then_restart_equals_one_clean_pass(
         if value is not None:
             env[f"CCMON_{name.upper()}"] = str(value)
     env["PYTHONPATH"] = REPO_ROOT
-    log = tmp_path / "worker.log"
+    log_path = tmp_path / "worker.log"
     store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
     rng = random.Random(2026)
     kills_mid_run, applied = 0, 0
     for _ in range(KILLS):
-        proc = start_worker(env, tmp_path, log)
+        proc = start_worker(env, tmp_path, log_path)
         # Wait until this worker joined the group and applied more, then kill it at once
         # or a moment later: mid-batch, mid-flush or between flush and commit.
         for _ in range(600):
@@ -75,7 +75,7 @@ async def test_sigkill_at_random_moments_then_restart_equals_one_clean_pass(
         applied = sum(o + 1 for o in store.load_offsets().values())
         kills_mid_run += applied < len(values)
         log.info("killed with %d of %d records applied", applied, len(values))
-    final = start_worker(env, tmp_path, log)
+    final = start_worker(env, tmp_path, log_path)
     try:
         await wait_until_applied(store, wanted, timeout_s=180)
     finally:
@@ -83,5 +83,5 @@ async def test_sigkill_at_random_moments_then_restart_equals_one_clean_pass(
         final.wait(60)
     expected = await expected_of(values)
     span = (T0, T0 + 4 * 3_600_000)
-    assert dump(store, *span) == dump(expected, *span), log.read_text()[-3000:]
+    assert dump(store, *span) == dump(expected, *span), log_path.read_text()[-3000:]
     assert kills_mid_run >= 2, f"only {kills_mid_run} kills landed mid-run: too few to prove much"

@@ -1,0 +1,121 @@
+"""Create Kafka topics that behave the same on Apache Kafka and Tansu; unique names."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import for_code
+
+__all__ = ["DEFAULT_TOPIC_CONFIGS", "create_topic", "create_topics", "unique_name"]
+
+#: Always sent at creation. Tansu's DescribeConfigs only returns configs that were set
+#: explicitly when the topic was created, so clients (e.g. Faust) that read them back would
+#: see nothing otherwise; on Apache Kafka they just restate the defaults.
+DEFAULT_TOPIC_CONFIGS: Final[Mapping[str, str]] = {
+    "retention.ms": "604800000",  # 7 days
+    "cleanup.policy": "delete",
+}
+
+_TOPIC_ALREADY_EXISTS = 36
+_MAX_TOPIC_LEN = 249
+
+
+def unique_name(prefix: str = "t", hint: str = "") -> str:
+    """``prefix-hint-<8 hex>``, restricted to the characters Kafka allows in topic names."""
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", hint).strip("-").lower()[:60]
+    parts = [p for p in (re.sub(r"[^a-zA-Z0-9._-]+", "-", prefix), slug) if p]
+    return "-".join([*parts, uuid.uuid4().hex[:8]])[:_MAX_TOPIC_LEN]
+
+
+def _leaders_ready(described: list[dict[str, Any]], wanted: Mapping[str, int]) -> bool:
+    """True when every wanted topic is known and each partition has a leader."""
+    by_name = {t["topic"]: t for t in described}
+    for name, partitions in wanted.items():
+        topic = by_name.get(name)
+        if topic is None or topic["error_code"] != 0:
+            return False
+        parts = topic["partitions"]
+        if len(parts) != partitions or any(p["leader"] < 0 or p["error_code"] for p in parts):
+            return False
+    return True
+
+
+async def create_topics(
+    bootstrap: str,
+    topics: Mapping[str, int],
+    *,
+    configs: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
+    timeout_s: float = 30.0,
+) -> None:
+    """Create ``{name: partitions}`` (replication factor 1) and wait until all have leaders.
+
+    ``configs`` are merged over :data:`DEFAULT_TOPIC_CONFIGS`. Raises RuntimeError naming the
+    broker error per topic; with ``exist_ok`` an existing topic is accepted if its partition
+    count matches. Waiting for leaders avoids NotLeaderForPartition on the first produce to
+    Apache Kafka, which answers CreateTopics before the broker has the new metadata.
+    """
+    if not topics:
+        return
+    topic_configs = {**DEFAULT_TOPIC_CONFIGS, **(configs or {})}
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+    )
+    await admin.start()
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await admin.create_topics(
+                [NewTopic(name, n, 1, topic_configs=topic_configs) for name, n in topics.items()],
+                timeout_ms=int(timeout_s * 1000),
+            )
+            errors: list[str] = []
+            for entry in response.topic_errors:  # (topic, code) in v0, (topic, code, msg) in v1+
+                name, code = entry[0], entry[1]
+                if code == 0 or (exist_ok and code == _TOPIC_ALREADY_EXISTS):
+                    continue
+                message = entry[2] if len(entry) > 2 and entry[2] else ""
+                errors.append(f"{name}: {for_code(code).__name__} ({code}) {message}".rstrip())
+            if errors:
+                raise RuntimeError(f"CreateTopics on {bootstrap} failed: " + "; ".join(errors))
+
+            delay = 0.02
+            while True:
+                described = await admin.describe_topics(list(topics))
+                if _leaders_ready(described, topics):
+                    return
+                for t in described:
+                    want = topics.get(t["topic"])
+                    have = len(t["partitions"])
+                    if want is not None and t["error_code"] == 0 and have and have != want:
+                        raise RuntimeError(
+                            f"topic {t['topic']} exists with {have} partitions, wanted {want}"
+                        )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.25)
+    except TimeoutError:
+        raise TimeoutError(
+            f"topics {sorted(topics)} not created with leaders on {bootstrap} within {timeout_s}s"
+        ) from None
+    finally:
+        await admin.close()
+
+
+async def create_topic(
+    bootstrap: str,
+    name: str,
+    partitions: int = 1,
+    *,
+    configs: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
+    timeout_s: float = 30.0,
+) -> str:
+    """Create one topic (see :func:`create_topics`) and return its name."""
+    await create_topics(
+        bootstrap, {name: partitions}, configs=configs, exist_ok=exist_ok, timeout_s=timeout_s
+    )
+    return name
