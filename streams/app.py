@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
+from pathlib import Path
 
 import faust
 from faust.app.base import BootStrategy
 from mode import Service
 from prometheus_client import CollectorRegistry, start_http_server
 
+from metrics.queue_config import QueuesConfig
 from metrics.redis_store import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import ensure_topics, run_consumer
@@ -41,9 +44,8 @@ class _App(faust.App):
     BootStrategy = _BatchBoot
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
     """A Faust app whose one service consumes the events topic into Redis."""
-    queues = settings.queues()
     app = _App(
         f"{settings.group_id}-worker",
         broker=[f"kafka://{b.strip()}" for b in settings.brokers.split(",")],
@@ -52,6 +54,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_allow_declare=False,
         topic_replication_factor=1,
         store="memory://",
+        # Faust wants a data directory even without tables; keep it out of the cwd.
+        datadir=Path(tempfile.gettempdir()) / f"ccmon-{settings.group_id}",
     )
 
     class ConsumerService(Service):

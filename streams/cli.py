@@ -9,29 +9,35 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from metrics.queue_config import QueueConfigError
+from metrics.queue_config import QueueConfigError, QueuesConfig
+from streams.settings import Settings
 
 __all__ = ["main"]
 
 
-def _check_config(args: argparse.Namespace) -> int:
-    from streams.settings import Settings
-
+def _load() -> tuple[Settings, QueuesConfig] | None:
+    """Settings and queues, or None after printing what is wrong (exit status 2)."""
     try:
         settings = Settings()
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"])
             print(f"environment: CCMON_{field.upper()}: {error['msg']}", file=sys.stderr)
-        return 2
+        return None
     try:
-        queues = settings.queues()
+        return settings, settings.queues()
     except QueueConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
     except OSError as exc:
         print(f"CCMON_QUEUES_FILE: cannot read {settings.queues_file}: {exc}", file=sys.stderr)
+    return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    loaded = _load()
+    if loaded is None:
         return 2
+    settings, queues = loaded
     for key, value in settings.as_dict().items():
         print(f"{key} = {value}")
     names = [q.name for q in queues.queues] or ["(none: every queue uses the defaults)"]
@@ -44,10 +50,11 @@ def _worker(args: argparse.Namespace) -> int:
     import faust
 
     from streams.app import create_app
-    from streams.settings import Settings
 
-    app = create_app(Settings())
-    worker = faust.Worker(app, loglevel=args.loglevel)
+    loaded = _load()
+    if loaded is None:
+        return 2
+    worker = faust.Worker(create_app(*loaded), loglevel=args.loglevel)
     worker.execute_from_commandline()
     return 0
 
@@ -59,10 +66,11 @@ def _exporter(args: argparse.Namespace) -> int:
     from metrics.api import make_app
     from metrics.exposition import AggregateCollector
     from metrics.redis_store import RedisStore
-    from streams.settings import Settings
 
-    settings = Settings()
-    queues = settings.queues()
+    loaded = _load()
+    if loaded is None:
+        return 2
+    settings, queues = loaded
     store = RedisStore.from_url(
         settings.redis_url.get_secret_value(),
         prefix=settings.redis_prefix,
