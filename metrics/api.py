@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from metrics.clock import wall_ms
 from metrics.formulas import sum_counters
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, Live, SeriesData, StoreError
@@ -204,15 +204,11 @@ async def _store_errors(request: web.Request, handler: Any) -> web.StreamRespons
     return response
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def make_app(
     store: AggregateStore,
     queues: QueuesConfig,
     registry: CollectorRegistry,
-    clock_ms: Callable[[], int] = _wall_ms,
+    clock_ms: Callable[[], int] = wall_ms,
 ) -> web.Application:
     """The exporter's aiohttp application."""
     api = ReadApi(store, queues, registry, clock_ms)

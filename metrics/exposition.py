@@ -21,6 +21,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from metrics.clock import wall_ms
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, SeriesData, StoreError
@@ -101,10 +102,6 @@ def _le(bound_ms: int) -> str:
     return repr(bound_ms / 1000)
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class AggregateCollector(Collector):
     """Exposes every (queue, channel) the store holds: live, windowed, counters."""
 
@@ -112,7 +109,7 @@ class AggregateCollector(Collector):
         self,
         store: AggregateStore,
         queues: QueuesConfig,
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = wall_ms,
     ) -> None:
         self.store = store
         self.queues = queues

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from metrics.fields import COUNTED_AGENT_STATES
+from metrics.fields import COUNTED_AGENT_STATES, SUM_FIELDS
 from metrics.formulas import derive, sum_counters
 from metrics.panes import (
     INTERVAL_MS,
@@ -30,18 +30,8 @@ __all__ = [
     "windows_of",
 ]
 
-#: Counts shown for every window beside the derived metrics.
-COUNT_FIELDS: tuple[str, ...] = (
-    "queued",
-    "answered",
-    "answered_within_t",
-    "abandoned",
-    "abandoned_within_t",
-    "short_abandoned",
-    "flowed_out",
-    "callbacks",
-    "handled",
-)
+#: Counts shown for every window beside the derived metrics (the non-duration counters).
+COUNT_FIELDS: tuple[str, ...] = tuple(f for f in SUM_FIELDS if not f.endswith("_ms"))
 
 #: Every window a snapshot carries: the rolling ones and today.
 WINDOWS: tuple[str, ...] = (*ROLLING_WINDOWS, "today")

@@ -20,7 +20,6 @@ from mode import Service
 from prometheus_client import CollectorRegistry, start_http_server
 
 from metrics.queue_config import QueuesConfig
-from metrics.redis_store import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import ensure_topics, run_consumer
 from streams.settings import Settings
@@ -73,13 +72,7 @@ def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
                 log.info("worker health metrics on :%d/metrics", settings.worker_metrics_port)
             if settings.create_topics:
                 await ensure_topics(settings)
-            store = RedisStore.from_url(
-                settings.redis_url.get_secret_value(),
-                prefix=settings.redis_prefix,
-                retention_ms=settings.retention_s * 1000,
-                dedupe_horizon_ms=settings.dedupe_horizon_s * 1000,
-                state_ttl_ms=settings.state_ttl_s * 1000,
-            )
+            store = settings.redis_store()
             self._task = asyncio.create_task(
                 run_consumer(settings, queues, store, metrics, self._stop_event)
             )

@@ -65,17 +65,12 @@ def _exporter(args: argparse.Namespace) -> int:
 
     from metrics.api import make_app
     from metrics.exposition import AggregateCollector
-    from metrics.redis_store import RedisStore
 
     loaded = _load()
     if loaded is None:
         return 2
     settings, queues = loaded
-    store = RedisStore.from_url(
-        settings.redis_url.get_secret_value(),
-        prefix=settings.redis_prefix,
-        retention_ms=settings.retention_s * 1000,
-    )
+    store = settings.redis_store()
     registry = CollectorRegistry()
     registry.register(AggregateCollector(store, queues))
     port = args.port if args.port is not None else settings.exporter_port

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from metrics.admission import Admission, Verdict
 from metrics.aggregator import Aggregator
+from metrics.clock import wall_ms
 from metrics.events import AgentStateChanged, Event
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, FencedError, StoreError
@@ -32,16 +33,13 @@ _T = TypeVar("_T")
 #: Commit offsets: "topic:partition" -> next offset to read.
 Committer = Callable[[dict[str, int]], Awaitable[None]]
 
-#: Cached contact and agent states beyond this are dropped after a full flush.
-CACHE_LIMIT = 500_000
+#: Cached contact and agent states plus remembered event ids beyond this are dropped
+#: after a full flush (they are all in the store by then).
+CACHE_LIMIT = 1_000_000
 
 
 def _queues_of(event: Event) -> Sequence[str]:
     return event.queues if isinstance(event, AgentStateChanged) else (event.queue,)
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Pipeline:
@@ -55,7 +53,7 @@ class Pipeline:
         dead_letters: DeadLetterSink,
         metrics: WorkerMetrics,
         commit: Committer,
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = wall_ms,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -180,7 +178,8 @@ class Pipeline:
         now = self.clock_ms()
         if now - self._last_flush_ms >= self.settings.flush_interval_ms:
             self._last_flush_ms = now
-            if len(self.aggregator.contacts) + len(self.aggregator.agents) > CACHE_LIMIT:
+            cached = len(self.aggregator.contacts) + len(self.aggregator.agents)
+            if cached + len(self._recent_ids) > CACHE_LIMIT:
                 await self.flush_all()
                 self.forget()
             else:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrics.queue_config import QueuesConfig, parse_queues_yaml
+from metrics.redis_store import RedisStore
 
 __all__ = ["Settings"]
 
@@ -57,6 +58,16 @@ class Settings(BaseSettings):
             return QueuesConfig()
         text = self.queues_file.read_text(encoding="utf-8")
         return parse_queues_yaml(text, str(self.queues_file))
+
+    def redis_store(self) -> RedisStore:
+        """The Redis store these settings describe (its own connection pool)."""
+        return RedisStore.from_url(
+            self.redis_url.get_secret_value(),
+            prefix=self.redis_prefix,
+            retention_ms=self.retention_s * 1000,
+            dedupe_horizon_ms=self.dedupe_horizon_s * 1000,
+            state_ttl_ms=self.state_ttl_s * 1000,
+        )
 
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""

@@ -38,7 +38,7 @@ QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"), QueueConfig(name="suppo
 
 
 def store_for(settings: Settings) -> RedisStore:
-    return RedisStore.from_url(settings.redis_url.get_secret_value(), prefix=settings.redis_prefix)
+    return settings.redis_store()
 
 
 @asynccontextmanager
