@@ -58,6 +58,21 @@ async def worker(
         await asyncio.wait_for(task, 60)
 
 
+async def lag_samples(registry: CollectorRegistry, partitions: int) -> dict[str, float]:
+    """Consumer lag per partition once the worker has reported it (every few seconds)."""
+    for _ in range(150):
+        samples = {
+            s.labels["partition"]: s.value
+            for metric in registry.collect()
+            if metric.name == "ccmon_consumer_lag_messages"
+            for s in metric.samples
+        }
+        if len(samples) == partitions and not any(samples.values()):
+            return samples
+        await asyncio.sleep(0.1)
+    return samples
+
+
 async def expected_of(values: list[tuple[bytes | None, bytes]]) -> InMemoryStore:
     """The aggregates of one clean pass through the in-memory twin."""
     store = InMemoryStore()
@@ -144,6 +159,9 @@ async def test_every_event_delivered_twice_gives_the_clean_aggregates(
     store = store_for(settings)
     async with worker(settings) as registry:
         await wait_until_applied(store, wanted)
+        lags = await lag_samples(registry, len(wanted))
+    assert lags == dict.fromkeys(wanted, 0.0)  # consumed to the end of every partition
+    assert registry.get_sample_value("ccmon_event_time_lag_seconds") > 0
     expected = await expected_of(values)
     assert dump(store, T0, T0 + 4 * 3_600_000) == dump(expected, T0, T0 + 4 * 3_600_000)
     assert registry.get_sample_value("ccmon_events_duplicate_total") >= len(values) * 0.9
