@@ -90,7 +90,7 @@ class ReadApi:
         if wanted is not None:
             series = [s for s in series if s[0] == wanted]
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-        data = await asyncio.to_thread(self.store.read, requests)
+        data = await asyncio.to_thread(self.store.read, requests, now)
         return now, series, data
 
     def _live(self, live: Live, now: int) -> dict[str, Any]:
@@ -173,7 +173,9 @@ class ReadApi:
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
         planned = [interval_request(s, start, end, size, cfg) for s in series]
-        data = await asyncio.to_thread(self.store.read, [req for req, _ in planned])
+        data = await asyncio.to_thread(
+            self.store.read, [req for req, _ in planned], self.clock_ms()
+        )
         out = {}
         for s, (_, starts), d in zip(series, planned, data, strict=True):
             rows = interval_series(starts, size, d, cfg)

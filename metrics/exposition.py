@@ -125,7 +125,7 @@ class AggregateCollector(Collector):
         try:
             series = self.store.series()
             requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-            data = self.store.read(requests)
+            data = self.store.read(requests, now)
             event_times = self.store.event_times()
         except StoreError as exc:
             log.warning("scrape could not read the store: %s", exc)

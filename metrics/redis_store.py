@@ -58,6 +58,7 @@ end
 for _, z in ipairs(p.z) do
   if z[3] == '' then redis.call('ZREM', z[1], z[2])
   else redis.call('ZADD', z[1], z[3], z[2]) end
+  redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. p.stale)
 end
 for _, s in ipairs(p.s) do redis.call('SET', s[1], s[3], 'PX', s[2]) end
 for _, h in ipairs(p.d) do
@@ -111,7 +112,7 @@ class RedisStore:
     def _series_key(self, kind: str, series: Series) -> str:
         return self._key(kind, f"{series[0]}|{series[1]}")
 
-    def _payload(self, update: Update, now_ms: int) -> dict[str, list[list[str]]]:
+    def _payload(self, update: Update, now_ms: int) -> dict[str, Any]:
         incr: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
         maxes: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
         floor = now_ms + 60_000  # never expire a key that was just written
@@ -202,6 +203,8 @@ class RedisStore:
             "d": dedupe,
             "a": added,
             "t": [[tp, str(t)] for tp, t in update.event_time.items()],
+            # Waiting entries older than the state TTL (in event time) lost their outcome.
+            "stale": str(max(update.event_time.values(), default=0) - self.state_ttl_ms),
         }
 
     def flush(self, update: Update, now_ms: int) -> None:
@@ -263,7 +266,8 @@ class RedisStore:
         pairs = (m.split("|", 1) for m in members)
         return sorted((queue, channel) for queue, channel in pairs)
 
-    def read(self, requests: list[SeriesRequest]) -> list[SeriesData]:
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        floor = now_ms - self.state_ttl_ms
         pipe = self.client.pipeline(transaction=False)
         for req in requests:
             for pane in req.panes:
@@ -271,8 +275,8 @@ class RedisStore:
             for interval in req.intervals:
                 pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
             wait_key = self._series_key("wait", req.series)
-            pipe.zcard(wait_key)
-            pipe.zrange(wait_key, 0, 0, withscores=True)
+            pipe.zcount(wait_key, floor, "+inf")
+            pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
             pipe.hgetall(self._series_key("live", req.series))
             pipe.hgetall(self._series_key("tot", req.series))
         replies = iter(self._call(pipe.execute))

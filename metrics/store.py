@@ -86,8 +86,12 @@ class AggregateStore(Protocol):
     def series(self) -> list[Series]:
         """All (queue, channel) pairs that have data."""
 
-    def read(self, requests: list[SeriesRequest]) -> list[SeriesData]:
-        """Read panes, intervals, live state and totals for many series at once."""
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        """Read panes, intervals, live state and totals for many series at once.
+
+        Contacts that have waited longer than the state TTL at `now_ms` are not counted as
+        waiting: their outcome event was lost, and they must not hold up oldest-wait alerts.
+        """
 
     def event_times(self) -> dict[str, int]:
         """Highest event time applied per "topic:partition"."""
@@ -102,6 +106,7 @@ class InMemoryStore:
 
     retention_ms: int = 8 * 24 * 3600 * 1000
     dedupe_horizon_ms: int = 24 * 3600 * 1000
+    state_ttl_ms: int = 24 * 3600 * 1000
     panes: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     intervals: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     totals: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
@@ -188,11 +193,12 @@ class InMemoryStore:
     def _alive(self, start_ms: int, length_ms: int) -> bool:
         return start_ms + length_ms + self.retention_ms > self.now_ms
 
-    def read(self, requests: list[SeriesRequest]) -> list[SeriesData]:
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
         out = []
         for req in requests:
             s = req.series
-            waiting = self.waiting.get(s, {})
+            floor = now_ms - self.state_ttl_ms
+            waiting = {c: t for c, t in self.waiting.get(s, {}).items() if t >= floor}
             out.append(
                 SeriesData(
                     panes=[

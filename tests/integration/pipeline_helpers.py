@@ -121,7 +121,8 @@ def dump(store: AggregateStore, start_ms: int, end_ms: int) -> dict[Series, dict
     panes = tuple(range(start_ms - start_ms % PANE_MS, end_ms, PANE_MS))
     intervals = tuple(range(start_ms - start_ms % INTERVAL_MS, end_ms, INTERVAL_MS))
     series = store.series()
-    data: list[SeriesData] = store.read([SeriesRequest(s, panes, intervals) for s in series])
+    requests = [SeriesRequest(s, panes, intervals) for s in series]
+    data: list[SeriesData] = store.read(requests, end_ms)
     return {
         s: {
             "panes": [_nonzero(p) for p in d.panes],

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 S, MIN = 1000, 60_000
 T0 = yesterday_ms()
 NOW = int(time.time() * 1000)  # flushes pass the wall clock, as the worker does
+READ_AT = T0 + 30 * MIN  # reads look at the data's own day
 QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"),))
 EVENTS = [
     contact("contact.queued", T0 + 10 * S, "c1"),
@@ -63,9 +64,9 @@ def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
     twin = InMemoryStore()
     store.flush(update_of(EVENTS), NOW)
     twin.flush(update_of(EVENTS), NOW)
-    assert store.read(requests()) == twin.read(requests())
+    assert store.read(requests(), READ_AT) == twin.read(requests(), READ_AT)
     assert store.series() == twin.series() == [("sales", "chat"), ("sales", "voice")]
-    voice = store.read(requests())[0]
+    voice = store.read(requests(), READ_AT)[0]
     assert voice.intervals[0]["queued"] == 2 and voice.intervals[1]["queued"] == 1
     assert voice.live.waiting == 1 and voice.live.oldest_enqueued_ms == T0 + 16 * MIN
     assert voice.live.agents == {"agents_on_contact": 1}
@@ -90,11 +91,11 @@ def test_a_flush_at_or_below_the_applied_offset_is_fenced_and_changes_nothing(
     store: RedisStore,
 ) -> None:
     store.flush(update_of(EVENTS), NOW)
-    before = store.read(requests())
+    before = store.read(requests(), READ_AT)
     stale = update_of(EVENTS[:2])  # offsets 0..1, already applied
     with pytest.raises(FencedError):
         store.flush(stale, NOW)
-    assert store.read(requests()) == before
+    assert store.read(requests(), READ_AT) == before
 
 
 def test_panes_expire_after_the_retention(store: RedisStore, redis_url: str) -> None:
@@ -111,3 +112,11 @@ def test_panes_expire_after_the_retention(store: RedisStore, redis_url: str) -> 
 def test_unreachable_redis_is_reported_as_down() -> None:
     down = RedisStore.from_url("redis://127.0.0.1:1/0")
     assert down.ping() is False
+
+
+def test_contacts_waiting_longer_than_the_state_ttl_are_not_counted(store: RedisStore) -> None:
+    store.flush(update_of(EVENTS), NOW)
+    day_later = T0 + 16 * MIN + 24 * 60 * MIN
+    assert store.read(requests(), day_later)[0].live.waiting == 1
+    stale = store.read(requests(), day_later + 1)[0].live
+    assert (stale.waiting, stale.oldest_enqueued_ms) == (0, None)
