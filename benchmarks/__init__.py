@@ -1,0 +1,1 @@
+"""Throughput benchmarks for ccmon and reference consumers (see ``python -m benchmarks.run``)."""

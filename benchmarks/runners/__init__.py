@@ -1,0 +1,24 @@
+"""Benchmark runners and their registry.
+
+A runner is a module with ``run(bootstrap: str, topic: str, n: int) -> dict`` (build the
+dict with ``_common.result``) ending in ``if __name__ == "__main__": cli(run)``. To add one,
+write ``benchmarks/runners/<name>.py`` and add a line to ``RUNNERS``;
+``python -m benchmarks.run --runners raw,<name>`` then runs it in its own process next to
+the others. ``--runners`` also accepts any importable module path.
+"""
+
+from __future__ import annotations
+
+#: Short name -> module, in the order ``benchmarks.run`` runs them by default.
+#: ``raw`` first: the others are reported as a fraction of it.
+RUNNERS: dict[str, str] = {
+    "raw": "benchmarks.runners.raw_aiokafka",
+    "ccmon": "benchmarks.runners.ccmon",
+    "faust": "benchmarks.runners.faust_bare",
+    "quix": "benchmarks.runners.quix_count",
+}
+
+#: The runner whose events/s the others are divided by.
+CEILING = "raw"
+#: The second reference: a bare Faust agent, i.e. Faust's per-event stream machinery.
+FAUST_BASELINE = "faust"
