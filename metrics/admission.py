@@ -59,14 +59,15 @@ class Admission:
         if seen_before:
             return Verdict.DUPLICATE
         mark = self.watermark(partition)
-        horizon = max(mark.value(wall_ms) or time_ms, wall_ms) - self.retention_ms
-        if time_ms < horizon:
+        value = mark.value(wall_ms)
+        if time_ms < max(time_ms if value is None else value, wall_ms) - self.retention_ms:
             return Verdict.TOO_LATE
-        new = [q for q in dict.fromkeys(queues) if q not in self.known_queues]
-        if new and len(self.known_queues) + len(new) > self.max_queues:
-            return Verdict.QUEUE_CAP
-        self.known_queues.update(new)
-        self.new_queues.update(new)
-        late = mark.is_late(time_ms, wall_ms)
+        known = self.known_queues
+        if not known.issuperset(queues):
+            new = [q for q in dict.fromkeys(queues) if q not in known]
+            if len(known) + len(new) > self.max_queues:
+                return Verdict.QUEUE_CAP
+            known.update(new)
+            self.new_queues.update(new)
         mark.observe(time_ms, wall_ms)
-        return Verdict.LATE_CORRECTION if late else Verdict.APPLY
+        return Verdict.LATE_CORRECTION if value is not None and time_ms < value else Verdict.APPLY

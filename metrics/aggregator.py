@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from metrics.agents import AgentState, split_by_pane
-from metrics.contacts import ContactState, Segment, contribution
-from metrics.events import AgentStateChanged, ContactOutcome, ContactQueued, Event
+from metrics.contacts import ContactState, Segment, contribution_of
+from metrics.events import AgentStateChanged, ContactEvent, Event
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.update import Update
 
@@ -71,35 +71,43 @@ class Aggregator:
         update, self.update = self.update, Update()
         return update
 
-    def _apply_contact(self, event: ContactQueued | ContactOutcome | Event) -> None:
-        assert not isinstance(event, AgentStateChanged)
-        state = self.contacts.get(event.contact_id) or ContactState()
+    def _apply_contact(self, event: ContactEvent) -> None:
+        previous = self.contacts.get(event.contact_id)
+        segments = previous.segments if previous is not None else {}
         queue = event.queue
-        old = state.segments.get(queue)
+        old = segments.get(queue)
         new = old.copy() if old is not None else Segment()
         new.merge(event)
         cfg = self.config(queue)
-        before = contribution(old, cfg, self.bounds) if old is not None else None
-        after = contribution(new, cfg, self.bounds)
-        update = self.update
-        for (channel, pane, name), amount in after.sums.items():
-            previous = before.sums.get((channel, pane, name), 0) if before else 0
-            update.add((queue, channel, pane), name, amount - previous)
-        if before:
-            for (channel, pane, name), amount in before.sums.items():
-                if (channel, pane, name) not in after.sums:
-                    update.add((queue, channel, pane), name, -amount)
-        for (channel, pane, name), value in after.maxes.items():
-            update.add_max((queue, channel, pane), name, value)
-        was = before.waiting if before else None
-        if was != after.waiting:
-            if was is not None:
-                update.waiting[(queue, was[0])][event.contact_id] = None
+        after = contribution_of(new, cfg, self.bounds)
+        before = contribution_of(old, cfg, self.bounds) if old is not None else None
+        sums, update = self.update.sums, self.update
+        for (channel, pane), fields in after.sums.items():
+            was = before.sums.get((channel, pane)) if before is not None else None
+            target = sums[(queue, channel, pane)]
+            for name, amount in fields.items():
+                delta = amount - was.get(name, 0) if was else amount
+                if delta:
+                    target[name] += delta
+        if before is not None:
+            for (channel, pane), fields in before.sums.items():
+                now = after.sums.get((channel, pane))
+                for name, amount in fields.items():
+                    if now is None or name not in now:
+                        sums[(queue, channel, pane)][name] -= amount
+        for (channel, pane), values in after.maxes.items():
+            for name, value in values.items():
+                update.add_max((queue, channel, pane), name, value)
+        waiting_before = before.waiting if before is not None else None
+        if waiting_before != after.waiting:
+            if waiting_before is not None:
+                update.waiting[(queue, waiting_before[0])][event.contact_id] = None
             if after.waiting is not None:
                 update.waiting[(queue, after.waiting[0])][event.contact_id] = after.waiting[1]
-        state.segments[queue] = new
+        # Copy on write: the published state may be serialised by a flush thread.
+        state = ContactState({**segments, queue: new})
         self.contacts[event.contact_id] = state
-        update.contacts[event.contact_id] = state.to_dict()
+        update.contacts[event.contact_id] = state
 
     def _apply_agent(self, event: AgentStateChanged) -> None:
         old = self.agents.get(event.agent_id)
@@ -123,4 +131,4 @@ class Aggregator:
             for series in new.series():
                 update.live[series][f"agents_{new.state}"] += 1
         self.agents[event.agent_id] = new
-        update.agents[event.agent_id] = new.to_dict()
+        update.agents[event.agent_id] = new

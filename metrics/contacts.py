@@ -18,12 +18,12 @@ from metrics.fields import hist_field
 from metrics.panes import pane_start
 from metrics.queue_config import QueueConfig
 
-__all__ = ["Contribution", "ContactState", "Segment", "contribution"]
+__all__ = ["Contribution", "ContactState", "Segment", "contribution", "contribution_of"]
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(OUTCOME_KINDS)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """One visit of a contact to one queue."""
 
@@ -34,6 +34,8 @@ class Segment:
     outcome_channel: str | None = None
     #: wrap-up event id -> (time ms, channel, talk ms, hold ms, acw ms)
     wrapups: dict[str, tuple[int, str, int, int, int]] = field(default_factory=dict)
+    #: memo of contribution(self); a segment is not changed once it is part of a state
+    contrib: Contribution | None = field(default=None, compare=False, repr=False)
 
     def merge(self, event: ContactQueued | ContactOutcome | WrapupCompleted) -> None:
         if isinstance(event, ContactQueued):
@@ -86,9 +88,9 @@ class Segment:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactState:
-    """All segments of one contact, by queue."""
+    """All segments of one contact, by queue; replaced, never changed, once published."""
 
     segments: dict[str, Segment] = field(default_factory=dict)
 
@@ -100,14 +102,14 @@ class ContactState:
         return cls({queue: Segment.from_dict(seg) for queue, seg in data.items()})
 
 
-@dataclass
+@dataclass(slots=True)
 class Contribution:
     """What a segment adds to the panes, and whether it is waiting now."""
 
-    #: (channel, pane start, field) -> amount
-    sums: dict[tuple[str, int, str], int] = field(default_factory=dict)
-    #: (channel, pane start, field) -> value
-    maxes: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    #: (channel, pane start) -> field -> amount
+    sums: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    #: (channel, pane start) -> field -> value
+    maxes: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     #: (channel, enqueue time) while the contact waits in the queue
     waiting: tuple[str, int] | None = None
 
@@ -122,37 +124,40 @@ def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> C
     out = Contribution()
     sums = out.sums
     if seg.queued_ms is not None and seg.queued_channel is not None:
-        sums[(seg.queued_channel, pane_start(seg.queued_ms), "queued")] = 1
+        sums[(seg.queued_channel, pane_start(seg.queued_ms))] = {"queued": 1}
         if seg.outcome is None:
             out.waiting = (seg.queued_channel, seg.queued_ms)
     if seg.outcome is not None and seg.outcome_ms is not None and seg.outcome_channel:
-        channel, pane = seg.outcome_channel, pane_start(seg.outcome_ms)
+        at = sums.setdefault((seg.outcome_channel, pane_start(seg.outcome_ms)), {})
         wait = None if seg.queued_ms is None else max(0, seg.outcome_ms - seg.queued_ms)
-        if seg.outcome == "answered":
-            sums[(channel, pane, "answered")] = 1
+        if seg.outcome in ("answered", "abandoned"):
+            at[seg.outcome] = 1
             if wait is not None:
-                sums[(channel, pane, "wait_answered_sum_ms")] = wait
-                sums[(channel, pane, hist_field("answered", _bucket(wait, bounds)))] = 1
-                out.maxes[(channel, pane, "wait_answered_max_ms")] = wait
+                kind = seg.outcome
+                at[f"wait_{kind}_sum_ms"] = wait
+                at[hist_field(kind, _bucket(wait, bounds))] = 1
+                out.maxes[(seg.outcome_channel, pane_start(seg.outcome_ms))] = {
+                    f"wait_{kind}_max_ms": wait
+                }
                 if wait <= queue.sl_threshold_ms:
-                    sums[(channel, pane, "answered_within_t")] = 1
-        elif seg.outcome == "abandoned":
-            sums[(channel, pane, "abandoned")] = 1
-            if wait is not None:
-                sums[(channel, pane, "wait_abandoned_sum_ms")] = wait
-                sums[(channel, pane, hist_field("abandoned", _bucket(wait, bounds)))] = 1
-                out.maxes[(channel, pane, "wait_abandoned_max_ms")] = wait
-                if wait <= queue.sl_threshold_ms:
-                    sums[(channel, pane, "abandoned_within_t")] = 1
-                if wait < queue.short_abandon_ms:
-                    sums[(channel, pane, "short_abandoned")] = 1
+                    at[f"{kind}_within_t"] = 1
+                if kind == "abandoned" and wait < queue.short_abandon_ms:
+                    at["short_abandoned"] = 1
         elif seg.outcome == "flowed_out":
-            sums[(channel, pane, "flowed_out")] = 1
+            at["flowed_out"] = 1
         else:
-            sums[(channel, pane, "callbacks")] = 1
+            at["callbacks"] = 1
     for time_ms, channel, talk, hold, acw in seg.wrapups.values():
-        pane = pane_start(time_ms)
-        for name, amount in (("handled", 1), ("talk_ms", talk), ("hold_ms", hold), ("acw_ms", acw)):
-            key = (channel, pane, name)
-            sums[key] = sums.get(key, 0) + amount
+        at = sums.setdefault((channel, pane_start(time_ms)), {})
+        at["handled"] = at.get("handled", 0) + 1
+        at["talk_ms"] = at.get("talk_ms", 0) + talk
+        at["hold_ms"] = at.get("hold_ms", 0) + hold
+        at["acw_ms"] = at.get("acw_ms", 0) + acw
     return out
+
+
+def contribution_of(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> Contribution:
+    """contribution(seg), computed once per segment."""
+    if seg.contrib is None:
+        seg.contrib = contribution(seg, queue, bounds)
+    return seg.contrib

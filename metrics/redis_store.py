@@ -175,10 +175,14 @@ class RedisStore:
             for member, score in members.items():
                 waits.append([key, member, "" if score is None else str(score)])
         states = [
-            [self._key("c", cid), str(self.state_ttl_ms), orjson.dumps(state).decode()]
+            [self._key("c", cid), str(self.state_ttl_ms), orjson.dumps(state.to_dict()).decode()]
             for cid, state in update.contacts.items()
         ] + [
-            [self._key("a", aid), str(self.state_ttl_ms * 7), orjson.dumps(state).decode()]
+            [
+                self._key("a", aid),
+                str(self.state_ttl_ms * 7),
+                orjson.dumps(state.to_dict()).decode(),
+            ]
             for aid, state in update.agents.items()
         ]
         seen: defaultdict[int, list[str]] = defaultdict(list)

@@ -158,8 +158,8 @@ class InMemoryStore:
                     self.waiting[series].pop(member, None)
                 else:
                     self.waiting[series][member] = score
-        self.contacts.update({k: ContactState.from_dict(v) for k, v in update.contacts.items()})
-        self.agents.update({k: AgentState.from_dict(v) for k, v in update.agents.items()})
+        self.contacts.update(update.contacts)
+        self.agents.update(update.agents)
         self.seen_ids.update(update.seen)
         self.queues |= update.new_queues
         for partition, t in update.event_time.items():

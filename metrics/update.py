@@ -6,6 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from metrics.agents import AgentState
+from metrics.contacts import ContactState
+
 __all__ = ["PaneKey", "Series", "Update"]
 
 #: (queue, channel)
@@ -32,10 +35,10 @@ class Update:
     waiting: defaultdict[Series, dict[str, int | None]] = field(
         default_factory=lambda: defaultdict(dict)
     )
-    #: contact id -> serialisable state
-    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: agent id -> serialisable state
-    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: contact id -> its state after this update (never changed once here)
+    contacts: dict[str, ContactState] = field(default_factory=dict)
+    #: agent id -> its state after this update
+    agents: dict[str, AgentState] = field(default_factory=dict)
     #: event id -> event time ms, for the dedupe horizon
     seen: dict[str, int] = field(default_factory=dict)
     #: "topic:partition" -> (first offset, last offset) applied in this update

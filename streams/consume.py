@@ -94,43 +94,56 @@ class Pipeline:
     async def _process(self, records: Sequence[Record]) -> None:
         wall = self.clock_ms()
         decoded: list[tuple[Record, str, Event]] = []
+        names: dict[tuple[str, int], str] = {}
+        offsets: dict[str, tuple[int, int]] = {}  # per partition: first and last offset
+        limit = self.settings.max_event_bytes
+        consumed = 0
         for record in records:
-            tp = f"{record.topic}:{record.partition}"
+            tp = names.get((record.topic, record.partition))
+            if tp is None:
+                tp = names[(record.topic, record.partition)] = f"{record.topic}:{record.partition}"
             if record.offset <= self.applied.get(tp, -1):
                 continue  # applied by an earlier flush (replay after a crash)
-            self.metrics.consumed.inc()
-            self._pending_records += 1
+            consumed += 1
+            seen = offsets.get(tp)
+            offsets[tp] = (record.offset if seen is None else seen[0], record.offset)
             try:
-                event = decode(record.value or b"", self.settings.max_event_bytes)
+                event = decode(record.value or b"", limit)
             except DecodeError as exc:
                 self._reject(record, exc.reason, exc.detail)
-                self.aggregator.update.mark_offset(tp, record.offset)
                 continue
             decoded.append((record, tp, event))
-        if not decoded:
+        if not offsets:
             return
-        await self._prepare([event for _, _, event in decoded])
+        self.metrics.consumed.inc(consumed)
+        self._pending_records += consumed
+        if decoded:
+            await self._prepare([event for _, _, event in decoded])
         update = self.aggregator.update  # only now: no await from here to the end
+        applied = 0
         for record, tp, event in decoded:
             duplicate = event.id in self._recent_ids or event.id in self._seen
             verdict = self.admission.judge(tp, event.time_ms, _queues_of(event), duplicate, wall)
-            if verdict is Verdict.DUPLICATE:
-                self.metrics.duplicates.inc()
-            elif verdict is Verdict.TOO_LATE:
-                self.metrics.late.labels("too_late").inc()
-                self._reject(record, verdict.value, f"event time {event.time_ms} ms is too old")
-            elif verdict is Verdict.QUEUE_CAP:
-                self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
-            else:
+            if verdict is Verdict.APPLY or verdict is Verdict.LATE_CORRECTION:
                 if verdict is Verdict.LATE_CORRECTION:
                     self.metrics.late.labels("corrected").inc()
                 self.aggregator.apply(event)
-                self.metrics.applied.inc()
+                applied += 1
                 self._recent_ids[event.id] = event.time_ms
                 update.seen[event.id] = event.time_ms
                 if event.time_ms > update.event_time.get(tp, 0):
                     update.event_time[tp] = event.time_ms
-            update.mark_offset(tp, record.offset)
+            elif verdict is Verdict.DUPLICATE:
+                self.metrics.duplicates.inc()
+            elif verdict is Verdict.TOO_LATE:
+                self.metrics.late.labels("too_late").inc()
+                self._reject(record, verdict.value, f"event time {event.time_ms} ms is too old")
+            else:
+                self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
+        for tp, (first, last) in offsets.items():
+            update.mark_offset(tp, first)
+            update.mark_offset(tp, last)
+        self.metrics.applied.inc(applied)
         update.new_queues |= self.admission.take_new_queues()
         stale = self.aggregator.stale_agent_events
         if stale > self._stale_seen:

@@ -57,14 +57,14 @@ def load_schema() -> dict[str, Any]:
 
 
 def _str(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if value.__class__ is str and 0 < len(value) <= _MAX_ID:
+        return value
     if key not in obj:
         raise DecodeError("missing_field", f"{where}{key} is required")
-    value = obj[key]
     if not isinstance(value, str):
         raise DecodeError("wrong_type", f"{where}{key} must be a string")
-    if not value or len(value) > _MAX_ID:
-        raise DecodeError("invalid_value", f"{where}{key} must have 1 to {_MAX_ID} characters")
-    return value
+    raise DecodeError("invalid_value", f"{where}{key} must have 1 to {_MAX_ID} characters")
 
 
 def _seconds(obj: dict[str, Any], key: str) -> int:
@@ -78,9 +78,18 @@ def _seconds(obj: dict[str, Any], key: str) -> int:
     return round(value * 1000)
 
 
+#: Queue names already found valid; bounded so that junk names cannot grow it forever.
+_VALID_QUEUES: set[str] = set()
+_VALID_QUEUES_MAX = 10_000
+
+
 def _queue(name: str, where: str) -> str:
+    if name in _VALID_QUEUES:
+        return name
     if not QUEUE_NAME_PATTERN.match(name):
         raise DecodeError("invalid_queue", f"{where} {name!r} is not a valid queue name")
+    if len(_VALID_QUEUES) < _VALID_QUEUES_MAX:
+        _VALID_QUEUES.add(name)
     return name
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 
 #: How often consumer lag and watermark gauges are refreshed, in seconds.
 LAG_INTERVAL_S = 5.0
+
+#: Cyclic-GC thresholds for the worker process. The state caches hold hundreds of thousands
+#: of long-lived objects; with the default (700, 10, 10) full collections rescan them over
+#: and over, which cost about a third of the per-event time in a 200k-event run.
+GC_THRESHOLDS = (100_000, 50, 1000)
 
 
 async def ensure_topics(settings: Settings) -> None:
@@ -96,6 +102,7 @@ async def run_consumer(
     stop: asyncio.Event,
 ) -> None:
     """Consume the events topic in batches until `stop` is set, then flush and commit."""
+    gc.set_threshold(*GC_THRESHOLDS)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.brokers,
         group_id=settings.group_id,
