@@ -63,19 +63,28 @@ class Segment:
                 event.acw_ms,
             )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "q": [self.queued_ms, self.queued_channel],
-            "o": [self.outcome, self.outcome_ms, self.outcome_channel],
-            "w": {k: list(v) for k, v in self.wrapups.items()},
-        }
+    def to_list(self) -> list[Any]:
+        """A compact JSON-ready form (states are written for every contact on every flush)."""
+        return [
+            self.queued_ms,
+            self.queued_channel,
+            self.outcome,
+            self.outcome_ms,
+            self.outcome_channel,
+            self.wrapups,
+        ]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Segment:
-        queued_ms, queued_channel = data["q"]
-        outcome, outcome_ms, outcome_channel = data["o"]
-        wrapups = {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in data["w"].items()}
-        return cls(queued_ms, queued_channel, outcome, outcome_ms, outcome_channel, wrapups)
+    def from_list(cls, data: list[Any]) -> Segment:
+        queued_ms, queued_channel, outcome, outcome_ms, outcome_channel, wrapups = data
+        return cls(
+            queued_ms,
+            queued_channel,
+            outcome,
+            outcome_ms,
+            outcome_channel,
+            {k: (v[0], v[1], v[2], v[3], v[4]) for k, v in wrapups.items()},
+        )
 
     def copy(self) -> Segment:
         return Segment(
@@ -95,11 +104,11 @@ class ContactState:
     segments: dict[str, Segment] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {queue: seg.to_dict() for queue, seg in self.segments.items()}
+        return {queue: seg.to_list() for queue, seg in self.segments.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ContactState:
-        return cls({queue: Segment.from_dict(seg) for queue, seg in data.items()})
+        return cls({queue: Segment.from_list(seg) for queue, seg in data.items()})
 
 
 @dataclass(slots=True)

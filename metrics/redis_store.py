@@ -32,7 +32,10 @@ __all__ = ["RedisStore"]
 
 _HOUR_MS = 3_600_000
 
-# KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings).
+# KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings);
+# ARGV[2], ARGV[3] contact and agent state TTLs in ms, ARGV[4] the number of contact states,
+# then key, value pairs of states (contacts first): passed as plain arguments, not inside
+# the JSON, because decoding them in Lua cost more than writing them.
 _FLUSH_LUA = """
 local p = cjson.decode(ARGV[1])
 for _, f in ipairs(p.f) do
@@ -56,13 +59,30 @@ for _, h in ipairs(p.m) do
   redis.call('PEXPIREAT', h[1], h[2])
 end
 for _, z in ipairs(p.z) do
-  if z[3] == '' then redis.call('ZREM', z[1], z[2])
-  else redis.call('ZADD', z[1], z[3], z[2]) end
+  -- z = {key, member, score or '', member, score or '', ...}
+  for i = 2, #z, 2 do
+    if z[i + 1] == '' then redis.call('ZREM', z[1], z[i])
+    else redis.call('ZADD', z[1], z[i + 1], z[i]) end
+  end
   redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. p.stale)
 end
-for _, s in ipairs(p.s) do redis.call('SET', s[1], s[3], 'PX', s[2]) end
+local contacts = tonumber(ARGV[4])
+for i = 5, #ARGV, 2 do
+  local ttl = ARGV[2]
+  if (i - 5) / 2 >= contacts then ttl = ARGV[3] end
+  redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ttl)
+end
 for _, h in ipairs(p.d) do
-  for i = 3, #h do redis.call('HSET', h[1], h[i], '1') end
+  -- h = {key, expire at, id, id, ...}: one HSET per 500 ids
+  local args = {}
+  for i = 3, #h do
+    args[#args + 1] = h[i]
+    args[#args + 1] = '1'
+    if #args == 1000 or i == #h then
+      redis.call('HSET', h[1], unpack(args))
+      args = {}
+    end
+  end
   redis.call('PEXPIREAT', h[1], h[2])
 end
 for _, m in ipairs(p.a) do redis.call('SADD', m[1], m[2]) end
@@ -171,20 +191,10 @@ class RedisStore:
         waits = []
         for series, members in update.waiting.items():
             series_seen.add(series)
-            key = self._series_key("wait", series)
+            row = [self._series_key("wait", series)]
             for member, score in members.items():
-                waits.append([key, member, "" if score is None else str(score)])
-        states = [
-            [self._key("c", cid), str(self.state_ttl_ms), orjson.dumps(state.to_dict()).decode()]
-            for cid, state in update.contacts.items()
-        ] + [
-            [
-                self._key("a", aid),
-                str(self.state_ttl_ms * 7),
-                orjson.dumps(state.to_dict()).decode(),
-            ]
-            for aid, state in update.agents.items()
-        ]
+                row += [member, "" if score is None else str(score)]
+            waits.append(row)
         seen: defaultdict[int, list[str]] = defaultdict(list)
         for event_id, t in update.seen.items():
             seen[t - t % _HOUR_MS].append(event_id)
@@ -203,7 +213,6 @@ class RedisStore:
             "h": flat(incr, keep_zero=False),
             "m": flat(maxes, keep_zero=True),
             "z": waits,
-            "s": states,
             "d": dedupe,
             "a": added,
             "t": [[tp, str(t)] for tp, t in update.event_time.items()],
@@ -213,9 +222,18 @@ class RedisStore:
 
     def flush(self, update: Update, now_ms: int) -> None:
         payload = orjson.dumps(self._payload(update, now_ms))
+        states: list[str | bytes] = [
+            str(self.state_ttl_ms),
+            str(self.state_ttl_ms * 7),  # agents change state rarely, keep them a week
+            str(len(update.contacts)),
+        ]
+        for cid, contact in update.contacts.items():
+            states += [self._key("c", cid), orjson.dumps(contact.to_dict())]
+        for aid, agent in update.agents.items():
+            states += [self._key("a", aid), orjson.dumps(agent.to_dict())]
         keys = [self._key("offsets", "all"), self._key("evtime", "all")]
         try:
-            self._flush_script(keys=keys, args=[payload])
+            self._flush_script(keys=keys, args=[payload, *states])
         except redis.ResponseError as exc:
             if "FENCED" in str(exc):
                 raise FencedError(str(exc)) from exc
