@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "HOUR_MS",
     "INTERVAL_MS",
     "PANE_MS",
     "ROLLING_WINDOWS",
     "Watermark",
+    "cover",
+    "hour_start",
     "interval_start",
     "local_interval_starts",
     "pane_start",
@@ -24,6 +27,7 @@ __all__ = [
 
 PANE_MS = 60_000
 INTERVAL_MS = 15 * PANE_MS
+HOUR_MS = 60 * PANE_MS
 
 #: Rolling windows exposed everywhere, by label: number of 1-minute panes.
 ROLLING_WINDOWS: dict[str, int] = {"5m": 5, "15m": 15, "60m": 60}
@@ -37,6 +41,29 @@ def pane_start(t_ms: int) -> int:
 def interval_start(t_ms: int) -> int:
     """Start of the 15-minute interval holding `t_ms` (UTC-aligned, so local-aligned too)."""
     return t_ms - t_ms % INTERVAL_MS
+
+
+def hour_start(t_ms: int) -> int:
+    """Start of the UTC hour holding `t_ms` (hours only shorten long reads, like 'today')."""
+    return t_ms - t_ms % HOUR_MS
+
+
+def cover(start_ms: int, end_ms: int) -> tuple[list[int], list[int]]:
+    """Fewest 15-minute intervals and whole UTC hours covering [start_ms, end_ms).
+
+    `start_ms` is a 15-minute boundary; returns (interval starts, hour starts).
+    """
+    intervals: list[int] = []
+    hours: list[int] = []
+    t = start_ms
+    while t < end_ms:
+        if t % HOUR_MS == 0 and t + HOUR_MS <= end_ms:
+            hours.append(t)
+            t += HOUR_MS
+        else:
+            intervals.append(t)
+            t += INTERVAL_MS
+    return intervals, hours
 
 
 def rolling_panes(now_ms: int, minutes: int) -> list[int]:

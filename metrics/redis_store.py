@@ -4,6 +4,7 @@ Key layout (prefix configurable, default ``ccmon``)::
 
     {p}:p1:{queue}|{channel}:{pane ms}        hash  1-minute pane counters (expire)
     {p}:p15:{queue}|{channel}:{interval ms}   hash  15-minute interval counters (expire)
+    {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly counters, for long reads (expire)
     {p}:tot:{queue}|{channel}                 hash  all-time counters (Prometheus counters)
     {p}:live:{queue}|{channel}                hash  agents by state
     {p}:wait:{queue}|{channel}                zset  waiting contact id -> enqueue ms
@@ -24,7 +25,7 @@ import redis
 from metrics.agents import AgentState
 from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
-from metrics.panes import INTERVAL_MS, PANE_MS, interval_start
+from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, hour_start, interval_start
 from metrics.store import FencedError, Live, SeriesData, SeriesRequest, StoreError
 from metrics.update import Series, Update
 
@@ -150,6 +151,10 @@ class RedisStore:
                     self._series_key("p15", series) + f":{interval_start(pane)}",
                     expire_at(interval_start(pane), INTERVAL_MS),
                 ),
+                (
+                    self._series_key("p60", series) + f":{hour_start(pane)}",
+                    expire_at(hour_start(pane), HOUR_MS),
+                ),
                 (self._series_key("tot", series), 0),
             )
             for target in targets:
@@ -164,6 +169,10 @@ class RedisStore:
                 (
                     self._series_key("p15", series) + f":{interval_start(pane)}",
                     expire_at(interval_start(pane), INTERVAL_MS),
+                ),
+                (
+                    self._series_key("p60", series) + f":{hour_start(pane)}",
+                    expire_at(hour_start(pane), HOUR_MS),
                 ),
             ):
                 bucket = maxes[target]
@@ -296,6 +305,8 @@ class RedisStore:
                 pipe.hgetall(self._series_key("p1", req.series) + f":{pane}")
             for interval in req.intervals:
                 pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
+            for hour in req.hours:
+                pipe.hgetall(self._series_key("p60", req.series) + f":{hour}")
             wait_key = self._series_key("wait", req.series)
             pipe.zcount(wait_key, floor, "+inf")
             pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
@@ -306,12 +317,13 @@ class RedisStore:
         for req in requests:
             panes = [_ints(next(replies)) for _ in req.panes]
             intervals = [_ints(next(replies)) for _ in req.intervals]
+            hours = [_ints(next(replies)) for _ in req.hours]
             waiting = int(next(replies))
             oldest = next(replies)
             agents = _ints(next(replies))
             totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
             live = Live(waiting, int(oldest[0][1]) if oldest else None, agents)
-            out.append(SeriesData(panes, intervals, live, totals))
+            out.append(SeriesData(panes, intervals, hours, live, totals))
         return out
 
     def ping(self) -> bool:

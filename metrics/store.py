@@ -9,7 +9,7 @@ from typing import Protocol
 from metrics.agents import AgentState
 from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
-from metrics.panes import INTERVAL_MS, PANE_MS, interval_start
+from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, hour_start, interval_start
 from metrics.update import Series, Update
 
 __all__ = [
@@ -46,11 +46,12 @@ class Live:
 
 @dataclass(frozen=True)
 class SeriesRequest:
-    """Which panes and 15-minute intervals of one series to read."""
+    """Which panes, 15-minute intervals and hours of one series to read."""
 
     series: Series
     panes: tuple[int, ...] = ()
     intervals: tuple[int, ...] = ()
+    hours: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class SeriesData:
 
     panes: list[dict[str, int]]
     intervals: list[dict[str, int]]
+    hours: list[dict[str, int]]
     live: Live
     totals: dict[str, int]
 
@@ -109,6 +111,7 @@ class InMemoryStore:
     state_ttl_ms: int = 24 * 3600 * 1000
     panes: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     intervals: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
+    hours: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     totals: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     agent_counts: defaultdict[Series, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -134,6 +137,7 @@ class InMemoryStore:
             for target in (
                 self.panes.setdefault((series, pane), {}),
                 self.intervals.setdefault((series, interval_start(pane)), {}),
+                self.hours.setdefault((series, hour_start(pane)), {}),
                 self.totals[series],
             ):
                 for name, delta in deltas.items():
@@ -144,6 +148,7 @@ class InMemoryStore:
             for target in (
                 self.panes.setdefault((series, pane), {}),
                 self.intervals.setdefault((series, interval_start(pane)), {}),
+                self.hours.setdefault((series, hour_start(pane)), {}),
             ):
                 for name, value in maxima.items():
                     target[name] = max(target.get(name, value), value)
@@ -208,6 +213,10 @@ class InMemoryStore:
                     intervals=[
                         dict(self.intervals.get((s, i), {})) if self._alive(i, INTERVAL_MS) else {}
                         for i in req.intervals
+                    ],
+                    hours=[
+                        dict(self.hours.get((s, h), {})) if self._alive(h, HOUR_MS) else {}
+                        for h in req.hours
                     ],
                     live=Live(
                         waiting=len(waiting),

@@ -10,6 +10,7 @@ from metrics.formulas import derive, sum_counters
 from metrics.panes import (
     INTERVAL_MS,
     ROLLING_WINDOWS,
+    cover,
     interval_start,
     local_interval_starts,
     rolling_panes,
@@ -38,11 +39,13 @@ WINDOWS: tuple[str, ...] = (*ROLLING_WINDOWS, "today")
 
 
 def snapshot_request(series: Series, now_ms: int, queue: QueueDefaults) -> SeriesRequest:
-    """Panes for the longest rolling window, and today's 15-minute intervals."""
+    """Panes for the longest rolling window; today as whole hours and 15-minute intervals."""
     longest = max(ROLLING_WINDOWS.values())
     start = today_start(now_ms, queue.zone, queue.reset_time)
-    intervals = range(interval_start(start), now_ms + 1, INTERVAL_MS)
-    return SeriesRequest(series, tuple(rolling_panes(now_ms, longest)), tuple(intervals))
+    intervals, hours = cover(interval_start(start), interval_start(now_ms) + INTERVAL_MS)
+    return SeriesRequest(
+        series, tuple(rolling_panes(now_ms, longest)), tuple(intervals), tuple(hours)
+    )
 
 
 def window_view(counters: dict[str, int], queue: QueueDefaults) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def windows_of(data: SeriesData) -> dict[str, dict[str, int]]:
         label: sum_counters(data.panes[len(data.panes) - minutes :])
         for label, minutes in ROLLING_WINDOWS.items()
     }
-    out["today"] = sum_counters(data.intervals)
+    out["today"] = sum_counters([*data.intervals, *data.hours])
     return out
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from metrics.panes import (
     Watermark,
+    cover,
     interval_start,
     local_interval_starts,
     pane_start,
@@ -122,3 +123,22 @@ def test_watermark(seen: list[tuple[int, int]], wall: int, expected: int) -> Non
     assert mark.value(wall) == expected
     assert mark.is_late(expected - 1, wall)
     assert not mark.is_late(expected, wall)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "intervals", "hours"),
+    [
+        # 09:45 -> 12:30: one quarter, two whole hours, two quarters.
+        ("09:45", "12:30", ["09:45", "12:00", "12:15"], ["10:00", "11:00"]),
+        ("10:00", "11:00", [], ["10:00"]),
+        ("10:00", "10:45", ["10:00", "10:15", "10:30"], []),
+        ("10:15", "10:15", [], []),
+    ],
+)
+def test_cover_uses_whole_hours_where_it_can(
+    start: str, end: str, intervals: list[str], hours: list[str]
+) -> None:
+    def at(hhmm: str) -> int:
+        return ms(f"2026-11-16T{hhmm}:00+00:00")
+
+    assert cover(at(start), at(end)) == ([at(t) for t in intervals], [at(t) for t in hours])
