@@ -23,8 +23,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from metrics.clock import wall_ms
 from metrics.formulas import sum_counters
+from metrics.panes import ROLLING_WINDOWS, rolling_panes
 from metrics.queue_config import QueuesConfig
-from metrics.store import AggregateStore, Live, SeriesData, StoreError
+from metrics.store import AggregateStore, Live, SeriesData, SeriesRequest, StoreError
 from metrics.update import Series
 from metrics.views import (
     interval_request,
@@ -99,11 +100,16 @@ class ReadApi:
         return view
 
     async def queues_index(self, request: web.Request) -> web.Response:
-        now, series, data = await self._snapshots(None)
+        # Routing systems poll this: read only the 15 panes it shows, not every window.
+        now = self.clock_ms()
+        series = await asyncio.to_thread(self.store.series)
+        panes = tuple(rolling_panes(now, ROLLING_WINDOWS["15m"]))
+        requests = [SeriesRequest(s, panes) for s in series]
+        data = await asyncio.to_thread(self.store.read, requests, now)
         rows = []
         for s, d in zip(series, data, strict=True):
             cfg = self.queues.get(s[0])
-            w15 = window_view(windows_of(d)["15m"], cfg)
+            w15 = window_view(sum_counters(d.panes), cfg)
             rows.append(
                 {"queue": s[0], "channel": s[1]}
                 | self._live(d.live, now)
