@@ -37,6 +37,8 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
+from metrics.fields import AGENT_STATES, CHANNELS
+
 #: How far before the start of the current UTC hour the first event time lies.
 EPOCH_BEFORE_HOUR = timedelta(hours=2)
 QUEUES: tuple[str, ...] = (
@@ -60,16 +62,6 @@ QUEUES: tuple[str, ...] = (
     "spanish",
     "french",
     "german",
-)
-CHANNELS: tuple[str, ...] = ("voice", "chat", "email", "messaging")
-#: The agent states of ccmon's event contract v1 (``metrics.fields.AGENT_STATES``); any
-#: other value is dead-lettered as ``invalid_value``.
-AGENT_STATES: tuple[str, ...] = (
-    "available",
-    "on_contact",
-    "after_contact_work",
-    "not_ready",
-    "offline",
 )
 N_AGENTS = 200
 
