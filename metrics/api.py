@@ -85,11 +85,10 @@ class ReadApi:
         self.registry = registry
         self.clock_ms = clock_ms
 
-    async def _snapshots(self, wanted: str | None) -> tuple[int, list[Series], list[SeriesData]]:
+    async def _snapshots(self, wanted: str) -> tuple[int, list[Series], list[SeriesData]]:
         now = self.clock_ms()
         series = await asyncio.to_thread(self.store.series)
-        if wanted is not None:
-            series = [s for s in series if s[0] == wanted]
+        series = [s for s in series if s[0] == wanted]
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
         data = await asyncio.to_thread(self.store.read, requests, now)
         return now, series, data

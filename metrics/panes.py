@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "HOUR_MS",
     "INTERVAL_MS",
+    "LEVELS",
     "PANE_MS",
     "ROLLING_WINDOWS",
     "Watermark",
+    "buckets_of",
     "cover",
     "hour_start",
     "interval_start",
@@ -46,6 +48,16 @@ def interval_start(t_ms: int) -> int:
 def hour_start(t_ms: int) -> int:
     """Start of the UTC hour holding `t_ms` (hours only shorten long reads, like 'today')."""
     return t_ms - t_ms % HOUR_MS
+
+
+#: The bucket levels every fact is added to: (name, length ms). Reads pick the coarsest
+#: that fits: panes for rolling windows, intervals and hours for long periods.
+LEVELS: tuple[tuple[str, int], ...] = (("p1", PANE_MS), ("p15", INTERVAL_MS), ("p60", HOUR_MS))
+
+
+def buckets_of(pane_ms: int) -> list[tuple[str, int, int]]:
+    """(level, bucket start, bucket length) of every level holding the pane at `pane_ms`."""
+    return [(level, pane_ms - pane_ms % length, length) for level, length in LEVELS]
 
 
 def cover(start_ms: int, end_ms: int) -> tuple[list[int], list[int]]:

@@ -25,7 +25,7 @@ import redis
 from metrics.agents import AgentState
 from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
-from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, hour_start, interval_start
+from metrics.panes import buckets_of
 from metrics.store import FencedError, Live, SeriesData, SeriesRequest, StoreError
 from metrics.update import Series, Update
 
@@ -142,39 +142,23 @@ class RedisStore:
         def expire_at(start: int, length: int) -> int:
             return max(start + length + self.retention_ms, floor)
 
+        def targets(series: Series, pane: int) -> list[tuple[str, int]]:
+            return [
+                (self._series_key(level, series) + f":{start}", expire_at(start, size))
+                for level, start, size in buckets_of(pane)
+            ]
+
         for (queue, channel, pane), deltas in update.sums.items():
             series = (queue, channel)
             series_seen.add(series)
-            targets = (
-                (self._series_key("p1", series) + f":{pane}", expire_at(pane, PANE_MS)),
-                (
-                    self._series_key("p15", series) + f":{interval_start(pane)}",
-                    expire_at(interval_start(pane), INTERVAL_MS),
-                ),
-                (
-                    self._series_key("p60", series) + f":{hour_start(pane)}",
-                    expire_at(hour_start(pane), HOUR_MS),
-                ),
-                (self._series_key("tot", series), 0),
-            )
-            for target in targets:
+            for target in [*targets(series, pane), (self._series_key("tot", series), 0)]:
                 bucket = incr[target]
                 for name, delta in deltas.items():
                     bucket[name] = bucket.get(name, 0) + delta
         for (queue, channel, pane), values in update.maxes.items():
             series = (queue, channel)
             series_seen.add(series)
-            for target in (
-                (self._series_key("p1", series) + f":{pane}", expire_at(pane, PANE_MS)),
-                (
-                    self._series_key("p15", series) + f":{interval_start(pane)}",
-                    expire_at(interval_start(pane), INTERVAL_MS),
-                ),
-                (
-                    self._series_key("p60", series) + f":{hour_start(pane)}",
-                    expire_at(hour_start(pane), HOUR_MS),
-                ),
-            ):
+            for target in targets(series, pane):
                 bucket = maxes[target]
                 for name, value in values.items():
                     bucket[name] = max(bucket.get(name, value), value)

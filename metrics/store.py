@@ -9,7 +9,7 @@ from typing import Protocol
 from metrics.agents import AgentState
 from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
-from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, hour_start, interval_start
+from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
 from metrics.update import Series, Update
 
 __all__ = [
@@ -134,22 +134,12 @@ class InMemoryStore:
             self.offsets[partition] = last
         for (queue, channel, pane), deltas in update.sums.items():
             series = (queue, channel)
-            for target in (
-                self.panes.setdefault((series, pane), {}),
-                self.intervals.setdefault((series, interval_start(pane)), {}),
-                self.hours.setdefault((series, hour_start(pane)), {}),
-                self.totals[series],
-            ):
+            for target in [*self._buckets(series, pane), self.totals[series]]:
                 for name, delta in deltas.items():
                     if delta:  # as HINCRBY: a zero delta writes nothing
                         target[name] = target.get(name, 0) + delta
         for (queue, channel, pane), maxima in update.maxes.items():
-            series = (queue, channel)
-            for target in (
-                self.panes.setdefault((series, pane), {}),
-                self.intervals.setdefault((series, interval_start(pane)), {}),
-                self.hours.setdefault((series, hour_start(pane)), {}),
-            ):
+            for target in self._buckets((queue, channel), pane):
                 for name, value in maxima.items():
                     target[name] = max(target.get(name, value), value)
         for series, deltas in update.live.items():
@@ -169,6 +159,12 @@ class InMemoryStore:
         self.queues |= update.new_queues
         for partition, t in update.event_time.items():
             self.times[partition] = max(self.times.get(partition, t), t)
+
+    def _buckets(self, series: Series, pane: int) -> list[dict[str, int]]:
+        levels = {"p1": self.panes, "p15": self.intervals, "p60": self.hours}
+        return [
+            levels[level].setdefault((series, start), {}) for level, start, _ in buckets_of(pane)
+        ]
 
     def load_offsets(self) -> dict[str, int]:
         return dict(self.offsets)
