@@ -10,8 +10,24 @@ __all__ = [
     "ContactEvent",
     "ContactOutcome",
     "ContactQueued",
+    "ContactResolution",
     "Event",
     "OUTCOME_KINDS",
+    "SELFSERVICE_STAGES",
+    "SURVEY_KINDS",
+    "SURVEY_SCALES",
+    "SelfServiceSession",
+    "ServiceEvent",
+    "SurveySubmitted",
+    "TICKET_PRIORITIES",
+    "TICKET_STATUSES",
+    "TicketCreated",
+    "TicketEscalated",
+    "TicketEvent",
+    "TicketPriorityChanged",
+    "TicketReopened",
+    "TicketReplied",
+    "TicketStatusChanged",
     "WrapupCompleted",
 ]
 
@@ -71,5 +87,144 @@ class AgentStateChanged:
     channels: tuple[str, ...]
 
 
+#: Ticket statuses in lifecycle order; solved and closed are resolved.
+TICKET_STATUSES: tuple[str, ...] = ("new", "open", "pending", "on_hold", "solved", "closed")
+#: Ticket priorities, lowest first; a bounded label set.
+TICKET_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+#: Survey kinds and their (lowest, highest) answer.
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+SURVEY_KINDS: tuple[str, ...] = tuple(SURVEY_SCALES)
+#: Stages of a self-service (IVR, bot, help centre) session.
+SELFSERVICE_STAGES: tuple[str, ...] = ("started", "resolved", "escalated")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCreated:
+    """ticket.created: a ticket was opened in `queue`; the ticket's queue and channel."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+    priority: str
+    customer_id: str | None = None
+    customer_tier: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReplied:
+    """ticket.replied: a message on the ticket, by an agent or the customer."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+    author: Literal["agent", "customer"]
+    public: bool = True
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStatusChanged:
+    """ticket.status_changed: the ticket is now in `status` (one of TICKET_STATUSES)."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReopened:
+    """ticket.reopened: a solved ticket was opened again."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEscalated:
+    """ticket.escalated: the ticket was escalated (to a higher tier or a supervisor)."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPriorityChanged:
+    """ticket.priority_changed: the ticket's priority is now `priority`."""
+
+    id: str
+    time_ms: int
+    ticket_id: str
+    queue: str
+    channel: str
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySubmitted:
+    """survey.submitted: a customer answered a CSAT, NPS or CES survey."""
+
+    id: str
+    time_ms: int
+    queue: str
+    channel: str
+    kind: Literal["csat", "nps", "ces"]
+    score: int
+    contact_id: str | None = None
+    ticket_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SelfServiceSession:
+    """selfservice.session: a self-service session started, was resolved or escalated."""
+
+    id: str
+    time_ms: int
+    session_id: str
+    queue: str
+    channel: str
+    stage: Literal["started", "resolved", "escalated"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResolution:
+    """contact.outcome: how a handled contact ended, and the customer it was with."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    resolved: bool
+    customer_id: str | None = None
+    upsell_offered: bool = False
+    upsell_accepted: bool = False
+    cross_sell_offered: bool = False
+    cross_sell_accepted: bool = False
+
+
 ContactEvent = ContactQueued | ContactOutcome | WrapupCompleted
+TicketEvent = (
+    TicketCreated
+    | TicketReplied
+    | TicketStatusChanged
+    | TicketReopened
+    | TicketEscalated
+    | TicketPriorityChanged
+)
+#: Issue 3's events; the decoder and the aggregator take them up next.
+ServiceEvent = TicketEvent | SurveySubmitted | SelfServiceSession | ContactResolution
 Event = ContactQueued | ContactOutcome | WrapupCompleted | AgentStateChanged
