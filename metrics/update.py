@@ -35,6 +35,10 @@ class Update:
     waiting: defaultdict[Series, dict[str, int | None]] = field(
         default_factory=lambda: defaultdict(dict)
     )
+    #: (live set, queue, channel) -> member id -> score ms (a member) or None (left)
+    members: defaultdict[tuple[str, str, str], dict[str, int | None]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     #: contact id -> its state after this update (never changed once here)
     contacts: dict[str, ContactState] = field(default_factory=dict)
     #: agent id -> its state after this update
@@ -67,6 +71,7 @@ class Update:
             or self.maxes
             or self.live
             or self.waiting
+            or self.members
             or self.contacts
             or self.agents
             or self.seen
