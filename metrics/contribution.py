@@ -57,8 +57,8 @@ def apply_change(
             update.add_max(key, name, value)
     old = before.members if before is not None else {}
     if old != after.members:
-        for key in old.keys() - after.members.keys():
-            update.members[key][member] = None
-        for key, score in after.members.items():
-            if old.get(key) != score:
-                update.members[key][member] = score
+        for gone in old.keys() - after.members.keys():
+            update.members[gone][member] = None
+        for joined, score in after.members.items():
+            if old.get(joined) != score:
+                update.members[joined][member] = score
