@@ -7,9 +7,11 @@ The caller loads the states of the contacts and agents a batch touches (``missin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from metrics.agents import AgentState, split_by_pane
 from metrics.contacts import ContactState, Segment, contribution_of
+from metrics.contribution import apply_change
 from metrics.events import AgentStateChanged, ContactEvent, Event
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.update import Update
@@ -26,6 +28,8 @@ class Aggregator:
         self._configs: dict[str, QueueConfig] = {q.name: q for q in queues.queues}
         self.contacts: dict[str, ContactState | None] = {}
         self.agents: dict[str, AgentState | None] = {}
+        #: state kind -> id -> cached state (None: the store has none)
+        self.cache: dict[str, dict[str, Any]] = {"contact": self.contacts, "agent": self.agents}
         self.update = Update()
         #: agent events older than the agent's current state (ignored for live state)
         self.stale_agent_events = 0
@@ -36,30 +40,30 @@ class Aggregator:
             found = self._configs[queue] = self.queues.get(queue)
         return found
 
-    def missing(self, events: Iterable[Event]) -> tuple[set[str], set[str]]:
-        """Contact and agent ids whose state must be loaded before applying `events`."""
-        contacts: set[str] = set()
-        agents: set[str] = set()
+    def missing(self, events: Iterable[Event]) -> dict[str, set[str]]:
+        """Ids per state kind whose state must be loaded before applying `events`."""
+        wanted: dict[str, set[str]] = {kind: set() for kind in self.cache}
+        contacts, agents = self.contacts, self.agents
         for event in events:
             if isinstance(event, AgentStateChanged):
-                if event.agent_id not in self.agents:
-                    agents.add(event.agent_id)
-            elif event.contact_id not in self.contacts:
-                contacts.add(event.contact_id)
-        return contacts, agents
+                if event.agent_id not in agents:
+                    wanted["agent"].add(event.agent_id)
+            elif event.contact_id not in contacts:
+                wanted["contact"].add(event.contact_id)
+        return {kind: ids for kind, ids in wanted.items() if ids}
 
-    def load(
-        self,
-        contacts: dict[str, ContactState | None],
-        agents: dict[str, AgentState | None],
-    ) -> None:
-        self.contacts.update(contacts)
-        self.agents.update(agents)
+    def load(self, found: dict[str, dict[str, Any]]) -> None:
+        for kind, states in found.items():
+            self.cache[kind].update(states)
 
     def forget(self) -> None:
         """Drop cached states (all flushed): bounds memory and follows rebalances."""
-        self.contacts.clear()
-        self.agents.clear()
+        for states in self.cache.values():
+            states.clear()
+
+    def cached(self) -> int:
+        """How many states are cached."""
+        return sum(len(states) for states in self.cache.values())
 
     def apply(self, event: Event) -> None:
         if isinstance(event, AgentStateChanged):
@@ -81,33 +85,11 @@ class Aggregator:
         cfg = self.config(queue)
         after = contribution_of(new, cfg, self.bounds)
         before = contribution_of(old, cfg, self.bounds) if old is not None else None
-        sums, update = self.update.sums, self.update
-        for (channel, pane), fields in after.sums.items():
-            was = before.sums.get((channel, pane)) if before is not None else None
-            target = sums[(queue, channel, pane)]
-            for name, amount in fields.items():
-                delta = amount - was.get(name, 0) if was else amount
-                if delta:
-                    target[name] += delta
-        if before is not None:
-            for (channel, pane), fields in before.sums.items():
-                now = after.sums.get((channel, pane))
-                for name, amount in fields.items():
-                    if now is None or name not in now:
-                        sums[(queue, channel, pane)][name] -= amount
-        for (channel, pane), values in after.maxes.items():
-            for name, value in values.items():
-                update.add_max((queue, channel, pane), name, value)
-        waiting_before = before.waiting if before is not None else None
-        if waiting_before != after.waiting:
-            if waiting_before is not None:
-                update.waiting[(queue, waiting_before[0])][event.contact_id] = None
-            if after.waiting is not None:
-                update.waiting[(queue, after.waiting[0])][event.contact_id] = after.waiting[1]
+        apply_change(self.update, event.contact_id, before, after)
         # Copy on write: the published state may be serialised by a flush thread.
         state = ContactState({**segments, queue: new})
         self.contacts[event.contact_id] = state
-        update.contacts[event.contact_id] = state
+        self.update.states["contact"][event.contact_id] = state
 
     def _apply_agent(self, event: AgentStateChanged) -> None:
         old = self.agents.get(event.agent_id)
@@ -131,4 +113,4 @@ class Aggregator:
             for series in new.series():
                 update.live[series][f"agents_{new.state}"] += 1
         self.agents[event.agent_id] = new
-        update.agents[event.agent_id] = new
+        update.states["agent"][event.agent_id] = new

@@ -153,15 +153,14 @@ class Pipeline:
     async def _prepare(self, events: list[Event]) -> None:
         """Look up duplicate ids and load the states the batch touches, off the loop."""
         ids = {e.id: e.time_ms for e in events if e.id not in self._recent_ids}
-        contacts, agents = self.aggregator.missing(events)
+        wanted = self.aggregator.missing(events)
 
-        def lookups() -> tuple[set[str], tuple[dict[str, Any], dict[str, Any]]]:
+        def lookups() -> tuple[set[str], dict[str, dict[str, Any]]]:
             seen = self.store.seen(ids) if ids else set()
-            states = self.store.load_states(contacts, agents) if contacts or agents else ({}, {})
-            return seen, states
+            return seen, self.store.load_states(wanted) if wanted else {}
 
-        self._seen, (found_contacts, found_agents) = await self._retrying(lookups)
-        self.aggregator.load(found_contacts, found_agents)
+        self._seen, found = await self._retrying(lookups)
+        self.aggregator.load(found)
 
     def _reject(self, record: Record, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()
@@ -191,8 +190,7 @@ class Pipeline:
         now = self.clock_ms()
         if now - self._last_flush_ms >= self.settings.flush_interval_ms:
             self._last_flush_ms = now
-            cached = len(self.aggregator.contacts) + len(self.aggregator.agents)
-            if cached + len(self._recent_ids) > CACHE_LIMIT:
+            if self.aggregator.cached() + len(self._recent_ids) > CACHE_LIMIT:
                 await self.flush_all()
                 self.forget()
             else:
