@@ -19,7 +19,8 @@ from metrics.events import AgentStateChanged, Event
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, FencedError, StoreError
 from metrics.update import Update
-from streams.deadletter import DeadLetter, DeadLetterSink, Record
+from streams.deadletter import DeadLetter, Record
+from streams.outbox import Outbox
 from streams.events import DecodeError, decode
 from streams.health import WorkerMetrics
 from streams.settings import Settings
@@ -50,14 +51,14 @@ class Pipeline:
         settings: Settings,
         queues: QueuesConfig,
         store: AggregateStore,
-        dead_letters: DeadLetterSink,
+        outbox: Outbox,
         metrics: WorkerMetrics,
         commit: Committer,
         clock_ms: Callable[[], int] = wall_ms,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.dead_letters = dead_letters
+        self.outbox = outbox
         self.metrics = metrics
         self.commit = commit
         self.clock_ms = clock_ms
@@ -164,7 +165,7 @@ class Pipeline:
 
     def _reject(self, record: Record, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()
-        self.dead_letters.send(
+        self.outbox.dead_letter(
             DeadLetter(
                 reason,
                 detail,
@@ -229,8 +230,9 @@ class Pipeline:
             await previous
         if update.is_empty():
             return
-        # Dead letters first: once the store records the offsets they are never re-read.
-        await self.dead_letters.delivered()
+        # Dead letters and forwarded events first: once the store records the offsets the
+        # records that caused them are never re-read.
+        await self.outbox.delivered()
         started = time.perf_counter()
         try:
             await self._retrying(lambda: self.store.flush(update, self.clock_ms()))

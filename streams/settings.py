@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     max_pending_events: int = Field(
         200_000, gt=0, description="events buffered while a flush is slow before pausing"
     )
+    customer_id_salt: SecretStr | None = Field(
+        None,
+        description="key of the customer-id hash; FCR and repeat contacts need it (unset: off)",
+    )
+    ticket_ttl_s: int = Field(
+        90 * 86400, gt=0, description="how long ticket and customer states are kept"
+    )
 
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
@@ -67,13 +74,14 @@ class Settings(BaseSettings):
             retention_ms=self.retention_s * 1000,
             dedupe_horizon_ms=self.dedupe_horizon_s * 1000,
             state_ttl_ms=self.state_ttl_s * 1000,
+            long_state_ttl_ms=self.ticket_ttl_s * 1000,
         )
 
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
         data = self.model_dump()
-        if plaintext_secrets:
-            data["redis_url"] = self.redis_url.get_secret_value()
-        else:
-            data["redis_url"] = "**********"
+        for name in ("redis_url", "customer_id_salt"):
+            secret = getattr(self, name)
+            if secret is not None:
+                data[name] = secret.get_secret_value() if plaintext_secrets else "**********"
         return data

@@ -15,7 +15,7 @@ from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.redis_store import RedisStore
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.deadletter import InMemoryDeadLetters
+from streams.outbox import InMemoryOutbox
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.settings import Settings
@@ -84,7 +84,7 @@ async def expected_of(values: list[tuple[bytes | None, bytes]]) -> InMemoryStore
         Settings(),
         QUEUES,
         store,
-        InMemoryDeadLetters(),
+        InMemoryOutbox(),
         WorkerMetrics.create(CollectorRegistry()),
         commit,
     )

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.deadletter import InMemoryDeadLetters
+from streams.outbox import InMemoryOutbox
 from streams.health import WorkerMetrics
 from streams.settings import Settings
 from tests.events import T0, contact, raw
@@ -32,7 +32,7 @@ class Harness:
     def __init__(self, max_queues: int = 1000) -> None:
         self.registry = CollectorRegistry()
         self.store = InMemoryStore()
-        self.dead = InMemoryDeadLetters()
+        self.dead = InMemoryOutbox()
         self.commits: list[dict[str, int]] = []
         settings = Settings(max_queues=max_queues, max_event_bytes=2048)
         queues = QueuesConfig(queues=(QueueConfig(name="sales"),))
