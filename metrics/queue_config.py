@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from metrics.fields import CHANNELS
 
 __all__ = [
+    "DEFAULT_FCR_HORIZON_S",
     "DEFAULT_WAIT_BUCKETS_S",
+    "FcrFormula",
     "QUEUE_NAME_PATTERN",
     "QueueConfig",
     "QueueConfigError",
@@ -45,6 +47,19 @@ class SlFormula(StrEnum):
     ANSWERED_OR_ABANDONED_WITHIN = "answered_or_abandoned_within"
 
 
+#: First-contact resolution horizon: a further contact within 7 days makes it a repeat.
+DEFAULT_FCR_HORIZON_S = 7 * 86_400
+
+
+class FcrFormula(StrEnum):
+    """First-contact resolution variants (see docs/metrics.md)."""
+
+    #: resolved when no further contact from the customer arrives within the horizon
+    REPEAT_ONLY = "repeat_only"
+    #: as above, and the contact's outcome was reported resolved by the agent
+    RESOLVED_AND_NO_REPEAT = "resolved_and_no_repeat"
+
+
 class QueueDefaults(BaseModel):
     """Settings every queue shares unless it says otherwise."""
 
@@ -57,6 +72,10 @@ class QueueDefaults(BaseModel):
     sl_formula: SlFormula = SlFormula.EXCLUDING_SHORT_ABANDONS
     time_zone: str = "UTC"
     daily_reset: str = "00:00"
+    fcr_horizon_s: int = Field(DEFAULT_FCR_HORIZON_S, gt=0, le=90 * 86_400)
+    fcr_formula: FcrFormula = FcrFormula.REPEAT_ONLY
+    #: currency per paid agent hour; without it no cost per contact is derived
+    cost_per_agent_hour: float | None = Field(None, ge=0, allow_inf_nan=False)
 
     @field_validator("channels")
     @classmethod
@@ -94,6 +113,10 @@ class QueueDefaults(BaseModel):
     @property
     def short_abandon_ms(self) -> int:
         return round(self.short_abandon_s * 1000)
+
+    @property
+    def fcr_horizon_ms(self) -> int:
+        return self.fcr_horizon_s * 1000
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
