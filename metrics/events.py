@@ -11,7 +11,7 @@ __all__ = [
     "ContactOutcome",
     "ContactQueued",
     "ContactResolution",
-    "CustomerContact",
+    "CustomerContacted",
     "Event",
     "OUTCOME_KINDS",
     "SELFSERVICE_STAGES",
@@ -217,7 +217,7 @@ class ContactResolution:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomerContact:
+class CustomerContacted:
     """customer.contact (internal): one contact of a customer, re-keyed by ccmon.
 
     The worker derives it from contact.outcome and ticket.created events that name a
@@ -253,5 +253,5 @@ Event = (
     | SurveySubmitted
     | SelfServiceSession
     | ContactResolution
-    | CustomerContact
+    | CustomerContacted
 )

@@ -13,6 +13,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metrics.fields import CHANNELS
+from metrics.ticket_config import (
+    CalendarConfig,
+    FirstReplyFrom,
+    SlaPolicyConfig,
+    check_business_hours,
+    check_ticket_calendar,
+)
 
 __all__ = [
     "DEFAULT_FCR_HORIZON_S",
@@ -76,6 +83,17 @@ class QueueDefaults(BaseModel):
     fcr_formula: FcrFormula = FcrFormula.REPEAT_ONLY
     #: currency per paid agent hour; without it no cost per contact is derived
     cost_per_agent_hour: float | None = Field(None, ge=0, allow_inf_nan=False)
+    #: tickets (metrics/ticket_config.py): business calendar name and SLA policies
+    ticket_calendar: str | None = None
+    ticket_sla: tuple[SlaPolicyConfig, ...] = ()
+    ticket_first_reply_from: FirstReplyFrom = FirstReplyFrom.CREATED
+
+    _known_calendar = field_validator("ticket_calendar")(check_ticket_calendar)
+
+    @model_validator(mode="after")
+    def _ticket_calendar_needed(self) -> QueueDefaults:
+        check_business_hours(self)
+        return self
 
     @field_validator("channels")
     @classmethod
@@ -148,6 +166,8 @@ class QueuesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: business-hours calendars by name, for tickets (metrics/ticket_config.py)
+    calendars: dict[str, CalendarConfig] = {}
     defaults: QueueDefaults = QueueDefaults()
     queues: tuple[QueueConfig, ...] = ()
 
@@ -229,7 +249,9 @@ def parse_queues_yaml(text: str, source: str = "<queues>") -> QueuesConfig:
     if not isinstance(data, Mapping):
         raise QueueConfigError(f"{source}:1: expected a mapping with 'defaults' and 'queues'")
     try:
-        return QueuesConfig.model_validate(data)
+        names = data.get("calendars")
+        context = {"calendars": set(names) if isinstance(names, Mapping) else set()}
+        return QueuesConfig.model_validate(data, context=context)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from metrics.agents import AgentState
 from metrics.contacts import ContactState
+from metrics.customers import CustomerState
+from metrics.tickets import TicketState
 
 __all__ = ["DECODERS", "KEY_PARTS", "Stored"]
 
@@ -22,10 +24,12 @@ class Stored(Protocol):
 
 
 #: kind -> key part in the store (``{prefix}:{part}:{id}``)
-KEY_PARTS: dict[str, str] = {"contact": "c", "agent": "a"}
+KEY_PARTS: dict[str, str] = {"contact": "c", "agent": "a", "ticket": "t", "customer": "u"}
 
 #: kind -> decoder of the stored JSON form
 DECODERS: dict[str, Callable[[dict[str, Any]], Stored]] = {
     "contact": ContactState.from_dict,
     "agent": AgentState.from_dict,
+    "ticket": TicketState.from_dict,
+    "customer": CustomerState.from_dict,
 }

@@ -15,14 +15,15 @@ from typing import Any, TypeVar
 from metrics.admission import Admission, Verdict
 from metrics.aggregator import Aggregator
 from metrics.clock import wall_ms
-from metrics.events import AgentStateChanged, Event
+from metrics.events import AgentStateChanged, ContactResolution, Event, TicketCreated
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, FencedError, StoreError
 from metrics.update import Update
 from streams.deadletter import DeadLetter, Record
-from streams.outbox import Outbox
 from streams.events import DecodeError, decode
 from streams.health import WorkerMetrics
+from streams.outbox import Outbox
+from streams.rekey import customer_contact_record
 from streams.settings import Settings
 
 __all__ = ["Committer", "Pipeline"]
@@ -37,6 +38,10 @@ Committer = Callable[[dict[str, int]], Awaitable[None]]
 #: Cached contact and agent states plus remembered event ids beyond this are dropped
 #: after a full flush (they are all in the store by then).
 CACHE_LIMIT = 1_000_000
+
+
+def _names_customer(event: Event) -> bool:
+    return isinstance(event, ContactResolution | TicketCreated) and bool(event.customer_id)
 
 
 def _queues_of(event: Event) -> Sequence[str]:
@@ -62,7 +67,9 @@ class Pipeline:
         self.metrics = metrics
         self.commit = commit
         self.clock_ms = clock_ms
-        self.aggregator = Aggregator(queues)
+        self.aggregator = Aggregator(queues, retention_ms=settings.retention_s * 1000)
+        salt = settings.customer_id_salt
+        self._salt = None if salt is None else salt.get_secret_value().encode()
         self.admission = Admission(
             lateness_ms=settings.lateness_s * 1000,
             retention_ms=settings.retention_s * 1000,
@@ -129,6 +136,8 @@ class Pipeline:
                 if verdict is Verdict.LATE_CORRECTION:
                     self.metrics.late.labels("corrected").inc()
                 self.aggregator.apply(event)
+                if _names_customer(event):
+                    self._forward_customer(event)
                 applied += 1
                 self._recent_ids[event.id] = event.time_ms
                 update.seen[event.id] = event.time_ms
@@ -162,6 +171,16 @@ class Pipeline:
 
         self._seen, found = await self._retrying(lookups)
         self.aggregator.load(found)
+
+    def _forward_customer(self, event: Event) -> None:
+        assert isinstance(event, ContactResolution | TicketCreated)
+        if self._salt is None:
+            self.metrics.customer_contacts.labels("no_salt").inc()
+            return
+        record = customer_contact_record(event, self._salt)
+        if record is not None:
+            self.outbox.forward(*record)
+            self.metrics.customer_contacts.labels("forwarded").inc()
 
     def _reject(self, record: Record, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()

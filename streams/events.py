@@ -24,7 +24,7 @@ from metrics.events import (
     ContactOutcome,
     ContactQueued,
     ContactResolution,
-    CustomerContact,
+    CustomerContacted,
     Event,
     SelfServiceSession,
     SurveySubmitted,
@@ -255,7 +255,7 @@ def _service(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Ev
         return SelfServiceSession(event_id, time_ms, session_id, queue, channel, stage)  # type: ignore[arg-type]
     if kind == "customer.contact":
         resolved = _bool(data, "resolved", False) if data.get("resolved") is not None else None
-        return CustomerContact(event_id, time_ms, customer, contact, queue, channel, resolved)
+        return CustomerContacted(event_id, time_ms, customer, contact, queue, channel, resolved)
     offers = []
     for offer in ("upsell", "cross_sell"):
         offered = _bool(data, f"{offer}_offered", False)

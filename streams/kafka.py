@@ -15,8 +15,8 @@ from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsErr
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore
 from streams.consume import Pipeline
-from streams.outbox import KafkaOutbox
 from streams.health import WorkerMetrics
+from streams.outbox import KafkaOutbox
 from streams.settings import Settings
 
 __all__ = ["ensure_topics", "run_consumer"]

@@ -15,9 +15,9 @@ from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.redis_store import RedisStore
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.outbox import InMemoryOutbox
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
+from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
 from tests.events import contact, raw, yesterday_ms
 from tests.integration.pipeline_helpers import (

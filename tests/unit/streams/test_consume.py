@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.outbox import InMemoryOutbox
 from streams.health import WorkerMetrics
+from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
 from tests.events import T0, contact, raw
 

@@ -13,7 +13,7 @@ from metrics.events import (
     ContactOutcome,
     ContactQueued,
     ContactResolution,
-    CustomerContact,
+    CustomerContacted,
     SelfServiceSession,
     SurveySubmitted,
     TicketCreated,
@@ -243,7 +243,7 @@ def test_ticket_and_service_events_carry_the_fields() -> None:
         OUTCOME["id"], T0, "c1", "sales", "voice", True, "cust-9", True, True, True, False
     )
     derived = envelope("customer.contact", T0, CUSTOMER_CONTACT, "e1/customer")
-    assert decode(orjson.dumps(derived), LIMIT) == CustomerContact(
+    assert decode(orjson.dumps(derived), LIMIT) == CustomerContacted(
         "e1/customer", T0, "3f9a", "c:c1", "sales", "voice", True
     )
 
