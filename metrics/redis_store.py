@@ -306,6 +306,8 @@ class RedisStore:
                 pipe.zrange(key, 0, 0, withscores=True)
                 for bound in query.bounds:
                     pipe.zcount(key, "-inf", f"({bound}")
+                if query.next_from is not None:
+                    pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
             pipe.hgetall(self._series_key("live", req.series))
             pipe.hgetall(self._series_key("tot", req.series))
         replies = iter(self._call(pipe.execute))
@@ -320,7 +322,13 @@ class RedisStore:
             for query in req.sets:
                 count, lowest = int(next(replies)), next(replies)
                 below = tuple(int(next(replies)) for _ in query.bounds)
-                sets[query.name] = SetStats(count, int(lowest[0][1]) if lowest else None, below)
+                following = next(replies) if query.next_from is not None else None
+                sets[query.name] = SetStats(
+                    count,
+                    int(lowest[0][1]) if lowest else None,
+                    below,
+                    int(following[0][1]) if following else None,
+                )
             agents = _ints(next(replies))
             totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
             live = Live(waiting, int(oldest[0][1]) if oldest else None, agents, sets)

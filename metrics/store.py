@@ -46,6 +46,8 @@ class SetQuery:
     name: str
     #: report how many members score strictly below each bound (ms), e.g. age buckets
     bounds: tuple[int, ...] = ()
+    #: report the lowest score at or above this (e.g. the next due time after now)
+    next_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class SetStats:
     count: int = 0
     min_score: int | None = None
     below: tuple[int, ...] = ()
+    next_score: int | None = None
 
 
 @dataclass(frozen=True)
@@ -248,10 +251,14 @@ class InMemoryStore:
 
     def _set_stats(self, series: Series, query: SetQuery) -> SetStats:
         scores = list(self.members.get((query.name, *series), {}).values())
+        after = query.next_from
         return SetStats(
             count=len(scores),
             min_score=min(scores, default=None),
             below=tuple(sum(1 for v in scores if v < b) for b in query.bounds),
+            next_score=None
+            if after is None
+            else min((v for v in scores if v >= after), default=None),
         )
 
     def event_times(self) -> dict[str, int]:

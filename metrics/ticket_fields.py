@@ -13,6 +13,7 @@ from metrics.formulas import ratio
 
 __all__ = [
     "BACKLOG_AGE_BUCKETS",
+    "BACKLOG_AGE_LOWER_MS",
     "TICKET_BUCKETS_MS",
     "TICKET_DERIVED",
     "TICKET_HIST_KINDS",
@@ -101,12 +102,12 @@ def bucket_field(kind: str, duration_ms: int) -> str:
 
 #: Backlog age labels, and the lower bound (ms) of each.
 BACKLOG_AGE_BUCKETS: tuple[str, ...] = ("0-1h", "1-4h", "4-24h", "1-3d", "3-7d", "7d+")
-_AGE_LOWER_MS: tuple[int, ...] = (0, _HOUR, 4 * _HOUR, _DAY, 3 * _DAY, 7 * _DAY)
+BACKLOG_AGE_LOWER_MS: tuple[int, ...] = (0, _HOUR, 4 * _HOUR, _DAY, 3 * _DAY, 7 * _DAY)
 
 
 def backlog_age_bucket(age_ms: int) -> str:
     """The age label of an unresolved ticket: lower bound inclusive (exactly 1 h is 1-4h)."""
-    return BACKLOG_AGE_BUCKETS[max(0, bisect.bisect_right(_AGE_LOWER_MS, age_ms) - 1)]
+    return BACKLOG_AGE_BUCKETS[max(0, bisect.bisect_right(BACKLOG_AGE_LOWER_MS, age_ms) - 1)]
 
 
 def backlog_by_age(created_ms: Iterable[int], now_ms: int) -> dict[str, int]:
