@@ -126,7 +126,7 @@ def res(outcome: str, due: int | None = None, done: int | None = None) -> Target
         (
             POLICIES,
             ticket(((T + 2 * H, "solved"),)),
-            (fr("paused"), res("breached", None, T + 2 * H)),
+            (fr("paused"), res("met", None, T + 2 * H)),
         ),
         # ... until a reopen resumes it (overdue since 1 h).
         (
