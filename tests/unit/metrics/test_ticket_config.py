@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,11 @@ def test_a_calendar_open_around_the_clock() -> None:
     text = CAL + "      mon-sun: '00:00-24:00'\n"
     config = parse_queues_yaml(text, "q.yaml")
     assert config.calendars["office"].calendar().week == (((0, 1440),),) * 7
+
+
+def test_the_example_queues_file_parses() -> None:
+    path = Path(__file__).parents[3] / "deploy" / "queues.example.yaml"
+    config = parse_queues_yaml(path.read_text(), str(path))
+    rules = ticket_rules(config, "support")
+    assert [p.resolution_ms for p in rules.policies] == [24 * H, 16 * H, 72 * H]
+    assert rules.policies[1].calendar == config.calendars["berlin_office"].calendar()
