@@ -242,7 +242,7 @@ def parse_queues_yaml(text: str, source: str = "<queues>") -> QueuesConfig:
     try:
         root = yaml.compose(text)
         data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date 2026-13-01
         raise QueueConfigError(f"{source}: not valid YAML: {exc}") from exc
     if data is None:
         data = {}

@@ -152,7 +152,7 @@ def _week(hours: Mapping[str, tuple[str, ...]]) -> tuple[tuple[tuple[int, int], 
 
 
 class FirstReplyFrom(StrEnum):
-    """Where first response time starts (vendors differ; see docs/metrics.md)."""
+    """Where first response time starts (vendors differ; see docs/tickets.md)."""
 
     #: ticket creation (Zendesk's first reply time; the default)
     CREATED = "created"

@@ -21,6 +21,7 @@ __all__ = [
     "TICKET_SUM_FIELDS",
     "backlog_age_bucket",
     "backlog_by_age",
+    "bucket_field",
     "derive_tickets",
     "parse_ticket_hist_field",
     "ticket_hist_field",

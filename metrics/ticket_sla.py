@@ -6,7 +6,7 @@ business time of the policy's calendar and stops while the ticket is in a pause 
 (pending, on_hold by default) or resolved (solved, closed). A reopen resumes the
 resolution target: it is judged on the final solve, and a solve that was reopened
 decides nothing. A ticket solved without a public reply stops its first-reply target
-(neither met nor breached) until a reopen resumes it.
+(neither met nor breached, no due) until a reopen resumes it.
 
 A target is met if fulfilled at or before its due instant (the earliest instant its
 elapsed time reaches the target), breached if after. The policy is the first one matching
@@ -165,6 +165,8 @@ def _evaluate(target: str, policies: Sequence[SlaPolicy], ticket: SlaTicket) -> 
     if fulfilled is not None:
         met = due is None or fulfilled <= due
         return TargetState(target, "met" if met else "breached", None, fulfilled)
+    if target == FIRST_REPLY and ticket.final_solve_ms() is not None:
+        return TargetState(target, "paused")  # stopped by a solve: no live breach
     running = bool(spans) and spans[-1][1] is None
     return TargetState(target, "running" if running else "paused", due)
 
