@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Sequence
 
 import pytest
 
@@ -28,7 +29,7 @@ Row = tuple[str, int, str, str, bool | None]
 Sums = dict[PaneKey, dict[str, int]]
 
 
-def _state(rows: list[Row]) -> CustomerState:
+def _state(rows: Sequence[Row]) -> CustomerState:
     state = CustomerState()
     for key, t, queue, channel, resolved in rows:
         state.add(key, CustomerContact(t, queue, channel, resolved))
