@@ -167,16 +167,19 @@ def test_prune_cutoff_is_newest_minus_horizon_minus_retention(
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "max_contacts", "before", "after"),
+    ("old", "new", "max_contacts", "before", "after", "over_cap"),
     [
         # Nothing old: the new state pruned at newest - 15.
-        (None, (50, 100), 200, (), (100,)),
+        (None, (50, 100), 200, (), (100,), 0),
+        (None, (), 200, (), (), 0),
         # The aged-out contact is dropped from both sides.
-        ((50, 90), (50, 90, 100), 200, (90,), (90, 100)),
+        ((50, 90), (50, 90, 100), 200, (90,), (90, 100), 0),
         # The cap drops the oldest from both sides.
-        ((86, 90, 95), (86, 90, 95, 100), 3, (90, 95), (90, 95, 100)),
+        ((86, 90, 95), (86, 90, 95, 100), 3, (90, 95), (90, 95, 100), 1),
         # A contact older than every kept one, when full, changes nothing.
-        ((90, 95, 100), (88, 90, 95, 100), 3, (90, 95, 100), (90, 95, 100)),
+        ((90, 95, 100), (88, 90, 95, 100), 3, (90, 95, 100), (90, 95, 100), 1),
+        # Aged out and over the cap at once: only the cap's drops are counted.
+        ((10, 90, 95), (10, 90, 95, 100), 2, (95,), (95, 100), 1),
     ],
 )
 def test_prune_pair_drops_the_same_contacts_from_both_sides(
@@ -185,7 +188,8 @@ def test_prune_pair_drops_the_same_contacts_from_both_sides(
     max_contacts: int,
     before: tuple[int, ...],
     after: tuple[int, ...],
+    over_cap: int,
 ) -> None:
     old_state = None if old is None else _at(*old)
     pruned = prune_pair(old_state, _at(*new), 10, 5, max_contacts)
-    assert pruned == (_at(*before), _at(*after))
+    assert pruned == (_at(*before), _at(*after), over_cap)

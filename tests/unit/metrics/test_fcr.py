@@ -200,7 +200,7 @@ def _replay(
     for key, t, queue, channel, resolved in rows:
         new = CustomerState() if stored is None else stored.copy()
         new.add(key, CustomerContact(t, queue, channel, resolved))
-        before, after = prune_pair(stored, new, horizon, retention, max_contacts)
+        before, after, _ = prune_pair(stored, new, horizon, retention, max_contacts)
         apply_change(
             update,
             "customer",
@@ -292,3 +292,7 @@ def test_over_the_cap_the_dropped_contacts_keep_what_they_added() -> None:
     # A contact older than every kept one, arriving when full, changes nothing.
     late, _ = _replay([*rows, ("c:old", T0 - DAY, "q", "chat", None)], H, 30 * DAY, 3)
     assert late == sums
+    # Whatever the arrival order, the kept contacts are the newest three.
+    for order in itertools.permutations(rows):
+        _, kept = _replay(list(order), H, 30 * DAY, max_contacts=3)
+        assert kept == stored
