@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_MAX_CONTACTS",
     "CustomerContact",
     "CustomerState",
+    "Pruned",
     "customer_contact",
     "hash_customer_id",
     "prune",
@@ -116,6 +117,14 @@ def _order(item: tuple[str, CustomerContact]) -> tuple[int, str]:
     return (item[1].time_ms, item[0])
 
 
+def _kept(state: CustomerState, cutoff_ms: int, max_contacts: int) -> tuple[CustomerState, int]:
+    young = sorted(
+        (item for item in state.contacts.items() if item[1].time_ms >= cutoff_ms), key=_order
+    )
+    kept = young[-max_contacts:] if max_contacts > 0 else []
+    return CustomerState(dict(kept)), len(young) - len(kept)
+
+
 def prune(
     state: CustomerState, cutoff_ms: int, max_contacts: int = DEFAULT_MAX_CONTACTS
 ) -> CustomerState:
@@ -123,10 +132,7 @@ def prune(
 
     "Newest" orders by (time, key), so the kept set does not depend on arrival order.
     """
-    kept = sorted(
-        (item for item in state.contacts.items() if item[1].time_ms >= cutoff_ms), key=_order
-    )
-    return CustomerState(dict(kept[-max_contacts:] if max_contacts > 0 else []))
+    return _kept(state, cutoff_ms, max_contacts)[0]
 
 
 def prune_cutoff(state: CustomerState, horizon_ms: int, retention_ms: int) -> int | None:
@@ -141,22 +147,37 @@ def prune_cutoff(state: CustomerState, horizon_ms: int, retention_ms: int) -> in
     return None if newest is None else newest - horizon_ms - retention_ms
 
 
+class Pruned(NamedTuple):
+    """The old and new state of one change, pruned alike."""
+
+    #: the old state, holding only contacts the new one keeps: contribution(old) from it
+    before: CustomerState
+    #: the new state to store and to take contribution(new) from
+    after: CustomerState
+    #: contacts dropped by the cap in this change (count them: ids shared by many people)
+    over_cap: int
+
+
 def prune_pair(
     old: CustomerState | None,
     new: CustomerState,
     horizon_ms: int,
     retention_ms: int,
     max_contacts: int = DEFAULT_MAX_CONTACTS,
-) -> tuple[CustomerState, CustomerState]:
-    """(old, new) pruned alike, for contribution(new) - contribution(old); store the second.
+) -> Pruned:
+    """Prune `old` and `new` (old merged with the change's contacts) alike.
 
     The cutoff comes from the new state, and the old state keeps exactly the keys the new
     one keeps, so a dropped contact (aged out or over the cap) counts on neither side and
     what it added to the panes earlier stays there: pruning never retracts a count.
+    Aging out is exact. Over the cap, the kept state is still order-independent, but the
+    counts of the oldest kept contacts may depend on arrival order.
     """
     cutoff = prune_cutoff(new, horizon_ms, retention_ms)
-    kept = CustomerState() if cutoff is None else prune(new, cutoff, max_contacts)
+    if cutoff is None:
+        return Pruned(CustomerState(), CustomerState(), 0)
+    kept, over_cap = _kept(new, cutoff, max_contacts)
     before = CustomerState()
     if old is not None:
         before.contacts = {k: c for k, c in old.contacts.items() if k in kept.contacts}
-    return before, kept
+    return Pruned(before, kept, over_cap)

@@ -59,7 +59,7 @@ DEFAULT_FCR_HORIZON_S = 7 * 86_400
 
 
 class FcrFormula(StrEnum):
-    """First-contact resolution variants (see docs/metrics.md)."""
+    """First-contact resolution variants (see docs/customer-experience.md)."""
 
     #: resolved when no further contact from the customer arrives within the horizon
     REPEAT_ONLY = "repeat_only"
