@@ -91,6 +91,8 @@ class Aggregator:
         self.update = Update()
         #: agent events older than the agent's current state (ignored for live state)
         self.stale_agent_events = 0
+        #: customer contacts dropped because a customer had more than the cap
+        self.customer_contacts_over_cap = 0
 
     def config(self, queue: str) -> QueueConfig:
         found = self._configs.get(queue)
@@ -181,7 +183,8 @@ class Aggregator:
         grown = old.copy() if old is not None else CustomerState()
         contact = CustomerContact(event.time_ms, event.queue, event.channel, event.resolved)
         grown.add(event.contact, contact)
-        before, new = prune_pair(old, grown, self.horizon_ms, self.retention_ms)
+        before, new, over_cap = prune_pair(old, grown, self.horizon_ms, self.retention_ms)
+        self.customer_contacts_over_cap += over_cap
         after = customer_contribution(new, rule_of=self._fcr_rule)
         was = customer_contribution(before, rule_of=self._fcr_rule) if old is not None else None
         apply_change(self.update, event.customer, was, after)

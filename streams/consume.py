@@ -83,6 +83,7 @@ class Pipeline:
         self._flush_task: asyncio.Task[None] | None = None
         self._last_flush_ms = 0
         self._stale_seen = 0
+        self._over_cap_seen = 0
         self._seen: set[str] = set()
         #: held while a batch is applied; a rebalance takes it to flush and forget safely
         self.lock = asyncio.Lock()
@@ -159,6 +160,10 @@ class Pipeline:
         if stale > self._stale_seen:
             self.metrics.stale_agent_events.inc(stale - self._stale_seen)
             self._stale_seen = stale
+        over_cap = self.aggregator.customer_contacts_over_cap
+        if over_cap > self._over_cap_seen:
+            self.metrics.customer_contacts.labels("over_cap").inc(over_cap - self._over_cap_seen)
+            self._over_cap_seen = over_cap
 
     async def _prepare(self, events: list[Event]) -> None:
         """Look up duplicate ids and load the states the batch touches, off the loop."""

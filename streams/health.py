@@ -65,8 +65,9 @@ class WorkerMetrics:
             ),
             customer_contacts=Counter(
                 "ccmon_customer_contacts",
-                "Events naming a customer: forwarded (re-keyed by the id's hash) or no_salt "
-                "(CCMON_CUSTOMER_ID_SALT unset: not used for FCR).",
+                "Customer contacts: forwarded (re-keyed by the id's hash), no_salt "
+                "(CCMON_CUSTOMER_ID_SALT unset: not used for FCR) or over_cap (dropped from "
+                "a customer with too many contacts).",
                 ["outcome"],
                 registry=registry,
             ),
