@@ -60,7 +60,8 @@ class Aggregator:
     def __init__(self, queues: QueuesConfig, retention_ms: int = 8 * 86_400_000) -> None:
         self.queues = queues
         self.bounds = queues.wait_buckets_ms()
-        #: customer contacts older than newest - horizon - retention can change no count
+        #: how far behind the newest event admission still takes events (retention plus
+        #: lateness): customer contacts older than newest - horizon - this change no count
         self.retention_ms = retention_ms
         self.horizon_ms = longest_horizon_ms(queues)
         self._configs: dict[str, QueueConfig] = {q.name: q for q in queues.queues}

@@ -67,7 +67,9 @@ class Pipeline:
         self.metrics = metrics
         self.commit = commit
         self.clock_ms = clock_ms
-        self.aggregator = Aggregator(queues, retention_ms=settings.retention_s * 1000)
+        # Admission takes events down to the watermark (newest - lateness) minus the retention.
+        reach_ms = (settings.retention_s + settings.lateness_s) * 1000
+        self.aggregator = Aggregator(queues, retention_ms=reach_ms)
         salt = settings.customer_id_salt
         self._salt = None if salt is None else salt.get_secret_value().encode()
         self.admission = Admission(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from metrics.fcr import longest_horizon_ms
 from metrics.queue_config import QueuesConfig, parse_queues_yaml
 from metrics.redis_store import RedisStore
 
@@ -65,6 +66,24 @@ class Settings(BaseSettings):
             return QueuesConfig()
         text = self.queues_file.read_text(encoding="utf-8")
         return parse_queues_yaml(text, str(self.queues_file))
+
+    def conflicts(self, queues: QueuesConfig) -> list[str]:
+        """Where these settings contradict the queues file, one message each."""
+        horizon = longest_horizon_ms(queues) // 1000
+        out = []
+        if horizon + self.lateness_s >= self.retention_s:
+            out.append(
+                f"CCMON_RETENTION_S ({self.retention_s}) must exceed the longest fcr_horizon_s "
+                f"({horizon}) plus CCMON_LATENESS_S ({self.lateness_s}): a repeat contact "
+                "corrects the FCR count in the pane of the contact before it"
+            )
+        if horizon + self.retention_s + self.lateness_s > self.ticket_ttl_s:
+            out.append(
+                f"CCMON_TICKET_TTL_S ({self.ticket_ttl_s}) must be at least the longest "
+                f"fcr_horizon_s ({horizon}) plus CCMON_RETENTION_S and CCMON_LATENESS_S: "
+                "customer states must outlive every correction they can receive"
+            )
+        return out
 
     def redis_store(self) -> RedisStore:
         """The Redis store these settings describe (its own connection pool)."""
