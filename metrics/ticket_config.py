@@ -35,6 +35,7 @@ __all__ = [
     "FirstReplyFrom",
     "SlaPolicyConfig",
     "TicketRules",
+    "check_business_hours",
     "check_ticket_calendar",
     "parse_duration_s",
     "ticket_rules",
