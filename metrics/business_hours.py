@@ -1,9 +1,9 @@
 """Business-hours calendars and DST-correct business-time arithmetic (pure).
 
 A calendar opens on local wall-clock intervals per weekday, except on holidays. An
-interval holds the instants whose local time falls in it: on a spring-forward day an
-interval loses the skipped hour, on a fall-back day an interval spanning the repeated
-hour gains it. Times are integer epoch milliseconds.
+interval holds exactly the instants whose local time falls in it: on a spring-forward day
+it loses the skipped hour, on a fall-back day it holds both runs of the repeated hour.
+Times are integer epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -58,32 +58,56 @@ class BusinessCalendar:
 ALWAYS_OPEN = BusinessCalendar(always_open=True)
 
 
-def _epoch_ms(moment: dt.datetime) -> int:
-    return round(moment.timestamp() * 1000)
+def _ms(offset: dt.timedelta | None) -> int:
+    return 0 if offset is None else offset // dt.timedelta(milliseconds=1)
 
 
-def _gap_end(naive: dt.datetime, zone: ZoneInfo) -> int:
-    """The instant a DST gap holding the local time `naive` ends (the clocks jump)."""
-    lo = int(naive.replace(tzinfo=zone, fold=1).timestamp())  # before the jump
-    hi = int(naive.replace(tzinfo=zone, fold=0).timestamp())  # after it
-    lo, hi = min(lo, hi), max(lo, hi)
-    before = dt.datetime.fromtimestamp(lo, tz=zone).utcoffset()
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if dt.datetime.fromtimestamp(mid, tz=zone).utcoffset() == before:
-            lo = mid
-        else:
-            hi = mid
-    return hi * 1000
+def _offset_ms(zone: ZoneInfo, t_ms: int) -> int:
+    """The zone's UTC offset at the instant `t_ms`."""
+    return _ms(dt.datetime.fromtimestamp(t_ms // 1000, tz=zone).utcoffset())
 
 
-def _instant(day: dt.date, minute: int, zone: ZoneInfo, *, latest: bool) -> int:
-    """The instant local time reaches `minute` on `day`; `latest` picks the second of two."""
-    naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
-    aware = naive.replace(tzinfo=zone, fold=1 if latest else 0)
-    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        return _gap_end(naive, zone)
-    return _epoch_ms(aware)
+def _transition(zone: ZoneInfo, lo: int, hi: int) -> int:
+    """The first instant (s) in (lo, hi] whose UTC offset differs from lo's."""
+    before = _offset_ms(zone, lo)
+    while hi - lo > 1000:
+        mid = (lo + hi) // 2000 * 1000
+        if mid <= lo:
+            break
+        lo, hi = (mid, hi) if _offset_ms(zone, mid) == before else (lo, mid)
+    return hi
+
+
+def _spans(day: dt.date, start: int, end: int, zone: ZoneInfo) -> list[tuple[int, int]]:
+    """[a, b) instants whose local time on `day` lies in [start, end) minutes.
+
+    At most one UTC offset change is assumed within one day's interval: before it local =
+    utc + o1, after it local = utc + o2, so each side is one plain range.
+    """
+    midnight = dt.datetime.combine(day, dt.time())
+    s_naive = midnight + dt.timedelta(minutes=start)
+    e_naive = midnight + dt.timedelta(minutes=end)
+    s_local = round(s_naive.replace(tzinfo=dt.UTC).timestamp() * 1000)
+    e_local = round(e_naive.replace(tzinfo=dt.UTC).timestamp() * 1000)
+    offsets = [
+        _ms(naive.replace(tzinfo=zone, fold=fold).utcoffset())
+        for naive in (s_naive, e_naive)
+        for fold in (0, 1)
+    ]
+    lo, hi = s_local - max(offsets), e_local - min(offsets)
+    o1, o2 = _offset_ms(zone, lo), _offset_ms(zone, hi)
+    if o1 == o2:
+        return [(s_local - o1, e_local - o1)]
+    jump = _transition(zone, lo, hi)
+    spans = []
+    if s_local - o1 < min(e_local - o1, jump):
+        spans.append((s_local - o1, min(e_local - o1, jump)))
+    if max(s_local - o2, jump) < e_local - o2:
+        b = (max(s_local - o2, jump), e_local - o2)
+        if spans and spans[-1][1] == b[0]:
+            b = (spans.pop()[0], b[1])
+        spans.append(b)
+    return spans
 
 
 @functools.lru_cache(maxsize=4096)
@@ -92,13 +116,11 @@ def open_intervals(calendar: BusinessCalendar, day: dt.date) -> tuple[tuple[int,
     if day in calendar.holidays:
         return ()
     zone = ZoneInfo(calendar.time_zone)
-    spans = []
-    for start, end in calendar.week[day.weekday()]:
-        a = _instant(day, start, zone, latest=False)
-        b = _instant(day, end, zone, latest=True)
-        if a < b:
-            spans.append((a, b))
-    return tuple(spans)
+    return tuple(
+        span
+        for start, end in calendar.week[day.weekday()]
+        for span in _spans(day, start, end, zone)
+    )
 
 
 def _local_day(calendar: BusinessCalendar, t_ms: int) -> dt.date:

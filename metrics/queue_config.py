@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from metrics.calendar_config import CalendarConfig
 from metrics.fields import CHANNELS
 from metrics.ticket_config import (
-    CalendarConfig,
     FirstReplyFrom,
     SlaPolicyConfig,
     check_business_hours,

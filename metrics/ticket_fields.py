@@ -62,8 +62,11 @@ TICKET_MAX_FIELDS: tuple[str, ...] = (
 #: Histogram kinds: first response, and full resolution (the resolution histogram).
 TICKET_HIST_KINDS: tuple[str, ...] = ("first_response", "resolution")
 
-#: Bucket bounds (ms) for both ticket histograms: the targets helpdesks commonly set.
+#: Bucket bounds (ms) for both ticket histograms: the targets helpdesks commonly set, from
+#: chat and messaging (minutes) to email and web forms (hours, days).
 TICKET_BUCKETS_MS: tuple[int, ...] = (
+    _MINUTE,
+    5 * _MINUTE,
     15 * _MINUTE,
     30 * _MINUTE,
     _HOUR,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -130,6 +131,59 @@ def test_open_intervals_on_dst_days(
     calendar = BusinessCalendar("Europe/Berlin", ((opening,),) * 7)
     start, end = (at(*parts, zone=UTC_MS) for parts in expected_utc)
     assert open_intervals(calendar, day) == ((start, end),)
+
+
+def test_an_interval_inside_the_repeated_hour_opens_twice() -> None:
+    """02:30-02:45 on fall-back day happens once in summer time and once in winter time."""
+    calendar = BusinessCalendar("Europe/Berlin", (((150, 165),),) * 7)
+    assert open_intervals(calendar, dt.date(2026, 10, 25)) == (
+        (at(2026, 10, 25, 0, 30, zone=UTC_MS), at(2026, 10, 25, 0, 45, zone=UTC_MS)),
+        (at(2026, 10, 25, 1, 30, zone=UTC_MS), at(2026, 10, 25, 1, 45, zone=UTC_MS)),
+    )
+
+
+def _minute_oracle(calendar: BusinessCalendar, start: int, end: int) -> int:
+    """Business time counted minute by minute from each minute's local wall-clock time."""
+    zone, total = ZoneInfo(calendar.time_zone), 0
+    for t in range(start, end, 60_000):
+        local = dt.datetime.fromtimestamp(t / 1000, tz=zone)
+        minute = local.hour * 60 + local.minute
+        if local.date() not in calendar.holidays and any(
+            a <= minute < b for a, b in calendar.week[local.weekday()]
+        ):
+            total += 60_000
+    return total
+
+
+@pytest.mark.parametrize(
+    ("zone", "seed"),
+    [
+        ("Europe/Berlin", 1),
+        ("America/New_York", 2),
+        ("Australia/Sydney", 3),
+        ("America/Santiago", 4),  # DST changes at local midnight
+        ("Asia/Kathmandu", 5),  # +05:45
+    ],
+)
+def test_random_calendars_agree_with_a_minute_by_minute_count(zone: str, seed: int) -> None:
+    """Random quarter-hour openings around 2026's DST changes, checked against an oracle."""
+    rng = random.Random(seed)
+    for _ in range(6):
+        week = []
+        for _day in range(7):
+            cuts = sorted(rng.sample(range(97), 2 * rng.choice((0, 1, 2))))
+            week.append(tuple((cuts[i] * 15, cuts[i + 1] * 15) for i in range(0, len(cuts), 2)))
+        week[0] = week[0] or ((540, 1020),)
+        calendar = BusinessCalendar(zone, tuple(week), frozenset({dt.date(2026, 3, 9)}))
+        for month, day in ((3, 6), (4, 2), (9, 4), (10, 23)):
+            start = at(2026, month, day, zone=UTC_MS) + rng.randrange(0, 3 * 1440) * 60_000
+            end = start + rng.randrange(0, 4 * 1440) * 60_000
+            assert business_time_between(calendar, start, end) == _minute_oracle(
+                calendar, start, end
+            )
+            duration = rng.randrange(0, 20 * 60) * 60_000
+            due = add_business_time(calendar, start, duration)
+            assert business_time_between(calendar, start, due) == duration
 
 
 def test_holidays_have_no_hours() -> None:

@@ -241,7 +241,7 @@ CREATED = {"tickets_created": 1}
                     "tickets_solved": 1,
                     "ticket_first_resolution_count": 1,
                     "ticket_full_resolution_count": 1,
-                    "ticket_hist_resolution_le_900000": 1,
+                    "ticket_hist_resolution_le_60000": 1,
                 }
             },
             {},
