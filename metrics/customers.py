@@ -34,7 +34,7 @@ CUSTOMER_HASH_CHARS = 32
 
 #: Contacts kept per customer. Far above a real customer's contacts in a horizon plus the
 #: retention; it bounds the state of shared or bogus ids ("anonymous", a test number).
-DEFAULT_MAX_CONTACTS = 200
+DEFAULT_MAX_CONTACTS = 100
 
 
 def hash_customer_id(salt: bytes, customer_id: str) -> str:
