@@ -34,7 +34,7 @@ CUSTOMER_HASH_CHARS = 32
 
 #: Contacts kept per customer. Far above a real customer's contacts in a horizon plus the
 #: retention; it bounds the state of shared or bogus ids ("anonymous", a test number).
-DEFAULT_MAX_CONTACTS = 200
+DEFAULT_MAX_CONTACTS = 100
 
 
 def hash_customer_id(salt: bytes, customer_id: str) -> str:
@@ -138,10 +138,12 @@ def prune(
 def prune_cutoff(state: CustomerState, horizon_ms: int, retention_ms: int) -> int | None:
     """newest contact - horizon - retention: older contacts can no longer change any count.
 
-    Admission rejects events older than the watermark minus the retention, so every new
-    contact x is at or after cutoff + horizon; the counts x can change (its own and those
-    of contacts within a horizon of it) depend only on contacts at or after the cutoff.
-    Use the longest horizon of all queues.
+    `retention_ms` is how far behind the newest event time an admitted event can be:
+    the pane retention plus the allowed lateness (admission rejects events older than the
+    watermark minus the retention, and the watermark trails the newest event by the
+    lateness). So every new contact x is at or after cutoff + horizon, and the counts x
+    can change (its own, and those of contacts within a horizon of it) depend only on
+    contacts at or after the cutoff. Use the longest horizon of all queues.
     """
     newest = state.newest_ms()
     return None if newest is None else newest - horizon_ms - retention_ms
