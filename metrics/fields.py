@@ -12,7 +12,6 @@ __all__ = [
     "COUNTED_AGENT_STATES",
     "MAX_FIELDS",
     "SUM_FIELDS",
-    "WAIT_MAX_FIELDS",
     "hist_field",
     "parse_hist_field",
 ]
@@ -59,15 +58,8 @@ SUM_FIELDS: tuple[str, ...] = (
     *AGENT_TIME_FIELD.values(),
 )
 
-#: Longest waits, answered and abandoned.
-WAIT_MAX_FIELDS: tuple[str, ...] = ("wait_answered_max_ms", "wait_abandoned_max_ms")
-
-#: Fields merged by maximum across panes (the ticket ones are metrics.ticket_fields').
-MAX_FIELDS: tuple[str, ...] = (
-    *WAIT_MAX_FIELDS,
-    "ticket_first_response_max_ms",
-    "ticket_full_resolution_max_ms",
-)
+#: Fields merged by maximum across panes (longest waits, answered and abandoned).
+MAX_FIELDS: tuple[str, ...] = ("wait_answered_max_ms", "wait_abandoned_max_ms")
 
 _HIST_PREFIX = {"answered": "hist_answered_le_", "abandoned": "hist_abandoned_le_"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from metrics.fields import MAX_FIELDS, WAIT_MAX_FIELDS
+from metrics.fields import MAX_FIELDS
 from metrics.queue_config import QueueDefaults, SlFormula
 
 __all__ = ["DERIVED", "derive", "ratio", "service_level", "sum_counters"]
@@ -68,7 +68,7 @@ def derive(c: Counters, queue: QueueDefaults) -> dict[str, float | None]:
     short = get("short_abandoned", 0)
     handled = get("handled", 0)
     busy = get("agent_on_contact_ms", 0) + get("agent_acw_ms", 0)
-    maxima = [c[name] for name in WAIT_MAX_FIELDS if name in c]
+    maxima = [c[name] for name in MAX_FIELDS if name in c]
     return {
         "answer_rate": ratio(get("answered", 0), get("queued", 0)),
         "abandonment_rate": ratio(get("abandoned", 0) - short, get("queued", 0) - short),

@@ -17,7 +17,6 @@ __all__ = [
     "TICKET_BUCKETS_MS",
     "TICKET_DERIVED",
     "TICKET_HIST_KINDS",
-    "TICKET_MAX_FIELDS",
     "TICKET_SUM_FIELDS",
     "backlog_age_bucket",
     "backlog_by_age",
@@ -51,12 +50,6 @@ TICKET_SUM_FIELDS: tuple[str, ...] = (
     "complaints_created",  # complaint-tagged tickets, placed like the ticket facts
     "complaints_resolved",  # at the final solve
     "complaints_escalated",  # at the first escalation
-)
-
-#: Fields merged by maximum across panes.
-TICKET_MAX_FIELDS: tuple[str, ...] = (
-    "ticket_first_response_max_ms",
-    "ticket_full_resolution_max_ms",
 )
 
 #: Histogram kinds: first response, and full resolution (the resolution histogram).

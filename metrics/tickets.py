@@ -163,10 +163,6 @@ def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
     def at(t: int, name: str, amount: int = 1) -> None:
         out.add((queue, channel, pane_start(t)), name, amount)
 
-    def most(t: int, name: str, value: int) -> None:
-        pane = out.maxes.setdefault((queue, channel, pane_start(t)), {})
-        pane[name] = max(pane.get(name, value), value)
-
     at(t0, "tickets_created")
     if complaint:
         at(t0, "complaints_created")
@@ -194,7 +190,6 @@ def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
         at(final, "ticket_full_resolution_count")
         at(final, "ticket_full_resolution_sum_ms", took)
         at(final, bucket_field("resolution", took))
-        most(final, "ticket_full_resolution_max_ms", took)
         at(final, "ticket_solved_public_replies", sum(1 for t, _, _ in public if t <= final))
         if complaint:
             at(final, "complaints_resolved")
@@ -215,7 +210,6 @@ def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
         at(first_reply, "ticket_first_response_count")
         at(first_reply, "ticket_first_response_sum_ms", took)
         at(first_reply, bucket_field("first_response", took))
-        most(first_reply, "ticket_first_response_max_ms", took)
 
     for message in customer_times:
         index = bisect.bisect_left(agent_times, message)

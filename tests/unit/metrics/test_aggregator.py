@@ -31,8 +31,13 @@ def typed(events: list[dict[str, Any]]) -> list[Event]:
 
 def aggregate(events: list[Event], chunk: int = 1) -> InMemoryStore:
     """Apply events in chunks, loading and flushing state through the store each time."""
+    return aggregate_with(QUEUES, events, chunk)
+
+
+def aggregate_with(queues: QueuesConfig, events: list[Event], chunk: int = 1) -> InMemoryStore:
+    """`aggregate` for any queues config."""
     store = InMemoryStore()
-    aggregator = Aggregator(QUEUES)
+    aggregator = Aggregator(queues)
     for i in range(0, len(events), chunk):
         part = events[i : i + chunk]
         aggregator.load(store.load_states(aggregator.missing(part)))

@@ -322,12 +322,10 @@ def test_contribution(
     assert members(out) == expected_members
 
 
-def test_maxima_at_their_own_times() -> None:
+def test_tickets_keep_no_maxima() -> None:
+    # A maximum cannot be withdrawn (a reopen withdraws a full resolution), so none is kept.
     out = ticket_contribution(state_of([created(), reply(30 * M), status(2 * H, "solved")]), NONE)
-    assert out.maxes == {
-        (Q, CH, T + 30 * M): {"ticket_first_response_max_ms": 30 * M},
-        (Q, CH, T + 2 * H): {"ticket_full_resolution_max_ms": 2 * H},
-    }
+    assert out.maxes == {}
 
 
 SCRIPT: list[TicketEvent] = [
