@@ -118,6 +118,7 @@ class RedisStore:
         dedupe_horizon_ms: int = 24 * _HOUR_MS,
         state_ttl_ms: int = 24 * _HOUR_MS,
         long_state_ttl_ms: int = 90 * 24 * _HOUR_MS,
+        customer_ttl_ms: int | None = None,
     ) -> None:
         self.client = client
         self.prefix = prefix
@@ -128,6 +129,8 @@ class RedisStore:
         #: and customers live long, and so do the ticket live sets
         self.long_state_ttl_ms = long_state_ttl_ms
         self.state_ttls = {"contact": state_ttl_ms, "agent": state_ttl_ms * 7}
+        if customer_ttl_ms is not None:
+            self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
 
     @classmethod

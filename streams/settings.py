@@ -85,8 +85,14 @@ class Settings(BaseSettings):
             )
         return out
 
-    def redis_store(self) -> RedisStore:
-        """The Redis store these settings describe (its own connection pool)."""
+    def customer_ttl_ms(self, queues: QueuesConfig) -> int:
+        """How long a customer's contacts are kept: the longest FCR horizon plus the
+        retention and the lateness, the longest a correction can still reach them."""
+        return longest_horizon_ms(queues) + (self.retention_s + self.lateness_s) * 1000
+
+    def redis_store(self, queues: QueuesConfig | None = None) -> RedisStore:
+        """The Redis store these settings describe (its own connection pool); with the
+        queues, customer states expire as `customer_ttl_ms` says."""
         return RedisStore.from_url(
             self.redis_url.get_secret_value(),
             prefix=self.redis_prefix,
@@ -94,6 +100,7 @@ class Settings(BaseSettings):
             dedupe_horizon_ms=self.dedupe_horizon_s * 1000,
             state_ttl_ms=self.state_ttl_s * 1000,
             long_state_ttl_ms=self.ticket_ttl_s * 1000,
+            customer_ttl_ms=None if queues is None else self.customer_ttl_ms(queues),
         )
 
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:

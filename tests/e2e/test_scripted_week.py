@@ -232,3 +232,13 @@ async def test_promtool_accepts_the_exposition(week: TestClient[Any, Any]) -> No
         subprocess.run, [promtool, "check", "metrics"], input=text.encode(), capture_output=True
     )
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+async def test_customer_states_expire_after_horizon_retention_and_lateness(
+    week: TestClient[Any, Any], redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys = [k for k in client.scan_iter(match="*:u:*", count=1000)]
+    assert len(keys) == 3  # customers A, B and C, under their hashes
+    ttl_ms = (86_400 + 8 * 86_400 + 120) * 1000  # 1-day horizon + retention + lateness
+    assert all(ttl_ms - 600_000 < client.pttl(k) <= ttl_ms for k in keys)

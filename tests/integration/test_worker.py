@@ -37,8 +37,8 @@ T0 = yesterday_ms() + 9 * 3_600_000
 QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"), QueueConfig(name="support")))
 
 
-def store_for(settings: Settings) -> RedisStore:
-    return settings.redis_store()
+def store_for(settings: Settings, queues: QueuesConfig = QUEUES) -> RedisStore:
+    return settings.redis_store(queues)
 
 
 @asynccontextmanager
@@ -49,7 +49,9 @@ async def worker(
     registry = CollectorRegistry()
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_consumer(settings, queues, store_for(settings), WorkerMetrics.create(registry), stop)
+        run_consumer(
+            settings, queues, store_for(settings, queues), WorkerMetrics.create(registry), stop
+        )
     )
     try:
         yield registry
