@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stale.append(rel)
     if stale:
-        print("generated files differ from deploygen (run `make deploy-generate`):", file=sys.stderr)
+        print(
+            "generated files differ from deploygen (run `make deploy-generate`):", file=sys.stderr
+        )
         for rel in stale:
             print(f"  {rel}", file=sys.stderr)
         return 1

@@ -204,8 +204,8 @@ def _queue_alerts() -> list[Rule]:
                 f"over {tier.long} and {tier.short}",
                 f"{{{{ $value | humanizePercentage }}}} of contacts of queue "
                 f"{{{{ $labels.queue }}}} were answered late or abandoned over the last "
-                f"{tier.long}: at this rate {tier.budget_spent() * 100:g} % of the day's error budget "
-                f"is gone in {tier.long}.",
+                f"{tier.long}: at this rate {tier.budget_spent() * 100:g} % of the day's "
+                f"error budget is gone in {tier.long}.",
                 QUEUE_BOARD,
                 for_=tier.for_,
             )
@@ -213,8 +213,7 @@ def _queue_alerts() -> list[Rule]:
     rules += [
         _alert(
             "CcmonContactWaitingTooLong",
-            "max by (queue, channel) (ccmon_queue_oldest_wait_seconds)"
-            f" > {th.OLDEST_WAIT_PAGE_S}",
+            f"max by (queue, channel) (ccmon_queue_oldest_wait_seconds) > {th.OLDEST_WAIT_PAGE_S}",
             "page",
             "waiting",
             "{{ $labels.queue }}/{{ $labels.channel }}: a contact has waited "
