@@ -309,7 +309,7 @@ def _pipeline_alerts() -> list[Rule]:
             "page",
             summary="{{ $labels.job }} {{ $labels.instance }} is not answering scrapes",
             description="Prometheus could not scrape {{ $labels.instance }} "
-            "({{ $labels.job }}) for 2 minutes.",
+            "({{ $labels.job }}) for 2 minutes (up = {{ $value }}).",
             for_="2m",
             **pipe,
         ),
@@ -321,8 +321,9 @@ def _pipeline_alerts() -> list[Rule]:
             " or sum(max by (queue, channel) (ccmon_queue_contacts_waiting)) > 0)",
             "page",
             summary="ccmon applied no events for 10 minutes",
-            description="No event was applied to the aggregates in 10 minutes although "
-            "records wait in Kafka or contacts wait in queues: every figure is going stale.",
+            description="No event was applied to the aggregates in 10 minutes (rate "
+            "{{ $value }}/s) although records wait in Kafka or contacts wait in queues: "
+            "every figure is going stale.",
             for_="5m",
             **pipe,
         ),
@@ -354,8 +355,8 @@ def _pipeline_alerts() -> list[Rule]:
             "min by (job, instance) (ccmon_redis_up) == 0",
             "page",
             summary="{{ $labels.instance }} cannot reach Redis",
-            description="{{ $labels.job }} {{ $labels.instance }} reports Redis unreachable: "
-            "no aggregates are written or read.",
+            description="{{ $labels.job }} {{ $labels.instance }} reports Redis unreachable "
+            "(ccmon_redis_up = {{ $value }}): no aggregates are written or read.",
             for_="1m",
             **pipe,
         ),
