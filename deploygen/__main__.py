@@ -14,18 +14,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["write", "check"])
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
     args = parser.parse_args(argv)
-    stale = []
-    for rel, text in render_all().items():
-        path = args.root / rel
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        if args.command == "write":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {rel}")
-        else:
-            stale.append(rel)
+    stale: list[str] = []
+    # Some outputs are built from others (the PrometheusRule from the rules files), so
+    # writing repeats until nothing changes.
+    for _ in range(3):
+        changed = False
+        for rel, text in render_all().items():
+            path = args.root / rel
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current == text:
+                continue
+            if args.command == "write":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {rel}")
+                changed = True
+            else:
+                stale.append(rel)
+        if not changed:
+            break
     if stale:
         print(
             "generated files differ from deploygen (run `make deploy-generate`):", file=sys.stderr
