@@ -53,7 +53,10 @@ def query(expr: str, legend: str = "__auto", ref: str = "A", instant: bool = Fal
 
 
 def queue_variable(metric: str, multi: bool = True) -> db.QueryVariable:
-    """The one variable: which queues to show (from a metric's `queue` label)."""
+    """The one variable: which queues to show (from a metric's `queue` label).
+
+    multi: several queues (and "All", as the regex .+); else one queue, the drill-down's.
+    """
     var = (
         db.QueryVariable("queue")
         .label("Queue")
@@ -62,10 +65,11 @@ def queue_variable(metric: str, multi: bool = True) -> db.QueryVariable:
         .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
         .multi(multi)
         .include_all(multi)
-        .current(dm.VariableOption(text="All", value="$__all", selected=True))
     )
     if multi:
-        var = var.all_value(".+")
+        var = var.all_value(".+").current(
+            dm.VariableOption(text="All", value="$__all", selected=True)
+        )
     return var
 
 

@@ -219,7 +219,7 @@ def queue_drilldown() -> db.Dashboard:
             refresh="30s",
         )
         .time("now/d", "now")
-        .with_variable(queue_variable("ccmon_queue_service_level_target_ratio"))
+        .with_variable(queue_variable("ccmon_queue_service_level_target_ratio", multi=False))
         .with_row(db.Row("Now").collapsed(False))
     )
     for panel in _now_panels():
