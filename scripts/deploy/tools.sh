@@ -16,6 +16,10 @@ TOOLS_DIR=${CCMON_TOOLS_DIR:-$HOME/.cache/ccmon-tools}
 BIN=$TOOLS_DIR/bin
 mkdir -p "$BIN" "$HOME/.docker/cli-plugins" benchmarks/results
 export GOFLAGS=-trimpath GOTOOLCHAIN=local
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH=$PATH:/usr/local/go/bin
+fi
+command -v go >/dev/null || { echo "tools.sh: Go is needed to build the validators" >&2; exit 1; }
 
 stamp() { date +%s; }
 
