@@ -22,10 +22,13 @@ __all__ = ["UID", "tickets_cx"]
 
 UID = "ccmon-tickets"
 Q = 'queue=~"$queue"'
+QC = "{{queue}}/{{channel}}"
 
 
-def _win(metric: str, window: str = "today", agg: str = "max", extra: str = "") -> str:
-    return f'{agg} by (queue) ({metric}{{{Q}, window="{window}"{extra}}})'
+def _win(metric: str, window: str = "today", extra: str = "") -> str:
+    """A windowed gauge per (queue, channel): ratios of channels are never combined here;
+    `max` only keeps one copy when several exporter replicas serve the same Redis."""
+    return f'max by (queue, channel) ({metric}{{{Q}, window="{window}"{extra}}})'
 
 
 def _stats() -> list[object]:
@@ -34,7 +37,13 @@ def _stats() -> list[object]:
         stat_panel(
             "Unresolved backlog",
             "Tickets not solved or closed, now, per priority.",
-            [query(f"sum by (priority) (ccmon_tickets_backlog{{{Q}}})", "{{priority}}")],
+            [
+                query(
+                    "sum by (priority) (max by (queue, channel, priority) "
+                    f"(ccmon_tickets_backlog{{{Q}}}))",
+                    "{{priority}}",
+                )
+            ],
             "none",
             blue,
             width=6,
@@ -62,7 +71,13 @@ def _stats() -> list[object]:
             "SLA targets past due now",
             "Running SLA targets (not paused, not met) already past due; red from 1 "
             "(CcmonTicketSlaBreaching).",
-            [query(f"sum by (queue) (ccmon_tickets_sla_active_breaches{{{Q}}})", "{{queue}}")],
+            [
+                query(
+                    "sum by (queue) (max by (queue, channel) "
+                    f"(ccmon_tickets_sla_active_breaches{{{Q}}}))",
+                    "{{queue}}",
+                )
+            ],
             "none",
             steps((None, "green"), (1, "red")),
             width=6,
@@ -80,7 +95,7 @@ def _stats() -> list[object]:
             "SLA compliance today",
             "met / (met + breached) SLA targets decided today; green from "
             f"{th.TICKET_SLA_COMPLIANCE_MIN:.0%} (CcmonTicketSlaComplianceLow uses 1 hour).",
-            [query(_win("ccmon_tickets_sla_compliance_ratio"), "{{queue}}")],
+            [query(_win("ccmon_tickets_sla_compliance_ratio"), QC)],
             "percentunit",
             steps((None, "red"), (th.TICKET_SLA_COMPLIANCE_MIN, "green")),
             width=4,
@@ -89,7 +104,7 @@ def _stats() -> list[object]:
             "CSAT today",
             "Share of CSAT answers in the top two boxes (43 satisfied + 29 very satisfied of "
             "100 answers = 72 %).",
-            [query(_win("ccmon_cx_csat_ratio"), "{{queue}}")],
+            [query(_win("ccmon_cx_csat_ratio"), QC)],
             "percentunit",
             steps((None, "red"), (0.7, "orange"), (0.8, "green")),
             width=4,
@@ -97,7 +112,7 @@ def _stats() -> list[object]:
         stat_panel(
             "NPS today",
             "% promoters - % detractors, -100..100 (70 / 20 / 10 of 100 = 60).",
-            [query(_win("ccmon_cx_nps_score"), "{{queue}}")],
+            [query(_win("ccmon_cx_nps_score"), QC)],
             "none",
             steps((None, "red"), (0, "orange"), (30, "green")),
             width=4,
@@ -105,7 +120,7 @@ def _stats() -> list[object]:
         stat_panel(
             "CES today",
             "Average customer effort score, 1..7 (higher = easier).",
-            [query(_win("ccmon_cx_ces_score"), "{{queue}}")],
+            [query(_win("ccmon_cx_ces_score"), QC)],
             "none",
             steps((None, "red"), (4, "orange"), (5, "green")),
             width=4,
@@ -113,7 +128,7 @@ def _stats() -> list[object]:
         stat_panel(
             "FCR today (final)",
             "First-contact resolution over contacts whose repeat horizon has passed.",
-            [query(_win("ccmon_cx_fcr_ratio", extra=', status="final"'), "{{queue}}")],
+            [query(_win("ccmon_cx_fcr_ratio", extra=', status="final"'), QC)],
             "percentunit",
             steps((None, "red"), (0.7, "orange"), (0.8, "green")),
             width=4,
@@ -121,7 +136,7 @@ def _stats() -> list[object]:
         stat_panel(
             "Self-service containment today",
             "Self-service sessions resolved without an agent / sessions.",
-            [query(_win("ccmon_cx_self_service_containment_ratio"), "{{queue}}")],
+            [query(_win("ccmon_cx_self_service_containment_ratio"), QC)],
             "percentunit",
             blue,
             width=4,
@@ -134,7 +149,13 @@ def _graphs() -> list[object]:
         graph(
             "Backlog by age",
             "Unresolved tickets per age band (0-1h, 1-4h, 4-24h, 1-3d, 3-7d, 7d+).",
-            [query(f"sum by (age) (ccmon_tickets_backlog_by_age{{{Q}}})", "{{age}}")],
+            [
+                query(
+                    "sum by (age) (max by (queue, channel, age) "
+                    f"(ccmon_tickets_backlog_by_age{{{Q}}}))",
+                    "{{age}}",
+                )
+            ],
             "none",
             stacked=True,
         ),
@@ -160,7 +181,7 @@ def _graphs() -> list[object]:
             [
                 query(
                     _win("ccmon_tickets_first_response_time_seconds", "60m"),
-                    "first response {{queue}}",
+                    "first response {{queue}}/{{channel}}",
                     "A",
                 ),
                 query(
@@ -194,8 +215,12 @@ def _graphs() -> list[object]:
             "Reopen and resolution rates today",
             "reopened / solved and solved / created, today.",
             [
-                query(_win("ccmon_tickets_reopen_rate_ratio"), "reopen {{queue}}", "A"),
-                query(_win("ccmon_tickets_resolution_rate_ratio"), "resolution {{queue}}", "B"),
+                query(_win("ccmon_tickets_reopen_rate_ratio"), "reopen {{queue}}/{{channel}}", "A"),
+                query(
+                    _win("ccmon_tickets_resolution_rate_ratio"),
+                    "resolution {{queue}}/{{channel}}",
+                    "B",
+                ),
             ],
             "percentunit",
         ),
@@ -216,7 +241,13 @@ def _graphs() -> list[object]:
         graph(
             "Complaints unresolved",
             "Unresolved tickets tagged complaint, now.",
-            [query(f"sum by (queue) (ccmon_tickets_complaints_unresolved{{{Q}}})", "{{queue}}")],
+            [
+                query(
+                    "sum by (queue) (max by (queue, channel) "
+                    f"(ccmon_tickets_complaints_unresolved{{{Q}}}))",
+                    "{{queue}}",
+                )
+            ],
             "none",
         ),
     ]
