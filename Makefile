@@ -43,7 +43,7 @@ bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Stream
 freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
 	$(PYTHON) -m benchmarks.freshness
 
-deploy-tools:  ## build the offline validators (Compose CLI plugin, crdcheck) from the Go module proxy, cached
+deploy-tools:  ## build the offline validators (Compose plugin, crdcheck, dockerfilecheck) from the Go module proxy, cached
 	CCMON_TOOLS_DIR=$(TOOLS_DIR) scripts/deploy/tools.sh
 
 deploy-generate:  ## regenerate Prometheus rules, Grafana dashboards and k8s objects (deploygen); commit them
@@ -51,7 +51,7 @@ deploy-generate:  ## regenerate Prometheus rules, Grafana dashboards and k8s obj
 
 dashboards: deploy-generate  ## same as deploy-generate (the dashboards are part of it)
 
-deploy-check:  ## generated files up to date; promtool, amtool, Kubernetes and compose validation
+deploy-check:  ## generated files up to date; promtool, amtool, Kubernetes, compose and Dockerfile validation
 	$(PYTHON) -m deploygen check
 	promtool check config deploy/prometheus/prometheus.yml
 	promtool check rules deploy/prometheus/rules/*.yml
@@ -62,6 +62,7 @@ deploy-check:  ## generated files up to date; promtool, amtool, Kubernetes and c
 	kubernetes-validate --strict --quiet $(K8S_MANIFESTS)
 	$(TOOLS_DIR)/bin/crdcheck deploy/k8s/monitoring.yaml deploy/k8s/generated/prometheusrule.yaml
 	docker compose --profile traffic config --quiet
+	$(TOOLS_DIR)/bin/dockerfilecheck Dockerfile
 	$(PYTHON) -m pytest -q tests/deploy tests/unit/deploygen
 
 test-prometheus:  ## a real Prometheus runs every dashboard and rule query against a real exporter

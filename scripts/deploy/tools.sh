@@ -5,7 +5,9 @@
 #     ~/.docker/cli-plugins/docker-compose so that `docker compose config` works without
 #     a Docker engine;
 #   - crdcheck (scripts/k8s/crdcheck): ServiceMonitor/PrometheusRule decoded strictly
-#     into prometheus-operator's Go types.
+#     into prometheus-operator's Go types;
+#   - dockerfilecheck (scripts/docker/dockerfilecheck): BuildKit's Dockerfile lint, the
+#     one `docker build --check` runs, offline.
 # Built once; later runs reuse the binaries. Build time is appended to
 # benchmarks/results/deploy-tools.txt.
 set -euo pipefail
@@ -40,6 +42,13 @@ if [[ ! -x $BIN/crdcheck || scripts/k8s/crdcheck/main.go -nt $BIN/crdcheck || sc
   t0=$(stamp)
   (cd scripts/k8s/crdcheck && go build -o "$BIN/crdcheck" .)
   echo "$(date -u +%FT%TZ) crdcheck built in $(( $(stamp) - t0 )) s" \
+    | tee -a benchmarks/results/deploy-tools.txt
+fi
+
+if [[ ! -x $BIN/dockerfilecheck || scripts/docker/dockerfilecheck/main.go -nt $BIN/dockerfilecheck || scripts/docker/dockerfilecheck/go.sum -nt $BIN/dockerfilecheck ]]; then
+  t0=$(stamp)
+  (cd scripts/docker/dockerfilecheck && go build -o "$BIN/dockerfilecheck" .)
+  echo "$(date -u +%FT%TZ) dockerfilecheck built in $(( $(stamp) - t0 )) s" \
     | tee -a benchmarks/results/deploy-tools.txt
 fi
 
