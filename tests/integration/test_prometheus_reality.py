@@ -47,11 +47,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 ROOT = Path(__file__).resolve().parents[2]
 S, M = 1000, 60_000
 QUEUES_YAML = """\
-defaults: {sl_threshold_s: 20, sl_target: 0.8, short_abandon_s: 5}
+defaults: {{sl_threshold_s: 20, sl_target: 0.8, short_abandon_s: 5, daily_reset: "{reset}"}}
 queues:
-  - {name: sales, channels: [voice, chat]}
-  - {name: support, channels: [chat], sl_threshold_s: 30, sl_target: 0.9}
+  - {{name: sales, channels: [voice, chat]}}
+  - {{name: support, channels: [chat], sl_threshold_s: 30, sl_target: 0.9}}
 """
+
+
+def daily_reset(now_s: float) -> str:
+    """A UTC reset time 2 to 2.25 hours ago, so "today" holds every replayed event
+    whatever the hour the test runs (on a quarter hour, as the queues file wants)."""
+    minutes = int(now_s // 60) - 120
+    minutes -= minutes % 15
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
 RECORDED = recorded_names(ROOT)
 PENDING = load_pending(ROOT)
 QUERIES = all_queries(ROOT)
@@ -145,7 +155,7 @@ async def prometheus(
     prom_binary = tool("prometheus")
     work = tmp_path_factory.mktemp("prometheus")
     queues_file = work / "queues.yaml"
-    queues_file.write_text(QUEUES_YAML, encoding="utf-8")
+    queues_file.write_text(QUEUES_YAML.format(reset=daily_reset(time.time())), encoding="utf-8")
     worker_port, exporter_port, prom_port = free_port(), free_port(), free_port()
     settings = settings_for(kafka_bootstrap, redis_url, queues_file=queues_file)
     await create_topics(settings)
