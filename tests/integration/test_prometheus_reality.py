@@ -318,3 +318,24 @@ async def test_no_query_names_a_metric_ccmon_does_not_export(prometheus: str) ->
         for q in QUERIES
     }
     assert {k: v for k, v in unknown.items() if v} == {}
+
+
+async def test_a_contact_waiting_now_fires_the_waiting_alert_while_it_waits(
+    prometheus: str,
+) -> None:
+    """The replay leaves two contacts waiting: sales/voice since 200 s before it started,
+    and support/chat (the late event) since 40 minutes before."""
+    wanted = {("sales", "voice"): 200, ("support", "chat"): 2400}
+    firing: dict[tuple[str, str], float] = {}
+    deadline = time.monotonic() + 30
+    while set(firing) != set(wanted) and time.monotonic() < deadline:
+        alerts = _get(prometheus, "/api/v1/alerts")["data"]["alerts"]
+        firing = {
+            (a["labels"]["queue"], a["labels"]["channel"]): float(a["value"])
+            for a in alerts
+            if a["labels"]["alertname"] == "CcmonContactWaitingTooLong" and a["state"] == "firing"
+        }
+        await asyncio.sleep(0.5)
+    assert set(firing) == set(wanted)
+    for key, at_least in wanted.items():
+        assert at_least <= firing[key] < at_least + 600, key
