@@ -2,8 +2,11 @@
 PYTHON ?= python3
 KAFKA_PORT ?= 39092
 KAFKA_DATA ?= $(or $(TMPDIR),/tmp)/ccmon-apache-kafka
+TOOLS_DIR ?= $(or $(CCMON_TOOLS_DIR),$(HOME)/.cache/ccmon-tools)
+K8S_MANIFESTS = $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml deploy/k8s/generated/*.yaml))
 
 .PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness
+.PHONY: deploy-tools deploy-generate dashboards deploy-check test-prometheus
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,3 +42,28 @@ bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Stream
 
 freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
 	$(PYTHON) -m benchmarks.freshness
+
+deploy-tools:  ## build the offline validators (Compose plugin, crdcheck, dockerfilecheck) from the Go module proxy, cached
+	CCMON_TOOLS_DIR=$(TOOLS_DIR) scripts/deploy/tools.sh
+
+deploy-generate:  ## regenerate Prometheus rules, Grafana dashboards and k8s objects (deploygen); commit them
+	$(PYTHON) -m deploygen write
+
+dashboards: deploy-generate  ## same as deploy-generate (the dashboards are part of it)
+
+deploy-check:  ## generated files up to date; promtool, amtool, Kubernetes, compose and Dockerfile validation
+	$(PYTHON) -m deploygen check
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.test.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
+	amtool config routes test --config.file=deploy/alertmanager/alertmanager.yml \
+	  --verify.receivers=oncall-pager severity=page queue=sales alertname=CcmonContactWaitingTooLong
+	kubernetes-validate --strict --quiet $(K8S_MANIFESTS)
+	$(TOOLS_DIR)/bin/crdcheck deploy/k8s/monitoring.yaml deploy/k8s/generated/prometheusrule.yaml
+	docker compose --profile traffic config --quiet
+	$(TOOLS_DIR)/bin/dockerfilecheck Dockerfile
+	$(PYTHON) -m pytest -q tests/deploy tests/unit/deploygen
+
+test-prometheus:  ## a real Prometheus runs every dashboard and rule query against a real exporter
+	$(PYTHON) -m pytest -q tests/integration/test_prometheus_reality.py

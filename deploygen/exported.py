@@ -1,0 +1,55 @@
+"""The sample names ccmon exports today, read from the real collectors (not a copy).
+
+The exporter's collector yields every family even when the store is empty, and the
+worker's health metrics are declared on a registry; a family's type says which sample
+names it produces (`_total`, `_bucket`/`_sum`/`_count`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import Metric
+
+from metrics.exposition import AggregateCollector
+from metrics.queue_config import QueuesConfig
+from metrics.store import InMemoryStore
+from streams.health import WorkerMetrics
+
+__all__ = ["PROMETHEUS_NAMES", "exported_names", "exporter_names", "worker_names"]
+
+#: Series Prometheus itself writes for every target; queries may use them.
+PROMETHEUS_NAMES = frozenset({"up", "scrape_duration_seconds", "ALERTS", "ALERTS_FOR_STATE"})
+
+_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "summary": ("", "_sum", "_count", "_created"),
+    "gaugehistogram": ("_bucket", "_gsum", "_gcount"),
+    "info": ("_info",),
+}
+
+
+def _sample_names(families: Iterable[Metric]) -> set[str]:
+    out: set[str] = set()
+    for family in families:
+        for suffix in _SUFFIXES.get(family.type, ("",)):
+            out.add(family.name + suffix)
+    return out
+
+
+def exporter_names() -> set[str]:
+    collector = AggregateCollector(InMemoryStore(), QueuesConfig(), clock_ms=lambda: 0)
+    return _sample_names(collector.collect())
+
+
+def worker_names() -> set[str]:
+    registry = CollectorRegistry()
+    WorkerMetrics.create(registry)
+    return _sample_names(registry.collect())
+
+
+def exported_names() -> frozenset[str]:
+    """Exporter and worker sample names plus what Prometheus adds per target."""
+    return frozenset(exporter_names() | worker_names() | PROMETHEUS_NAMES)
