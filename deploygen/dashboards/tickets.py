@@ -1,8 +1,4 @@
-"""Tickets and customer experience: backlog, response and resolution, SLA, CSAT/NPS/CES, FCR.
-
-Built on the names fixed in the issue-3 contract; until those land they are listed in
-deploy/pending-metrics.txt and these panels show "No data".
-"""
+"""Tickets and customer experience: backlog, response and resolution, SLA, CSAT/NPS/CES, FCR."""
 
 from __future__ import annotations
 
@@ -126,9 +122,11 @@ def _stats() -> list[object]:
             width=4,
         ),
         stat_panel(
-            "FCR today (final)",
-            "First-contact resolution over contacts whose repeat horizon has passed.",
-            [query(_win("ccmon_cx_fcr_ratio", extra=', status="final"'), QC)],
+            "FCR today (provisional)",
+            "First-contact resolution of today's contacts: no further contact from the "
+            "customer within the horizon (default 7 days). Provisional until the horizon "
+            "has passed; final figures per interval come from the read API's intervals.",
+            [query(_win("ccmon_cx_fcr_ratio", extra=', status="provisional"'), QC)],
             "percentunit",
             steps((None, "red"), (0.7, "orange"), (0.8, "green")),
             width=4,

@@ -4,8 +4,7 @@ Kafka (test broker) -> the real worker -> Redis -> `ccmon exporter` (a subproces
 worker's health port, both scraped every second by Prometheus (Debian's binary) loaded
 with deploy/prometheus/rules. The events are replayed in two phases around "now" so that
 the counters grow while Prometheus watches (increase() needs two samples). Then each
-query goes through /api/v1/query: it must parse, and return data unless it names a
-metric still pending in deploy/pending-metrics.txt (the issue-3 ticket metrics).
+query goes through /api/v1/query: it must parse and return data.
 """
 
 from __future__ import annotations
@@ -25,20 +24,18 @@ import pytest
 import pytest_asyncio
 from prometheus_client import CollectorRegistry, start_http_server
 
-from deploygen.pending import load_pending
 from deploygen.promql import metric_names, selectors
 from deploygen.queries import Query, all_queries, recorded_names, substitute
 from metrics.redis_store import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from tests.deploy.tools import tool
-from tests.events import agent, contact, wrapup
+from tests.events import agent, contact, outcome, selfservice, survey, ticket, wrapup
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,
     produce,
     settings_for,
-    wait_until_applied,
 )
 from tests.servers.process import ManagedProcess, free_port, poll_until
 
@@ -50,7 +47,11 @@ QUEUES_YAML = """\
 defaults: {{sl_threshold_s: 20, sl_target: 0.8, short_abandon_s: 5, daily_reset: "{reset}"}}
 queues:
   - {{name: sales, channels: [voice, chat]}}
-  - {{name: support, channels: [chat], sl_threshold_s: 30, sl_target: 0.9}}
+  - name: support
+    channels: [chat, email]
+    sl_threshold_s: 30
+    sl_target: 0.9
+    ticket_sla: [{{tier: [enterprise], first_reply: 10m, resolution: 1h}}, {{resolution: 1d}}]
 """
 
 
@@ -63,7 +64,6 @@ def daily_reset(now_s: float) -> str:
 
 
 RECORDED = recorded_names(ROOT)
-PENDING = load_pending(ROOT)
 QUERIES = all_queries(ROOT)
 
 
@@ -90,6 +90,62 @@ def _contacts(t0: int, n: int, prefix: str) -> list[dict[str, Any]]:
     return out
 
 
+def _service(t0: int, n: int, prefix: str) -> list[dict[str, Any]]:
+    """n tickets in support/email (replied, solved, some late, reopened, escalated,
+    complaints), surveys, self-service sessions and sales contact outcomes naming
+    customers (who come back: repeats), from t0, a minute apart."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        tid, t = f"{prefix}-t{i}", t0 + i * M
+        tier = "enterprise" if i % 2 else "free"
+        tags = ["complaint"] if i % 4 == 0 else []
+        priority = ("low", "normal", "high", "urgent")[i % 4]
+        out.append(
+            ticket(
+                "ticket.created",
+                t,
+                tid,
+                "support",
+                "email",
+                priority=priority,
+                customer_tier=tier,
+                tags=tags,
+                customer_id=f"cust-{i % 3}",
+            )
+        )
+        if i % 3 != 2:
+            out.append(ticket("ticket.replied", t, tid, "support", "email", author="customer"))
+            late = 20 if i % 5 == 0 else 4  # past the 10-minute enterprise target, or not
+            out.append(ticket("ticket.replied", t + late * M, tid, "support", "email"))
+        if i % 2 == 0:
+            out.append(
+                ticket("ticket.status_changed", t + 6 * M, tid, "support", "email", status="solved")
+            )
+        if i == 4:
+            out.append(ticket("ticket.reopened", t + 7 * M, tid, "support", "email"))
+            out.append(ticket("ticket.escalated", t + 7 * M, tid, "support", "email"))
+        for kind, score in (("csat", 1 + i % 5), ("nps", i % 11), ("ces", 1 + i % 7)):
+            out.append(survey(t + 30 * S, kind, score, "support", "email"))
+        session = f"{prefix}-s{i}"
+        out.append(selfservice(t, session, "started", "support", "chat"))
+        stage = ("resolved", "escalated", "started")[i % 3]
+        out.append(selfservice(t + 20 * S, session, stage, "support", "chat"))
+        out.append(
+            outcome(
+                t + 40 * S,
+                f"{prefix}-o{i}",
+                i % 2 == 0,
+                "sales",
+                "voice",
+                customer_id=f"cust-{i % 3}",
+                upsell_offered=True,
+                upsell_accepted=i % 3 == 0,
+                cross_sell_offered=i % 2 == 0,
+            )
+        )
+    return out
+
+
 def _agents(t0: int) -> list[dict[str, Any]]:
     states = ["available", "on_contact", "after_contact_work", "available"]
     return [
@@ -103,8 +159,10 @@ def _agents(t0: int) -> list[dict[str, Any]]:
 
 def phases(now: int) -> tuple[list[tuple[bytes | None, bytes]], list[tuple[bytes | None, bytes]]]:
     first = _contacts(now - 70 * M, 12, "p1") + _agents(now - 60 * M)
+    first += _service(now - 70 * M, 12, "p1")
     second = (
         _contacts(now - 12 * M, 8, "p2")
+        + _service(now - 12 * M, 8, "p2")
         + _agents(now - 11 * M)
         + [contact("contact.queued", now - 200 * S, "still-waiting", "sales", "voice")]
         # behind the watermark but retained: applied as a correction (late, corrected)
@@ -112,6 +170,18 @@ def phases(now: int) -> tuple[list[tuple[bytes | None, bytes]], list[tuple[bytes
     )
     bad = [(b"bad", b"{not json")]  # dead-lettered: ccmon_events_rejected_total{reason}
     return keyed(first) + bad, keyed(second)
+
+
+async def _applied(store: RedisStore, wanted: dict[str, int]) -> None:
+    """Applied up to `wanted`, and up to the customer contacts the worker forwards to the
+    same topic (they land after the produced records)."""
+    await asyncio.to_thread(
+        poll_until,
+        lambda: all(store.load_offsets().get(tp, -1) >= last for tp, last in wanted.items()),
+        timeout_s=120,
+        what=f"offsets {wanted} applied",
+    )
+    await asyncio.sleep(2)  # forwarded customer contacts: a couple of flushes later
 
 
 def _get(url: str, path: str, **params: str) -> Any:
@@ -157,7 +227,9 @@ async def prometheus(
     queues_file = work / "queues.yaml"
     queues_file.write_text(QUEUES_YAML.format(reset=daily_reset(time.time())), encoding="utf-8")
     worker_port, exporter_port, prom_port = free_port(), free_port(), free_port()
-    settings = settings_for(kafka_bootstrap, redis_url, queues_file=queues_file)
+    settings = settings_for(
+        kafka_bootstrap, redis_url, queues_file=queues_file, customer_id_salt="reality-salt"
+    )
     await create_topics(settings)
 
     registry = CollectorRegistry()
@@ -230,9 +302,9 @@ async def prometheus(
             what="prometheus",
         )
         first, second = phases(int(time.time() * 1000))
-        await wait_until_applied(store, await produce(settings, first))
+        await _applied(store, await produce(settings, first))
         await _wait_scrapes(url, 3)
-        await wait_until_applied(store, await produce(settings, second))
+        await _applied(store, await produce(settings, second))
         await _wait_scrapes(url, 5)
         await asyncio.to_thread(
             poll_until,
@@ -252,25 +324,6 @@ async def prometheus(
         health_thread.join(5)
 
 
-def _expand(names: set[str]) -> set[str]:
-    """Names with recording rules replaced by what their expressions read (transitively)."""
-    by_record = {q.source: q.expr for q in QUERIES if q.kind == "record"}
-    out: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        if name in out:
-            continue
-        out.add(name)
-        if name in by_record:
-            todo.extend(metric_names(by_record[name]))
-    return out
-
-
-def is_pending(expr: str) -> bool:
-    return bool(_expand(metric_names(expr)) & PENDING)
-
-
 DATA_QUERIES = [q for q in QUERIES if q.kind in ("panel", "variable", "record")]
 ALERTS = [q for q in QUERIES if q.kind == "alert"]
 
@@ -285,8 +338,6 @@ async def test_panel_and_recording_queries_parse_and_return_data(
     at = time.time() + 7 * 86400 if "offset 1w" in expr else None
     answer = instant(prometheus, expr, at)
     assert answer["status"] == "success", answer
-    if is_pending(expr):
-        pytest.skip("names a metric pending in deploy/pending-metrics.txt (issue 3)")
     assert answer["data"]["result"], f"no data for {expr}"
 
 
@@ -298,8 +349,6 @@ async def test_alert_expressions_parse_and_read_series_that_exist(
     answer = instant(prometheus, query.expr)
     assert answer["status"] == "success", answer
     for selector in selectors(query.expr):
-        if is_pending(selector):
-            continue
         assert instant(prometheus, selector)["data"]["result"], f"{selector}: no series"
 
 
@@ -311,11 +360,10 @@ async def test_prometheus_evaluates_every_rule_without_error(prometheus: str) ->
 
 
 async def test_no_query_names_a_metric_ccmon_does_not_export(prometheus: str) -> None:
-    """Names come from what Prometheus actually scraped (plus recorded and pending ones)."""
+    """Names come from what Prometheus actually scraped (plus recorded ones)."""
     scraped = set(_get(prometheus, "/api/v1/label/__name__/values")["data"])
     unknown = {
-        q.source: sorted(metric_names(substitute(q.expr)) - scraped - PENDING - RECORDED)
-        for q in QUERIES
+        q.source: sorted(metric_names(substitute(q.expr)) - scraped - RECORDED) for q in QUERIES
     }
     assert {k: v for k, v in unknown.items() if v} == {}
 

@@ -1,4 +1,4 @@
-"""Every shipped query names only metrics ccmon exports, records, or has pending (issue 3)."""
+"""Every shipped query names only metrics ccmon exports or records."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from deploygen.exported import exported_names
 from deploygen.outputs import render_all
-from deploygen.pending import load_pending
 from deploygen.promql import metric_names
 from deploygen.queries import Query, all_queries, recorded_names, substitute
 
@@ -17,7 +16,7 @@ QUERIES = all_queries(ROOT)
 
 
 def unknown_names(query: Query, root: Path = ROOT) -> set[str]:
-    known = exported_names() | load_pending(root) | recorded_names(root)
+    known = exported_names() | recorded_names(root)
     return metric_names(substitute(query.expr)) - known
 
 
@@ -30,7 +29,7 @@ def test_query_names_only_known_metrics(query: Query) -> None:
     ("expr", "unknown"),
     [
         ("ccmon_queue_contacts_waiting", set()),
-        ("ccmon_tickets_backlog", set()),  # pending: promised by the issue-3 contract
+        ("ccmon_tickets_backlog", set()),
         ("queue:ccmon_queue_service_level:ratio_rate30m", set()),  # recorded
         ("ccmon_queue_contacts_waitin", {"ccmon_queue_contacts_waitin"}),  # typo
         ("rate(ccmon_tickets_invented_total[5m])", {"ccmon_tickets_invented_total"}),
@@ -38,12 +37,6 @@ def test_query_names_only_known_metrics(query: Query) -> None:
 )
 def test_the_check_catches_names_nobody_exports(expr: str, unknown: set[str]) -> None:
     assert unknown_names(Query("t", "panel", expr)) == unknown
-
-
-def test_without_the_pending_list_ticket_names_are_unknown(tmp_path: Path) -> None:
-    assert load_pending(tmp_path) == frozenset()
-    known = exported_names() | load_pending(tmp_path)
-    assert "ccmon_tickets_backlog" not in known
 
 
 def test_every_dashboard_has_queries_and_a_fixed_unique_uid() -> None:
