@@ -56,9 +56,7 @@ def hourly_views(
     (data,) = store.read([SeriesRequest((queue, "voice"), hours=hours)], end_ms)
     cfg = queues.get(queue)
     return [
-        window_view(
-            sum_counters(data.hours[b * hours_per_batch : (b + 1) * hours_per_batch]), cfg
-        )
+        window_view(sum_counters(data.hours[b * hours_per_batch : (b + 1) * hours_per_batch]), cfg)
         for b in range(batches)
     ]
 
