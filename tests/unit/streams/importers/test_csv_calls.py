@@ -139,7 +139,7 @@ def test_time_formats(fmt: str, value: str, expected_ms: int) -> None:
         f"time_format: '{fmt}'\ndefaults: {{queue: sales}}\n"
         "columns: {contact_id: id, queue_entry: start}"
     )
-    result = import_csv([f"id,start\n", f"c1,{value}\n"], mapping)
+    result = import_csv(["id,start\n", f"c1,{value}\n"], mapping)
     assert result.problems == [] and result.events[0][0] == expected_ms
 
 
