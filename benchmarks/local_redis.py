@@ -22,8 +22,9 @@ def redis_server() -> Iterator[tuple[str, str]]:
     if url:
         yield url, f"external ${REDIS_URL_ENV}"
         return
-    from tests.servers.redis_server import LocalRedis, find_redis_binary
     from tests.servers.workdir import LazyTempDir
+
+    from tests.servers.redis_server import LocalRedis, find_redis_binary
 
     found = find_redis_binary()
     if found is None:

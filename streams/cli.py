@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from metrics.queue_config import QueueConfigError, QueuesConfig
+from streams.demo import add_demo
 from streams.importers.command import add_import
 from streams.replay import add_replay
 from streams.settings import Settings
@@ -105,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_simulate(sub)
     add_replay(sub)
     add_import(sub)
+    add_demo(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     code: int = args.func(args)
