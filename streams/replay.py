@@ -210,7 +210,8 @@ async def _run(
     def report_bad() -> None:
         while reported[0] < len(reader.bad):
             if reported[0] < MAX_REPORTED:
-                print(f"{args.file}:{reader.bad[reported[0]]}", file=sys.stderr)
+                bad = reader.bad[reported[0]]
+                print(f"{args.file}:{bad.line}: {bad.reason}: {bad.detail}", file=sys.stderr)
             reported[0] += 1
 
     def events() -> Iterator[tuple[int, str, dict[str, Any]]]:

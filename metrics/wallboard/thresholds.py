@@ -25,7 +25,7 @@ def limits(queue: QueueDefaults) -> dict[str, Any]:
     """The thresholds of one queue, as the page reads them."""
     return {
         "sl_target": queue.sl_target,
-        "sl_amber": max(0.0, queue.sl_target - SL_AMBER_MARGIN),
+        "sl_amber": max(0.0, round(queue.sl_target - SL_AMBER_MARGIN, 6)),
         "sl_threshold_s": queue.sl_threshold_s,
         "wait_amber_s": queue.sl_threshold_s,
         "wait_red_s": 2 * queue.sl_threshold_s,
