@@ -3,7 +3,7 @@ PYTHON ?= python3
 KAFKA_PORT ?= 39092
 KAFKA_DATA ?= $(or $(TMPDIR),/tmp)/ccmon-apache-kafka
 
-.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness
+.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness demo test-browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,3 +39,9 @@ bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Stream
 
 freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
 	$(PYTHON) -m benchmarks.freshness
+
+demo:  ## live demo: local Tansu + Valkey, worker, exporter, wall board, simulator (Ctrl-C stops)
+	$(PYTHON) -m streams.cli demo
+
+test-browser:  ## only the wall-board tests in headless Chromium (part of make test too)
+	$(PYTHON) -m pytest -m browser
