@@ -185,11 +185,16 @@ def _replay(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ccmon replay: {exc}", file=sys.stderr)
         return 2
+    from streams.sinks import SinkError
+
     with handle:
         try:
             return asyncio.run(_run(args, handle, speed, checkpoint))
         except KeyboardInterrupt:
             return 130
+        except SinkError as exc:
+            print(f"ccmon replay: {exc}", file=sys.stderr)
+            return 1
 
 
 async def _run(

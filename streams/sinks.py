@@ -11,10 +11,14 @@ import orjson
 
 from streams.settings import Settings
 
-__all__ = ["EventSink", "JsonlSink", "KafkaSink", "MemorySink"]
+__all__ = ["EventSink", "JsonlSink", "KafkaSink", "MemorySink", "SinkError"]
 
 #: Unacknowledged sends a Kafka sink keeps before it waits for the broker.
 MAX_IN_FLIGHT = 20_000
+
+
+class SinkError(RuntimeError):
+    """The sink cannot be used (broker unreachable, file not writable); the message says why."""
 
 
 class EventSink(Protocol):
@@ -56,8 +60,14 @@ class JsonlSink:
         self._file: IO[bytes] | None = None
 
     async def start(self) -> None:
-        # Opening a local file does not block the loop for any length of time.
-        self._file = sys.stdout.buffer if self.path == "-" else open(self.path, "wb")  # noqa: SIM115, ASYNC230
+        if self.path == "-":
+            self._file = sys.stdout.buffer
+            return
+        try:
+            # Opening a local file does not block the loop for any length of time.
+            self._file = open(self.path, "wb")  # noqa: SIM115, ASYNC230
+        except OSError as exc:
+            raise SinkError(f"cannot write {self.path}: {exc}") from exc
 
     async def send(self, key: str, event: dict[str, Any]) -> None:
         assert self._file is not None
@@ -86,15 +96,22 @@ class KafkaSink:
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaProducer
+        from aiokafka.errors import KafkaError
 
         from streams.kafka import ensure_topics
 
-        if self.settings.create_topics and self.topic == self.settings.events_topic:
-            await ensure_topics(self.settings)
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.brokers, linger_ms=20, max_batch_size=256 * 1024
-        )
-        await self._producer.start()
+        try:
+            if self.settings.create_topics and self.topic == self.settings.events_topic:
+                await ensure_topics(self.settings)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.brokers, linger_ms=20, max_batch_size=256 * 1024
+            )
+            await producer.start()
+        except (KafkaError, OSError) as exc:
+            raise SinkError(
+                f"cannot reach Kafka at {self.settings.brokers} (CCMON_BROKERS): {exc!r}"
+            ) from exc
+        self._producer = producer
 
     async def send(self, key: str, event: dict[str, Any]) -> None:
         future = await self._producer.send(self.topic, orjson.dumps(event), key=key.encode())

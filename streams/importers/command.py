@@ -74,10 +74,15 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     for problem in result.problems[:MAX_REPORTED]:
         print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    from streams.sinks import SinkError
+
     try:
         asyncio.run(_send(args, result))
     except KeyboardInterrupt:
         return 130
+    except SinkError as exc:
+        print(f"ccmon import: {exc}", file=sys.stderr)
+        return 1
     ignored = ", ".join(f"{k} {n}" for k, n in sorted(result.ignored.items())) or "none"
     print(
         f"ccmon import: {result.lines:,} lines, {len(result.events):,} events, "

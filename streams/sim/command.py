@@ -7,7 +7,10 @@ import asyncio
 import datetime as dt
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.sim.scenario import Scenario
 
 __all__ = ["add_simulate", "parse_start"]
 
@@ -70,15 +73,20 @@ def _simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ccmon simulate: {exc}", file=sys.stderr)
         return 2
+    from streams.sinks import SinkError
+
     try:
         return asyncio.run(_run(args, scenario, start, duration, speed))
     except KeyboardInterrupt:
         return 130
+    except SinkError as exc:
+        print(f"ccmon simulate: {exc}", file=sys.stderr)
+        return 1
 
 
 async def _run(
     args: argparse.Namespace,
-    scenario: Any,
+    scenario: Scenario,
     start: dt.datetime,
     duration: float | None,
     speed: float | None,

@@ -75,3 +75,20 @@ def test_import_csv_lists_problem_lines_and_fails(
 def test_import_csv_needs_a_mapping(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", "csv", str(FIXTURES / "calls.csv")]) == 2
     assert "--mapping" in capsys.readouterr().err
+
+
+def test_unwritable_output_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "missing" / "x.jsonl")
+    args = ["simulate", str(SCENARIOS / "bad-day.yaml"), "--duration", "1m", "--out", out]
+    assert main(args) == 1
+    assert f"ccmon simulate: cannot write {out}" in capsys.readouterr().err
+
+
+def test_unreachable_kafka_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    assert main(["simulate", str(SCENARIOS / "bad-day.yaml"), "--duration", "1m"]) == 1
+    assert "cannot reach Kafka at 127.0.0.1:1 (CCMON_BROKERS)" in capsys.readouterr().err
