@@ -44,7 +44,7 @@ def _import(args: argparse.Namespace) -> int:
     from streams.importers.common import ImportResult
     from streams.importers.csv_calls import import_csv, load_mapping
     from streams.importers.queue_log import DEFAULT_EXIT_REASONS, import_queue_log
-    from streams.sim.yamlerrors import YamlModelError
+    from streams.yamlfile import YamlModelError
 
     tag = Path(args.file).name
     try:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from metrics.fields import CHANNELS
 from metrics.queue_config import QUEUE_NAME_PATTERN
 from streams.importers.common import EventBuilder, ImportResult, LineProblem, TimedEvent
-from streams.sim.yamlerrors import load_yaml_model
+from streams.yamlfile import load_yaml_model
 
 __all__ = ["Columns", "CsvMapping", "import_csv", "load_mapping", "parse_mapping"]
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from metrics.fields import CHANNELS
 from metrics.queue_config import QUEUE_NAME_PATTERN
-from streams.sim.yamlerrors import YamlModelError, load_yaml_model
+from streams.yamlfile import YamlModelError, load_yaml_model
 
 __all__ = [
     "AgentGroup",
