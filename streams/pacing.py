@@ -58,8 +58,6 @@ class Progress:
 
     def tick(self, event_ms: int, extra: str = "") -> None:
         self.sent += 1
-        if self.sent % 256:
-            return
         now = time.monotonic()
         if now - self._last >= self.every_s:
             self._last = now

@@ -105,9 +105,10 @@ async def _run(
         settings = Settings()
         sink, where = KafkaSink(settings), f"{settings.events_topic} on {settings.brokers}"
     pace = "as fast as possible" if speed is None else f"x{speed:g}"
+    length = "ever" if math.isinf(sim.horizon) else f" {sim.horizon:g} s"
     print(
         f"ccmon simulate: {scenario.name} (seed {sim.seed}, run {sim.run_id}) from "
-        f"{start.isoformat()} for {sim.horizon:g} s, {pace}, to {where}",
+        f"{start.isoformat()} for{length}, {pace}, to {where}",
         file=sys.stderr,
     )
     progress = Progress("simulate")
