@@ -44,9 +44,12 @@ def board_config(queues: QueuesConfig) -> dict[str, Any]:
 
 
 def colour(metric: str, value: float | None, lim: dict[str, Any]) -> str:
-    """'good', 'warn', 'bad', or 'none' without a value: the rule wallboard.js applies."""
+    """'good', 'warn', 'bad', or 'none' without a value: the rule wallboard.js applies.
+
+    Nobody waiting (no oldest wait) is good; a ratio with an empty denominator is 'none'.
+    """
     if value is None:
-        return "none"
+        return "good" if metric == "oldest_wait" else "none"
     if metric == "service_level":
         if value >= lim["sl_target"]:
             return "good"

@@ -13,7 +13,7 @@
   function limitsOf(queue) { return config.queues[queue] || config.defaults; }
 
   function colour(metric, value, lim) {
-    if (value === null || value === undefined) return "none";
+    if (value === null || value === undefined) return metric === "oldest_wait" ? "good" : "none";
     if (metric === "service_level") {
       if (value >= lim.sl_target) return "good";
       return value >= lim.sl_amber ? "warn" : "bad";
@@ -91,7 +91,7 @@
       set(tile(el, "contacts_waiting", "waiting"), row.contacts_waiting,
         String(row.contacts_waiting), "plain");
       set(tile(el, "oldest_wait", "oldest wait"), row.oldest_wait_seconds,
-        clock(row.oldest_wait_seconds), colour("oldest_wait", row.oldest_wait_seconds || 0, lim));
+        clock(row.oldest_wait_seconds), colour("oldest_wait", row.oldest_wait_seconds, lim));
       set(tile(el, "service_level", "SL " + Math.round(lim.sl_threshold_s) + "s · target " +
         percent(lim.sl_target)), row.service_level_15m, percent(row.service_level_15m),
         colour("service_level", row.service_level_15m, lim));

@@ -73,6 +73,7 @@ SALES = limits(QUEUES.get("sales"))
         ("service_level", 0.75, "warn"),
         ("service_level", 0.70, "warn"),  # 10 points below: still amber
         ("service_level", 0.69, "bad"),
+        ("oldest_wait", None, "good"),  # nobody waiting
         ("oldest_wait", 0, "good"),
         ("oldest_wait", 20, "good"),  # T inclusive
         ("oldest_wait", 21, "warn"),
