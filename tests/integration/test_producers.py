@@ -168,3 +168,18 @@ async def test_replay_reports_bad_lines_checkpoints_and_resumes(
     assert fresh.returncode == 1
     assert f"{source}:6: malformed_json" in fresh.stderr
     assert f"{len(events):,} events sent" in fresh.stderr and "1 bad lines" in fresh.stderr
+
+
+async def test_import_to_kafka_keys_events_as_the_contract_says(
+    kafka_bootstrap: str, redis_url: str
+) -> None:
+    settings = settings_for(kafka_bootstrap, redis_url)
+    await create_topics(settings)
+    fixture = Path(__file__).parents[1] / "fixtures" / "queue_log"
+    done = await asyncio.to_thread(ccmon, settings, "import", "asterisk", str(fixture), "--kafka")
+    assert done.returncode == 0, done.stderr
+    records = await read_topic(settings, 32)
+    assert len(records) == 32
+    for record in records:
+        data = orjson.loads(record.value)["data"]
+        assert record.key.decode() == data.get("contact_id", data.get("agent_id"))
