@@ -33,6 +33,7 @@ from metrics.views import (
     interval_series,
     live_view,
     snapshot_request,
+    ticket_set_queries,
     window_view,
     windows_of,
 )
@@ -105,7 +106,8 @@ class ReadApi:
         now = self.clock_ms()
         series = await asyncio.to_thread(self.store.series)
         panes = tuple(rolling_panes(now, ROLLING_WINDOWS["15m"]))
-        requests = [SeriesRequest(s, panes) for s in series]
+        sets = ticket_set_queries(now)
+        requests = [SeriesRequest(s, panes, sets=sets) for s in series]
         data = await asyncio.to_thread(self.store.read, requests, now)
         rows = []
         for s, d in zip(series, data, strict=True):
@@ -180,12 +182,11 @@ class ReadApi:
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
         planned = [interval_request(s, start, end, size, cfg) for s in series]
-        data = await asyncio.to_thread(
-            self.store.read, [req for req, _ in planned], self.clock_ms()
-        )
+        now = self.clock_ms()
+        data = await asyncio.to_thread(self.store.read, [req for req, _ in planned], now)
         out = {}
         for s, (_, starts), d in zip(series, planned, data, strict=True):
-            rows = interval_series(starts, size, d, cfg)
+            rows = interval_series(starts, size, d, cfg, now)
             for row in rows:
                 row["start"] = _iso(row["start_ms"])
                 row["end"] = _iso(row["end_ms"])

@@ -13,12 +13,13 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from metrics.contribution import Contribution
 from metrics.events import OUTCOME_KINDS, ContactOutcome, ContactQueued, WrapupCompleted
 from metrics.fields import hist_field
 from metrics.panes import pane_start
 from metrics.queue_config import QueueConfig
 
-__all__ = ["Contribution", "ContactState", "Segment", "contribution", "contribution_of"]
+__all__ = ["ContactState", "Segment", "contribution", "contribution_of"]
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(OUTCOME_KINDS)}
 
@@ -111,33 +112,26 @@ class ContactState:
         return cls({queue: Segment.from_list(seg) for queue, seg in data.items()})
 
 
-@dataclass(slots=True)
-class Contribution:
-    """What a segment adds to the panes, and whether it is waiting now."""
-
-    #: (channel, pane start) -> field -> amount
-    sums: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
-    #: (channel, pane start) -> field -> value
-    maxes: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
-    #: (channel, enqueue time) while the contact waits in the queue
-    waiting: tuple[str, int] | None = None
-
-
 def _bucket(wait_ms: int, bounds: tuple[int, ...]) -> int | None:
     index = bisect.bisect_left(bounds, wait_ms)
     return bounds[index] if index < len(bounds) else None
 
 
 def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> Contribution:
-    """The pane facts of one segment, placed as DESIGN.md says (each at its own time)."""
+    """The pane facts of one segment, placed as DESIGN.md says (each at its own time).
+
+    A contact waits (is in the queue's live set ``wait``) from its enqueue until its outcome.
+    """
     out = Contribution()
     sums = out.sums
+    name = queue.name
     if seg.queued_ms is not None and seg.queued_channel is not None:
-        sums[(seg.queued_channel, pane_start(seg.queued_ms))] = {"queued": 1}
+        sums[(name, seg.queued_channel, pane_start(seg.queued_ms))] = {"queued": 1}
         if seg.outcome is None:
-            out.waiting = (seg.queued_channel, seg.queued_ms)
+            out.members[("wait", name, seg.queued_channel)] = seg.queued_ms
     if seg.outcome is not None and seg.outcome_ms is not None and seg.outcome_channel:
-        at = sums.setdefault((seg.outcome_channel, pane_start(seg.outcome_ms)), {})
+        key = (name, seg.outcome_channel, pane_start(seg.outcome_ms))
+        at = sums.setdefault(key, {})
         wait = None if seg.queued_ms is None else max(0, seg.outcome_ms - seg.queued_ms)
         if seg.outcome in ("answered", "abandoned"):
             at[seg.outcome] = 1
@@ -145,9 +139,7 @@ def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> C
                 kind = seg.outcome
                 at[f"wait_{kind}_sum_ms"] = wait
                 at[hist_field(kind, _bucket(wait, bounds))] = 1
-                out.maxes[(seg.outcome_channel, pane_start(seg.outcome_ms))] = {
-                    f"wait_{kind}_max_ms": wait
-                }
+                out.maxes[key] = {f"wait_{kind}_max_ms": wait}
                 if wait <= queue.sl_threshold_ms:
                     at[f"{kind}_within_t"] = 1
                 if kind == "abandoned" and wait < queue.short_abandon_ms:
@@ -157,7 +149,7 @@ def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> C
         else:
             at["callbacks"] = 1
     for time_ms, channel, talk, hold, acw in seg.wrapups.values():
-        at = sums.setdefault((channel, pane_start(time_ms)), {})
+        at = sums.setdefault((name, channel, pane_start(time_ms)), {})
         at["handled"] = at.get("handled", 0) + 1
         at["talk_ms"] = at.get("talk_ms", 0) + talk
         at["hold_ms"] = at.get("hold_ms", 0) + hold

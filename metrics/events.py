@@ -11,13 +11,13 @@ __all__ = [
     "ContactOutcome",
     "ContactQueued",
     "ContactResolution",
+    "CustomerContacted",
     "Event",
     "OUTCOME_KINDS",
     "SELFSERVICE_STAGES",
     "SURVEY_KINDS",
     "SURVEY_SCALES",
     "SelfServiceSession",
-    "ServiceEvent",
     "SurveySubmitted",
     "TICKET_PRIORITIES",
     "TICKET_STATUSES",
@@ -216,6 +216,25 @@ class ContactResolution:
     cross_sell_accepted: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerContacted:
+    """customer.contact (internal): one contact of a customer, re-keyed by ccmon.
+
+    The worker derives it from contact.outcome and ticket.created events that name a
+    customer, and produces it keyed by the salted hash of the customer id, so that one
+    worker owns each customer's state. `customer` is that hash, never the raw id.
+    """
+
+    id: str
+    time_ms: int
+    customer: str
+    #: "c:<contact id>" or "t:<ticket id>"
+    contact: str
+    queue: str
+    channel: str
+    resolved: bool | None = None
+
+
 ContactEvent = ContactQueued | ContactOutcome | WrapupCompleted
 TicketEvent = (
     TicketCreated
@@ -225,6 +244,14 @@ TicketEvent = (
     | TicketEscalated
     | TicketPriorityChanged
 )
-#: Issue 3's events; the decoder and the aggregator take them up next.
-ServiceEvent = TicketEvent | SurveySubmitted | SelfServiceSession | ContactResolution
-Event = ContactQueued | ContactOutcome | WrapupCompleted | AgentStateChanged
+Event = (
+    ContactQueued
+    | ContactOutcome
+    | WrapupCompleted
+    | AgentStateChanged
+    | TicketEvent
+    | SurveySubmitted
+    | SelfServiceSession
+    | ContactResolution
+    | CustomerContacted
+)

@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from metrics.clock import wall_ms
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.queue_config import QueuesConfig
+from metrics.service_exposition import cumulative_buckets, service_families
 from metrics.store import AggregateStore, SeriesData, StoreError
 from metrics.update import Series
 from metrics.views import live_view, snapshot_request, window_view, windows_of
@@ -97,11 +98,6 @@ TOTAL_SECONDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _le(bound_ms: int) -> str:
-    """A bucket bound as client_python writes it: seconds with a decimal point ("20.0")."""
-    return repr(bound_ms / 1000)
-
-
 class AggregateCollector(Collector):
     """Exposes every (queue, channel) the store holds: live, windowed, counters."""
 
@@ -138,6 +134,7 @@ class AggregateCollector(Collector):
         yield from self._windows(series, data)
         yield from self._totals(series, data)
         yield from self._config(series)
+        yield from service_families(series, data, self.queues, now)
         applied = GaugeMetricFamily(
             "ccmon_applied_event_timestamp_seconds",
             "Newest event time applied to the store, per partition (Unix time).",
@@ -233,17 +230,7 @@ class AggregateCollector(Collector):
                 ms = totals.get(AGENT_TIME_FIELD[state], 0)
                 state_seconds.add_metric([*s, state], ms / 1000)
             for outcome, hist in histograms.items():
-                per_bound: dict[int | None, int] = {b: 0 for b in bounds}
-                per_bound[None] = 0
-                for name, count in totals.items():
-                    parsed = parse_hist_field(name)
-                    if parsed is not None and parsed[0] == outcome:
-                        per_bound[parsed[1]] = per_bound.get(parsed[1], 0) + count
-                running, buckets = 0, []
-                for bound in sorted(b for b in per_bound if b is not None):
-                    running += per_bound[bound]
-                    buckets.append((_le(bound), running))
-                buckets.append(("+Inf", running + per_bound[None]))
+                buckets = cumulative_buckets(totals, parse_hist_field, outcome, bounds)
                 wait_sum = totals.get(f"wait_{outcome}_sum_ms", 0) / 1000
                 hist.add_metric(list(s), buckets, wait_sum)
         yield from counters.values()

@@ -58,7 +58,7 @@ SUM_FIELDS: tuple[str, ...] = (
     *AGENT_TIME_FIELD.values(),
 )
 
-#: Fields merged by maximum across panes.
+#: Fields merged by maximum across panes (longest waits, answered and abandoned).
 MAX_FIELDS: tuple[str, ...] = ("wait_answered_max_ms", "wait_abandoned_max_ms")
 
 _HIST_PREFIX = {"answered": "hist_answered_le_", "abandoned": "hist_abandoned_le_"}

@@ -12,10 +12,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from metrics.calendar_config import CalendarConfig
 from metrics.fields import CHANNELS
+from metrics.ticket_config import (
+    FirstReplyFrom,
+    SlaPolicyConfig,
+    check_business_hours,
+    check_ticket_calendar,
+)
 
 __all__ = [
+    "DEFAULT_FCR_HORIZON_S",
     "DEFAULT_WAIT_BUCKETS_S",
+    "FcrFormula",
     "QUEUE_NAME_PATTERN",
     "QueueConfig",
     "QueueConfigError",
@@ -45,6 +54,19 @@ class SlFormula(StrEnum):
     ANSWERED_OR_ABANDONED_WITHIN = "answered_or_abandoned_within"
 
 
+#: First-contact resolution horizon: a further contact within 7 days makes it a repeat.
+DEFAULT_FCR_HORIZON_S = 7 * 86_400
+
+
+class FcrFormula(StrEnum):
+    """First-contact resolution variants (see docs/customer-experience.md)."""
+
+    #: resolved when no further contact from the customer arrives within the horizon
+    REPEAT_ONLY = "repeat_only"
+    #: as above, and the contact's outcome was reported resolved by the agent
+    RESOLVED_AND_NO_REPEAT = "resolved_and_no_repeat"
+
+
 class QueueDefaults(BaseModel):
     """Settings every queue shares unless it says otherwise."""
 
@@ -57,6 +79,21 @@ class QueueDefaults(BaseModel):
     sl_formula: SlFormula = SlFormula.EXCLUDING_SHORT_ABANDONS
     time_zone: str = "UTC"
     daily_reset: str = "00:00"
+    fcr_horizon_s: int = Field(DEFAULT_FCR_HORIZON_S, gt=0, le=90 * 86_400)
+    fcr_formula: FcrFormula = FcrFormula.REPEAT_ONLY
+    #: currency per paid agent hour; without it no cost per contact is derived
+    cost_per_agent_hour: float | None = Field(None, ge=0, allow_inf_nan=False)
+    #: tickets (metrics/ticket_config.py): business calendar name and SLA policies
+    ticket_calendar: str | None = None
+    ticket_sla: tuple[SlaPolicyConfig, ...] = ()
+    ticket_first_reply_from: FirstReplyFrom = FirstReplyFrom.CREATED
+
+    _known_calendar = field_validator("ticket_calendar")(check_ticket_calendar)
+
+    @model_validator(mode="after")
+    def _ticket_calendar_needed(self) -> QueueDefaults:
+        check_business_hours(self)
+        return self
 
     @field_validator("channels")
     @classmethod
@@ -96,6 +133,10 @@ class QueueDefaults(BaseModel):
         return round(self.short_abandon_s * 1000)
 
     @property
+    def fcr_horizon_ms(self) -> int:
+        return self.fcr_horizon_s * 1000
+
+    @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
@@ -125,6 +166,8 @@ class QueuesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: business-hours calendars by name, for tickets (metrics/ticket_config.py)
+    calendars: dict[str, CalendarConfig] = {}
     defaults: QueueDefaults = QueueDefaults()
     queues: tuple[QueueConfig, ...] = ()
 
@@ -199,14 +242,16 @@ def parse_queues_yaml(text: str, source: str = "<queues>") -> QueuesConfig:
     try:
         root = yaml.compose(text)
         data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date 2026-13-01
         raise QueueConfigError(f"{source}: not valid YAML: {exc}") from exc
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
         raise QueueConfigError(f"{source}:1: expected a mapping with 'defaults' and 'queues'")
     try:
-        return QueuesConfig.model_validate(data)
+        names = data.get("calendars")
+        context = {"calendars": set(names) if isinstance(names, Mapping) else set()}
+        return QueuesConfig.model_validate(data, context=context)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -7,8 +7,10 @@ Key layout (prefix configurable, default ``ccmon``)::
     {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly counters, for long reads (expire)
     {p}:tot:{queue}|{channel}                 hash  all-time counters (Prometheus counters)
     {p}:live:{queue}|{channel}                hash  agents by state
-    {p}:wait:{queue}|{channel}                zset  waiting contact id -> enqueue ms
-    {p}:c:{contact id} / {p}:a:{agent id}     string JSON state (expire)
+    {p}:z:{set}:{queue}|{channel}             zset  live set member id -> score ms
+                                                    (wait: waiting contact -> enqueue ms)
+    {p}:{kind part}:{id}                      string JSON state of a contact, agent, ...
+                                                    (metrics.states; expire per kind)
     {p}:seen:{hour ms}                        hash  event ids applied (expire)
     {p}:offsets / {p}:evtime                  hash  "topic:partition" -> offset / event ms
     {p}:series / {p}:queues                   set   "queue|channel" / queue names
@@ -22,11 +24,18 @@ from typing import Any
 import orjson
 import redis
 
-from metrics.agents import AgentState
-from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
 from metrics.panes import buckets_of
-from metrics.store import FencedError, Live, SeriesData, SeriesRequest, StoreError
+from metrics.states import DECODERS, KEY_PARTS
+from metrics.store import (
+    WAIT_SET,
+    FencedError,
+    Live,
+    SeriesData,
+    SeriesRequest,
+    SetStats,
+    StoreError,
+)
 from metrics.update import Series, Update
 
 __all__ = ["RedisStore"]
@@ -34,9 +43,8 @@ __all__ = ["RedisStore"]
 _HOUR_MS = 3_600_000
 
 # KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings);
-# ARGV[2], ARGV[3] contact and agent state TTLs in ms, ARGV[4] the number of contact states,
-# then key, value pairs of states (contacts first): passed as plain arguments, not inside
-# the JSON, because decoding them in Lua cost more than writing them.
+# then key, value, TTL ms triples of states: passed as plain arguments, not inside the JSON,
+# because decoding them in Lua cost more than writing them.
 _FLUSH_LUA = """
 local p = cjson.decode(ARGV[1])
 for _, f in ipairs(p.f) do
@@ -60,19 +68,14 @@ for _, h in ipairs(p.m) do
   redis.call('PEXPIREAT', h[1], h[2])
 end
 for _, z in ipairs(p.z) do
-  -- z = {key, member, score or '', member, score or '', ...}
-  for i = 2, #z, 2 do
+  -- z = {key, trim below score, member, score or '', member, score or '', ...}
+  for i = 3, #z, 2 do
     if z[i + 1] == '' then redis.call('ZREM', z[1], z[i])
     else redis.call('ZADD', z[1], z[i + 1], z[i]) end
   end
-  redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. p.stale)
+  redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. z[2])
 end
-local contacts = tonumber(ARGV[4])
-for i = 5, #ARGV, 2 do
-  local ttl = ARGV[2]
-  if (i - 5) / 2 >= contacts then ttl = ARGV[3] end
-  redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ttl)
-end
+for i = 2, #ARGV, 3 do redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[i + 2]) end
 for _, h in ipairs(p.d) do
   -- h = {key, expire at, id, id, ...}: one HSET per 500 ids
   local args = {}
@@ -114,12 +117,20 @@ class RedisStore:
         retention_ms: int = 8 * 24 * _HOUR_MS,
         dedupe_horizon_ms: int = 24 * _HOUR_MS,
         state_ttl_ms: int = 24 * _HOUR_MS,
+        long_state_ttl_ms: int = 90 * 24 * _HOUR_MS,
+        customer_ttl_ms: int | None = None,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.retention_ms = retention_ms
         self.dedupe_horizon_ms = dedupe_horizon_ms
         self.state_ttl_ms = state_ttl_ms
+        #: contacts live a state TTL; agents change state rarely and live a week; tickets
+        #: and customers live long, and so do the ticket live sets
+        self.long_state_ttl_ms = long_state_ttl_ms
+        self.state_ttls = {"contact": state_ttl_ms, "agent": state_ttl_ms * 7}
+        if customer_ttl_ms is not None:
+            self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
 
     @classmethod
@@ -132,6 +143,9 @@ class RedisStore:
 
     def _series_key(self, kind: str, series: Series) -> str:
         return self._key(kind, f"{series[0]}|{series[1]}")
+
+    def _set_key(self, name: str, series: Series) -> str:
+        return self._key("z", f"{name}:{series[0]}|{series[1]}")
 
     def _payload(self, update: Update, now_ms: int) -> dict[str, Any]:
         incr: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
@@ -181,13 +195,17 @@ class RedisStore:
                     rows.append(row)
             return rows
 
-        waits = []
-        for series, members in update.waiting.items():
+        newest = max(update.event_time.values(), default=0)
+        sets = []
+        for (name, queue, channel), members in update.members.items():
+            series = (queue, channel)
             series_seen.add(series)
-            row = [self._series_key("wait", series)]
+            # Members older than their state's TTL (in event time) lost their last event.
+            ttl = self.state_ttl_ms if name == WAIT_SET else self.long_state_ttl_ms
+            row = [self._set_key(name, series), str(newest - ttl)]
             for member, score in members.items():
                 row += [member, "" if score is None else str(score)]
-            waits.append(row)
+            sets.append(row)
         seen: defaultdict[int, list[str]] = defaultdict(list)
         for event_id, t in update.seen.items():
             seen[t - t % _HOUR_MS].append(event_id)
@@ -205,25 +223,19 @@ class RedisStore:
             "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
             "h": flat(incr, keep_zero=False),
             "m": flat(maxes, keep_zero=True),
-            "z": waits,
+            "z": sets,
             "d": dedupe,
             "a": added,
             "t": [[tp, str(t)] for tp, t in update.event_time.items()],
-            # Waiting entries older than the state TTL (in event time) lost their outcome.
-            "stale": str(max(update.event_time.values(), default=0) - self.state_ttl_ms),
         }
 
     def flush(self, update: Update, now_ms: int) -> None:
         payload = orjson.dumps(self._payload(update, now_ms))
-        states: list[str | bytes] = [
-            str(self.state_ttl_ms),
-            str(self.state_ttl_ms * 7),  # agents change state rarely, keep them a week
-            str(len(update.contacts)),
-        ]
-        for cid, contact in update.contacts.items():
-            states += [self._key("c", cid), orjson.dumps(contact.to_dict())]
-        for aid, agent in update.agents.items():
-            states += [self._key("a", aid), orjson.dumps(agent.to_dict())]
+        states: list[str | bytes] = []
+        for kind, changed in update.states.items():
+            part, ttl = KEY_PARTS[kind], str(self.state_ttls.get(kind, self.long_state_ttl_ms))
+            for entity, state in changed.items():
+                states += [self._key(part, entity), orjson.dumps(state.to_dict()), ttl]
         keys = [self._key("offsets", "all"), self._key("evtime", "all")]
         try:
             self._flush_script(keys=keys, args=[payload, *states])
@@ -240,21 +252,18 @@ class RedisStore:
     def event_times(self) -> dict[str, int]:
         return _ints(self._call(self.client.hgetall, self._key("evtime", "all")))
 
-    def load_states(
-        self, contacts: set[str], agents: set[str]
-    ) -> tuple[dict[str, ContactState | None], dict[str, AgentState | None]]:
-        cids, aids = sorted(contacts), sorted(agents)
-        keys = [self._key("c", c) for c in cids] + [self._key("a", a) for a in aids]
-        raw: list[str | None] = self._call(self.client.mget, keys) if keys else []
-        found_c = {
-            c: None if v is None else ContactState.from_dict(orjson.loads(v))
-            for c, v in zip(cids, raw[: len(cids)], strict=True)
-        }
-        found_a = {
-            a: None if v is None else AgentState.from_dict(orjson.loads(v))
-            for a, v in zip(aids, raw[len(cids) :], strict=True)
-        }
-        return found_c, found_a
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        order = [(kind, sorted(ids)) for kind, ids in wanted.items() if ids]
+        keys = [self._key(KEY_PARTS[kind], i) for kind, ids in order for i in ids]
+        raw = iter(self._call(self.client.mget, keys) if keys else [])
+        found: dict[str, dict[str, Any]] = {}
+        for kind, ids in order:
+            decode = DECODERS[kind]
+            found[kind] = {
+                i: None if v is None else decode(orjson.loads(v))
+                for i, v in zip(ids, raw, strict=False)
+            }
+        return found
 
     def seen(self, events: dict[str, int]) -> set[str]:
         by_hour: defaultdict[int, list[str]] = defaultdict(list)
@@ -291,9 +300,17 @@ class RedisStore:
                 pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
             for hour in req.hours:
                 pipe.hgetall(self._series_key("p60", req.series) + f":{hour}")
-            wait_key = self._series_key("wait", req.series)
+            wait_key = self._set_key(WAIT_SET, req.series)
             pipe.zcount(wait_key, floor, "+inf")
             pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
+            for query in req.sets:
+                key = self._set_key(query.name, req.series)
+                pipe.zcard(key)
+                pipe.zrange(key, 0, 0, withscores=True)
+                for bound in query.bounds:
+                    pipe.zcount(key, "-inf", f"({bound}")
+                if query.next_from is not None:
+                    pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
             pipe.hgetall(self._series_key("live", req.series))
             pipe.hgetall(self._series_key("tot", req.series))
         replies = iter(self._call(pipe.execute))
@@ -304,9 +321,20 @@ class RedisStore:
             hours = [_ints(next(replies)) for _ in req.hours]
             waiting = int(next(replies))
             oldest = next(replies)
+            sets = {}
+            for query in req.sets:
+                count, lowest = int(next(replies)), next(replies)
+                below = tuple(int(next(replies)) for _ in query.bounds)
+                following = next(replies) if query.next_from is not None else None
+                sets[query.name] = SetStats(
+                    count,
+                    int(lowest[0][1]) if lowest else None,
+                    below,
+                    int(following[0][1]) if following else None,
+                )
             agents = _ints(next(replies))
             totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
-            live = Live(waiting, int(oldest[0][1]) if oldest else None, agents)
+            live = Live(waiting, int(oldest[0][1]) if oldest else None, agents, sets)
             out.append(SeriesData(panes, intervals, hours, live, totals))
         return out
 

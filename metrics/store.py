@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from metrics.agents import AgentState
-from metrics.contacts import ContactState
 from metrics.fields import MAX_FIELDS
 from metrics.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
 from metrics.update import Series, Update
@@ -19,8 +17,14 @@ __all__ = [
     "Live",
     "SeriesData",
     "SeriesRequest",
+    "SetQuery",
+    "SetStats",
     "StoreError",
+    "WAIT_SET",
 ]
+
+#: The live set of waiting contacts (score: enqueue time ms).
+WAIT_SET = "wait"
 
 
 class StoreError(Exception):
@@ -36,22 +40,46 @@ class FencedError(StoreError):
 
 
 @dataclass(frozen=True)
+class SetQuery:
+    """Read one live set of a series: its size, lowest score and counts below bounds."""
+
+    name: str
+    #: report how many members score strictly below each bound (ms), e.g. age buckets
+    bounds: tuple[int, ...] = ()
+    #: report the lowest score at or above this (e.g. the next due time after now)
+    next_from: int | None = None
+
+
+@dataclass(frozen=True)
+class SetStats:
+    """What a SetQuery found."""
+
+    count: int = 0
+    min_score: int | None = None
+    below: tuple[int, ...] = ()
+    next_score: int | None = None
+
+
+@dataclass(frozen=True)
 class Live:
     """Live state of one (queue, channel)."""
 
     waiting: int = 0
     oldest_enqueued_ms: int | None = None
     agents: dict[str, int] = field(default_factory=dict)
+    #: set name -> stats, for the SetQuery list of the request
+    sets: dict[str, SetStats] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SeriesRequest:
-    """Which panes, 15-minute intervals and hours of one series to read."""
+    """Which panes, 15-minute intervals, hours and live sets of one series to read."""
 
     series: Series
     panes: tuple[int, ...] = ()
     intervals: tuple[int, ...] = ()
     hours: tuple[int, ...] = ()
+    sets: tuple[SetQuery, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,10 +102,8 @@ class AggregateStore(Protocol):
     def load_offsets(self) -> dict[str, int]:
         """Last applied offset per "topic:partition"."""
 
-    def load_states(
-        self, contacts: set[str], agents: set[str]
-    ) -> tuple[dict[str, ContactState | None], dict[str, AgentState | None]]:
-        """Stored states of these contacts and agents (None where there is none)."""
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        """Stored states by kind and id (None where there is none); kinds: metrics.states."""
 
     def seen(self, events: dict[str, int]) -> set[str]:
         """Which of these event ids (id -> event time ms) were applied within the horizon."""
@@ -116,9 +142,10 @@ class InMemoryStore:
     agent_counts: defaultdict[Series, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
     )
-    waiting: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
-    contacts: dict[str, ContactState] = field(default_factory=dict)
-    agents: dict[str, AgentState] = field(default_factory=dict)
+    members: defaultdict[tuple[str, str, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    states: defaultdict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
     offsets: dict[str, int] = field(default_factory=dict)
     seen_ids: dict[str, int] = field(default_factory=dict)
     queues: set[str] = field(default_factory=set)
@@ -147,14 +174,14 @@ class InMemoryStore:
             for name, delta in deltas.items():
                 if delta:
                     counts[name] = counts.get(name, 0) + delta
-        for series, members in update.waiting.items():
-            for member, score in members.items():
+        for key, changes in update.members.items():
+            for member, score in changes.items():
                 if score is None:
-                    self.waiting[series].pop(member, None)
+                    self.members[key].pop(member, None)
                 else:
-                    self.waiting[series][member] = score
-        self.contacts.update(update.contacts)
-        self.agents.update(update.agents)
+                    self.members[key][member] = score
+        for kind, states in update.states.items():
+            self.states[kind].update(states)
         self.seen_ids.update(update.seen)
         self.queues |= update.new_queues
         for partition, t in update.event_time.items():
@@ -169,13 +196,8 @@ class InMemoryStore:
     def load_offsets(self) -> dict[str, int]:
         return dict(self.offsets)
 
-    def load_states(
-        self, contacts: set[str], agents: set[str]
-    ) -> tuple[dict[str, ContactState | None], dict[str, AgentState | None]]:
-        return (
-            {c: self.contacts.get(c) for c in contacts},
-            {a: self.agents.get(a) for a in agents},
-        )
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        return {kind: {i: self.states[kind].get(i) for i in ids} for kind, ids in wanted.items()}
 
     def seen(self, events: dict[str, int]) -> set[str]:
         return {
@@ -188,7 +210,8 @@ class InMemoryStore:
         return set(self.queues)
 
     def series(self) -> list[Series]:
-        found = {s for s, _ in self.panes} | set(self.agent_counts) | set(self.waiting)
+        found = {s for s, _ in self.panes} | set(self.agent_counts)
+        found |= {(q, c) for (_, q, c), members in self.members.items() if members}
         return sorted(found)
 
     def _alive(self, start_ms: int, length_ms: int) -> bool:
@@ -199,7 +222,8 @@ class InMemoryStore:
         for req in requests:
             s = req.series
             floor = now_ms - self.state_ttl_ms
-            waiting = {c: t for c, t in self.waiting.get(s, {}).items() if t >= floor}
+            wait = self.members.get((WAIT_SET, *s), {})
+            waiting = {c: t for c, t in wait.items() if t >= floor}
             out.append(
                 SeriesData(
                     panes=[
@@ -218,11 +242,24 @@ class InMemoryStore:
                         waiting=len(waiting),
                         oldest_enqueued_ms=min(waiting.values()) if waiting else None,
                         agents=dict(self.agent_counts.get(s, {})),
+                        sets={q.name: self._set_stats(s, q) for q in req.sets},
                     ),
                     totals={k: v for k, v in self.totals.get(s, {}).items() if k not in MAX_FIELDS},
                 )
             )
         return out
+
+    def _set_stats(self, series: Series, query: SetQuery) -> SetStats:
+        scores = list(self.members.get((query.name, *series), {}).values())
+        after = query.next_from
+        return SetStats(
+            count=len(scores),
+            min_score=min(scores, default=None),
+            below=tuple(sum(1 for v in scores if v < b) for b in query.bounds),
+            next_score=None
+            if after is None
+            else min((v for v in scores if v >= after), default=None),
+        )
 
     def event_times(self) -> dict[str, int]:
         return dict(self.times)

@@ -6,9 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from metrics.agents import AgentState
-from metrics.contacts import ContactState
-
 __all__ = ["PaneKey", "Series", "Update"]
 
 #: (queue, channel)
@@ -31,18 +28,13 @@ class Update:
     maxes: defaultdict[PaneKey, defaultdict[str, int]] = field(default_factory=_counter_map)
     #: (queue, channel) -> live field (agents_<state>) -> delta
     live: defaultdict[Series, defaultdict[str, int]] = field(default_factory=_counter_map)
-    #: (queue, channel) -> contact id -> enqueue time ms (waiting) or None (left)
-    waiting: defaultdict[Series, dict[str, int | None]] = field(
-        default_factory=lambda: defaultdict(dict)
-    )
     #: (live set, queue, channel) -> member id -> score ms (a member) or None (left)
     members: defaultdict[tuple[str, str, str], dict[str, int | None]] = field(
         default_factory=lambda: defaultdict(dict)
     )
-    #: contact id -> its state after this update (never changed once here)
-    contacts: dict[str, ContactState] = field(default_factory=dict)
-    #: agent id -> its state after this update
-    agents: dict[str, AgentState] = field(default_factory=dict)
+    #: state kind (see metrics.states) -> id -> its state after this update (never changed
+    #: once here: a flush thread may be serialising it)
+    states: defaultdict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
     #: event id -> event time ms, for the dedupe horizon
     seen: dict[str, int] = field(default_factory=dict)
     #: "topic:partition" -> (first offset, last offset) applied in this update
@@ -70,10 +62,8 @@ class Update:
             self.sums
             or self.maxes
             or self.live
-            or self.waiting
             or self.members
-            or self.contacts
-            or self.agents
+            or self.states
             or self.seen
             or self.offsets
             or self.new_queues

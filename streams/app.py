@@ -72,7 +72,7 @@ def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
                 log.info("worker health metrics on :%d/metrics", settings.worker_metrics_port)
             if settings.create_topics:
                 await ensure_topics(settings)
-            store = settings.redis_store()
+            store = settings.redis_store(queues)
             self._task = asyncio.create_task(
                 run_consumer(settings, queues, store, metrics, self._stop_event)
             )

@@ -29,12 +29,17 @@ def _load() -> tuple[Settings, QueuesConfig] | None:
             print(f"environment: CCMON_{field.upper()}: {error['msg']}", file=sys.stderr)
         return None
     try:
-        return settings, settings.queues()
+        queues = settings.queues()
     except QueueConfigError as exc:
         print(exc, file=sys.stderr)
+        return None
     except OSError as exc:
         print(f"CCMON_QUEUES_FILE: cannot read {settings.queues_file}: {exc}", file=sys.stderr)
-    return None
+        return None
+    conflicts = settings.conflicts(queues)
+    for message in conflicts:
+        print(f"environment: {message}", file=sys.stderr)
+    return None if conflicts else (settings, queues)
 
 
 def _check_config(args: argparse.Namespace) -> int:

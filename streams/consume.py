@@ -15,13 +15,15 @@ from typing import Any, TypeVar
 from metrics.admission import Admission, Verdict
 from metrics.aggregator import Aggregator
 from metrics.clock import wall_ms
-from metrics.events import AgentStateChanged, Event
+from metrics.events import AgentStateChanged, ContactResolution, Event, TicketCreated
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore, FencedError, StoreError
 from metrics.update import Update
-from streams.deadletter import DeadLetter, DeadLetterSink, Record
+from streams.deadletter import DeadLetter, Record
 from streams.events import DecodeError, decode
 from streams.health import WorkerMetrics
+from streams.outbox import Outbox
+from streams.rekey import customer_contact_record
 from streams.settings import Settings
 
 __all__ = ["Committer", "Pipeline"]
@@ -38,6 +40,10 @@ Committer = Callable[[dict[str, int]], Awaitable[None]]
 CACHE_LIMIT = 1_000_000
 
 
+def _names_customer(event: Event) -> bool:
+    return isinstance(event, ContactResolution | TicketCreated) and bool(event.customer_id)
+
+
 def _queues_of(event: Event) -> Sequence[str]:
     return event.queues if isinstance(event, AgentStateChanged) else (event.queue,)
 
@@ -50,18 +56,22 @@ class Pipeline:
         settings: Settings,
         queues: QueuesConfig,
         store: AggregateStore,
-        dead_letters: DeadLetterSink,
+        outbox: Outbox,
         metrics: WorkerMetrics,
         commit: Committer,
         clock_ms: Callable[[], int] = wall_ms,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.dead_letters = dead_letters
+        self.outbox = outbox
         self.metrics = metrics
         self.commit = commit
         self.clock_ms = clock_ms
-        self.aggregator = Aggregator(queues)
+        # Admission takes events down to the watermark (newest - lateness) minus the retention.
+        reach_ms = (settings.retention_s + settings.lateness_s) * 1000
+        self.aggregator = Aggregator(queues, retention_ms=reach_ms)
+        salt = settings.customer_id_salt
+        self._salt = None if salt is None else salt.get_secret_value().encode()
         self.admission = Admission(
             lateness_ms=settings.lateness_s * 1000,
             retention_ms=settings.retention_s * 1000,
@@ -75,6 +85,7 @@ class Pipeline:
         self._flush_task: asyncio.Task[None] | None = None
         self._last_flush_ms = 0
         self._stale_seen = 0
+        self._over_cap_seen = 0
         self._seen: set[str] = set()
         #: held while a batch is applied; a rebalance takes it to flush and forget safely
         self.lock = asyncio.Lock()
@@ -128,6 +139,8 @@ class Pipeline:
                 if verdict is Verdict.LATE_CORRECTION:
                     self.metrics.late.labels("corrected").inc()
                 self.aggregator.apply(event)
+                if _names_customer(event):
+                    self._forward_customer(event)
                 applied += 1
                 self._recent_ids[event.id] = event.time_ms
                 update.seen[event.id] = event.time_ms
@@ -149,23 +162,36 @@ class Pipeline:
         if stale > self._stale_seen:
             self.metrics.stale_agent_events.inc(stale - self._stale_seen)
             self._stale_seen = stale
+        over_cap = self.aggregator.customer_contacts_over_cap
+        if over_cap > self._over_cap_seen:
+            self.metrics.customer_contacts.labels("over_cap").inc(over_cap - self._over_cap_seen)
+            self._over_cap_seen = over_cap
 
     async def _prepare(self, events: list[Event]) -> None:
         """Look up duplicate ids and load the states the batch touches, off the loop."""
         ids = {e.id: e.time_ms for e in events if e.id not in self._recent_ids}
-        contacts, agents = self.aggregator.missing(events)
+        wanted = self.aggregator.missing(events)
 
-        def lookups() -> tuple[set[str], tuple[dict[str, Any], dict[str, Any]]]:
+        def lookups() -> tuple[set[str], dict[str, dict[str, Any]]]:
             seen = self.store.seen(ids) if ids else set()
-            states = self.store.load_states(contacts, agents) if contacts or agents else ({}, {})
-            return seen, states
+            return seen, self.store.load_states(wanted) if wanted else {}
 
-        self._seen, (found_contacts, found_agents) = await self._retrying(lookups)
-        self.aggregator.load(found_contacts, found_agents)
+        self._seen, found = await self._retrying(lookups)
+        self.aggregator.load(found)
+
+    def _forward_customer(self, event: Event) -> None:
+        assert isinstance(event, ContactResolution | TicketCreated)
+        if self._salt is None:
+            self.metrics.customer_contacts.labels("no_salt").inc()
+            return
+        record = customer_contact_record(event, self._salt)
+        if record is not None:
+            self.outbox.forward(*record)
+            self.metrics.customer_contacts.labels("forwarded").inc()
 
     def _reject(self, record: Record, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()
-        self.dead_letters.send(
+        self.outbox.dead_letter(
             DeadLetter(
                 reason,
                 detail,
@@ -191,8 +217,7 @@ class Pipeline:
         now = self.clock_ms()
         if now - self._last_flush_ms >= self.settings.flush_interval_ms:
             self._last_flush_ms = now
-            cached = len(self.aggregator.contacts) + len(self.aggregator.agents)
-            if cached + len(self._recent_ids) > CACHE_LIMIT:
+            if self.aggregator.cached() + len(self._recent_ids) > CACHE_LIMIT:
                 await self.flush_all()
                 self.forget()
             else:
@@ -231,8 +256,9 @@ class Pipeline:
             await previous
         if update.is_empty():
             return
-        # Dead letters first: once the store records the offsets they are never re-read.
-        await self.dead_letters.delivered()
+        # Dead letters and forwarded events first: once the store records the offsets the
+        # records that caused them are never re-read.
+        await self.outbox.delivered()
         started = time.perf_counter()
         try:
             await self._retrying(lambda: self.store.flush(update, self.clock_ms()))

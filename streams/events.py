@@ -16,16 +16,38 @@ from typing import Any
 import orjson
 
 from metrics.events import (
+    SELFSERVICE_STAGES,
+    SURVEY_SCALES,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
     AgentStateChanged,
     ContactOutcome,
     ContactQueued,
+    ContactResolution,
+    CustomerContacted,
     Event,
+    SelfServiceSession,
+    SurveySubmitted,
+    TicketCreated,
+    TicketEscalated,
+    TicketPriorityChanged,
+    TicketReopened,
+    TicketReplied,
+    TicketStatusChanged,
     WrapupCompleted,
 )
 from metrics.fields import AGENT_STATES, CHANNELS
 from metrics.queue_config import QUEUE_NAME_PATTERN
 
-__all__ = ["CONTACT_TYPES", "EVENT_TYPES", "DecodeError", "decode", "load_schema"]
+__all__ = [
+    "CONTACT_TYPES",
+    "EVENT_TYPES",
+    "INTERNAL_TYPES",
+    "TICKET_TYPES",
+    "DecodeError",
+    "decode",
+    "load_schema",
+]
 
 CONTACT_TYPES: tuple[str, ...] = (
     "contact.queued",
@@ -35,7 +57,27 @@ CONTACT_TYPES: tuple[str, ...] = (
     "contact.callback_requested",
     "contact.wrapup_completed",
 )
-EVENT_TYPES: tuple[str, ...] = (*CONTACT_TYPES, "agent.state_changed")
+TICKET_TYPES: tuple[str, ...] = (
+    "ticket.created",
+    "ticket.replied",
+    "ticket.status_changed",
+    "ticket.reopened",
+    "ticket.escalated",
+    "ticket.priority_changed",
+)
+#: Produced by ccmon itself (re-keyed by customer); producers must not send it.
+INTERNAL_TYPES: tuple[str, ...] = ("customer.contact",)
+EVENT_TYPES: tuple[str, ...] = (
+    *CONTACT_TYPES,
+    "agent.state_changed",
+    *TICKET_TYPES,
+    "survey.submitted",
+    "selfservice.session",
+    "contact.outcome",
+    *INTERNAL_TYPES,
+)
+_MAX_TAGS = 32
+_MAX_TAG = 64
 FLOW_OUT_REASONS: tuple[str, ...] = ("transfer", "voicemail", "ivr_exit")
 _MAX_ID = 128
 
@@ -123,6 +165,116 @@ def _strings(obj: dict[str, Any], key: str, default: tuple[str, ...] | None) -> 
     return tuple(dict.fromkeys(value))
 
 
+def _optional_str(obj: dict[str, Any], key: str) -> str | None:
+    return _str(obj, key, "data.") if obj.get(key) is not None else None
+
+
+def _bool(obj: dict[str, Any], key: str, default: bool | None) -> bool:
+    if key not in obj:
+        if default is None:
+            raise DecodeError("missing_field", f"data.{key} is required")
+        return default
+    value = obj[key]
+    if not isinstance(value, bool):
+        raise DecodeError("wrong_type", f"data.{key} must be true or false")
+    return value
+
+
+def _score(obj: dict[str, Any], kind: str) -> int:
+    if "score" not in obj:
+        raise DecodeError("missing_field", "data.score is required")
+    value = obj["score"]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DecodeError("wrong_type", "data.score must be an integer")
+    low, high = SURVEY_SCALES[kind]
+    if not low <= value <= high:
+        raise DecodeError("invalid_value", f"data.score of a {kind} survey must be {low}-{high}")
+    return value
+
+
+def _tags(obj: dict[str, Any]) -> tuple[str, ...]:
+    tags = _strings(obj, "tags", ())
+    if len(tags) > _MAX_TAGS or any(not 0 < len(t) <= _MAX_TAG for t in tags):
+        raise DecodeError("invalid_value", f"data.tags: at most {_MAX_TAGS} of 1-{_MAX_TAG} chars")
+    return tags
+
+
+def _ticket(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
+    ticket_id = _str(data, "ticket_id", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    head = (event_id, time_ms, ticket_id, queue, channel)
+    if kind == "ticket.created":
+        priority = _choice(data, "priority", TICKET_PRIORITIES) if "priority" in data else "normal"
+        return TicketCreated(
+            *head,
+            priority,
+            _optional_str(data, "customer_id"),
+            _optional_str(data, "customer_tier"),
+            _tags(data),
+        )
+    if kind == "ticket.replied":
+        author = _choice(data, "author", ("agent", "customer"))
+        return TicketReplied(
+            *head,
+            author,  # type: ignore[arg-type]
+            _bool(data, "public", True),
+            _optional_str(data, "agent_id"),
+        )
+    if kind == "ticket.status_changed":
+        return TicketStatusChanged(*head, _choice(data, "status", TICKET_STATUSES))
+    if kind == "ticket.priority_changed":
+        return TicketPriorityChanged(*head, _choice(data, "priority", TICKET_PRIORITIES))
+    return TicketReopened(*head) if kind == "ticket.reopened" else TicketEscalated(*head)
+
+
+def _service(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
+    """survey.submitted, selfservice.session, contact.outcome and customer.contact."""
+    if kind == "contact.outcome":
+        contact_id = _str(data, "contact_id", "data.")
+    elif kind == "selfservice.session":
+        session_id = _str(data, "session_id", "data.")
+    elif kind == "customer.contact":
+        customer, contact = _str(data, "customer", "data."), _str(data, "contact", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    if kind == "survey.submitted":
+        survey = _choice(data, "kind", tuple(SURVEY_SCALES))
+        return SurveySubmitted(
+            event_id,
+            time_ms,
+            queue,
+            channel,
+            survey,  # type: ignore[arg-type]
+            _score(data, survey),
+            _optional_str(data, "contact_id"),
+            _optional_str(data, "ticket_id"),
+        )
+    if kind == "selfservice.session":
+        stage = _choice(data, "stage", SELFSERVICE_STAGES)
+        return SelfServiceSession(event_id, time_ms, session_id, queue, channel, stage)  # type: ignore[arg-type]
+    if kind == "customer.contact":
+        resolved = _bool(data, "resolved", False) if data.get("resolved") is not None else None
+        return CustomerContacted(event_id, time_ms, customer, contact, queue, channel, resolved)
+    offers = []
+    for offer in ("upsell", "cross_sell"):
+        offered = _bool(data, f"{offer}_offered", False)
+        accepted = _bool(data, f"{offer}_accepted", False)
+        if accepted and not offered:
+            raise DecodeError("invalid_value", f"data.{offer}_accepted without {offer}_offered")
+        offers += [offered, accepted]
+    return ContactResolution(
+        event_id,
+        time_ms,
+        contact_id,
+        queue,
+        channel,
+        _bool(data, "resolved", None),
+        _optional_str(data, "customer_id"),
+        *offers,
+    )
+
+
 def decode(raw: bytes, max_bytes: int) -> Event:
     """Decode one Kafka value into a typed event, or raise DecodeError."""
     if len(raw) > max_bytes:
@@ -160,6 +312,10 @@ def decode(raw: bytes, max_bytes: int) -> Event:
             queues,
             channels,
         )
+    if kind not in CONTACT_TYPES:
+        if kind.startswith("ticket."):
+            return _ticket(kind, event_id, time_ms, data)
+        return _service(kind, event_id, time_ms, data)
     contact_id = _str(data, "contact_id", "data.")
     queue = _queue(_str(data, "queue", "data."), "data.queue")
     channel = _choice(data, "channel", CHANNELS)

@@ -30,6 +30,7 @@ class WorkerMetrics:
     flush_seconds: Histogram
     flush_failures: Counter
     flushed_events: Counter
+    customer_contacts: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
@@ -60,6 +61,14 @@ class WorkerMetrics:
             stale_agent_events=Counter(
                 "ccmon_agent_events_stale",
                 "Agent events older than the agent's current state (ignored for live state).",
+                registry=registry,
+            ),
+            customer_contacts=Counter(
+                "ccmon_customer_contacts",
+                "Customer contacts: forwarded (re-keyed by the id's hash), no_salt "
+                "(CCMON_CUSTOMER_ID_SALT unset: not used for FCR) or over_cap (dropped from "
+                "a customer with too many contacts).",
+                ["outcome"],
                 registry=registry,
             ),
             consumer_lag=Gauge(

@@ -15,8 +15,8 @@ from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsErr
 from metrics.queue_config import QueuesConfig
 from metrics.store import AggregateStore
 from streams.consume import Pipeline
-from streams.deadletter import KafkaDeadLetters
 from streams.health import WorkerMetrics
+from streams.outbox import KafkaOutbox
 from streams.settings import Settings
 
 __all__ = ["ensure_topics", "run_consumer"]
@@ -129,8 +129,8 @@ async def run_consumer(
             # that the offset fence skips.
             log.warning("offset commit failed (%s); the store's offsets still fence", exc)
 
-    dead = KafkaDeadLetters(producer.send, settings.deadletter_topic)
-    pipeline = Pipeline(settings, queues, store, dead, metrics, commit)
+    outbox = KafkaOutbox(producer.send, settings.deadletter_topic, settings.events_topic)
+    pipeline = Pipeline(settings, queues, store, outbox, metrics, commit)
     await pipeline.start()
     await producer.start()
     consumer.subscribe([settings.events_topic], listener=_Rebalance(consumer, pipeline))

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from metrics.fcr import longest_horizon_ms
 from metrics.queue_config import QueuesConfig, parse_queues_yaml
 from metrics.redis_store import RedisStore
 
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     max_pending_events: int = Field(
         200_000, gt=0, description="events buffered while a flush is slow before pausing"
     )
+    customer_id_salt: SecretStr | None = Field(
+        None,
+        description="key of the customer-id hash; FCR and repeat contacts need it (unset: off)",
+    )
+    ticket_ttl_s: int = Field(
+        90 * 86400, gt=0, description="how long ticket and customer states are kept"
+    )
 
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
@@ -59,21 +67,47 @@ class Settings(BaseSettings):
         text = self.queues_file.read_text(encoding="utf-8")
         return parse_queues_yaml(text, str(self.queues_file))
 
-    def redis_store(self) -> RedisStore:
-        """The Redis store these settings describe (its own connection pool)."""
+    def conflicts(self, queues: QueuesConfig) -> list[str]:
+        """Where these settings contradict the queues file, one message each."""
+        horizon = longest_horizon_ms(queues) // 1000
+        out = []
+        if horizon + self.lateness_s >= self.retention_s:
+            out.append(
+                f"CCMON_RETENTION_S ({self.retention_s}) must exceed the longest fcr_horizon_s "
+                f"({horizon}) plus CCMON_LATENESS_S ({self.lateness_s}): a repeat contact "
+                "corrects the FCR count in the pane of the contact before it"
+            )
+        if horizon + self.retention_s + self.lateness_s > self.ticket_ttl_s:
+            out.append(
+                f"CCMON_TICKET_TTL_S ({self.ticket_ttl_s}) must be at least the longest "
+                f"fcr_horizon_s ({horizon}) plus CCMON_RETENTION_S and CCMON_LATENESS_S: "
+                "customer states must outlive every correction they can receive"
+            )
+        return out
+
+    def customer_ttl_ms(self, queues: QueuesConfig) -> int:
+        """How long a customer's contacts are kept: the longest FCR horizon plus the
+        retention and the lateness, the longest a correction can still reach them."""
+        return longest_horizon_ms(queues) + (self.retention_s + self.lateness_s) * 1000
+
+    def redis_store(self, queues: QueuesConfig | None = None) -> RedisStore:
+        """The Redis store these settings describe (its own connection pool); with the
+        queues, customer states expire as `customer_ttl_ms` says."""
         return RedisStore.from_url(
             self.redis_url.get_secret_value(),
             prefix=self.redis_prefix,
             retention_ms=self.retention_s * 1000,
             dedupe_horizon_ms=self.dedupe_horizon_s * 1000,
             state_ttl_ms=self.state_ttl_s * 1000,
+            long_state_ttl_ms=self.ticket_ttl_s * 1000,
+            customer_ttl_ms=None if queues is None else self.customer_ttl_ms(queues),
         )
 
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
         data = self.model_dump()
-        if plaintext_secrets:
-            data["redis_url"] = self.redis_url.get_secret_value()
-        else:
-            data["redis_url"] = "**********"
+        for name in ("redis_url", "customer_id_salt"):
+            secret = getattr(self, name)
+            if secret is not None:
+                data[name] = secret.get_secret_value() if plaintext_secrets else "**********"
         return data

@@ -81,13 +81,64 @@ def agent(
     return envelope("agent.state_changed", time_ms, data)
 
 
+def ticket(
+    kind: str,
+    time_ms: int,
+    ticket_id: str,
+    queue: str = "support",
+    channel: str = "email",
+    event_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ticket.* event; ticket.replied defaults to a public agent reply."""
+    data = {"ticket_id": ticket_id, "queue": queue, "channel": channel, **extra}
+    if kind == "ticket.replied":
+        data.setdefault("author", "agent")
+    return envelope(kind, time_ms, data, event_id)
+
+
+def survey(
+    time_ms: int,
+    kind: str,
+    score: int,
+    queue: str = "support",
+    channel: str = "email",
+    **extra: Any,
+) -> dict[str, Any]:
+    data = {"queue": queue, "channel": channel, "kind": kind, "score": score, **extra}
+    return envelope("survey.submitted", time_ms, data)
+
+
+def selfservice(
+    time_ms: int, session_id: str, stage: str, queue: str = "support", channel: str = "chat"
+) -> dict[str, Any]:
+    data = {"session_id": session_id, "queue": queue, "channel": channel, "stage": stage}
+    return envelope("selfservice.session", time_ms, data)
+
+
+def outcome(
+    time_ms: int,
+    contact_id: str,
+    resolved: bool,
+    queue: str = "sales",
+    channel: str = "voice",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A contact.outcome event (how a handled contact ended)."""
+    data = {"contact_id": contact_id, "queue": queue, "channel": channel, "resolved": resolved}
+    return envelope("contact.outcome", time_ms, {**data, **extra})
+
+
 def raw(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event)
 
 
 def key_of(event: dict[str, Any]) -> bytes:
     data = event["data"]
-    return str(data.get("contact_id") or data.get("agent_id")).encode()
+    for name in ("ticket_id", "session_id", "contact_id", "agent_id"):
+        if data.get(name) and (name != "ticket_id" or event["type"].startswith("ticket.")):
+            return str(data[name]).encode()
+    return str(event["id"]).encode()
 
 
 def yesterday_ms() -> int:

@@ -76,7 +76,8 @@ def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
 def test_states_offsets_and_seen_ids_round_trip(store: RedisStore) -> None:
     update = update_of(EVENTS)
     store.flush(update, NOW)
-    contacts, agents = store.load_states({"c1", "nobody"}, {"a1"})
+    found = store.load_states({"contact": {"c1", "nobody"}, "agent": {"a1"}})
+    contacts, agents = found["contact"], found["agent"]
     assert contacts["nobody"] is None
     assert contacts["c1"] is not None and contacts["c1"].segments["sales"].outcome == "answered"
     assert agents["a1"] is not None and agents["a1"].state == "on_contact"

@@ -15,9 +15,9 @@ from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.redis_store import RedisStore
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.deadletter import InMemoryDeadLetters
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
+from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
 from tests.events import contact, raw, yesterday_ms
 from tests.integration.pipeline_helpers import (
@@ -37,8 +37,8 @@ T0 = yesterday_ms() + 9 * 3_600_000
 QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"), QueueConfig(name="support")))
 
 
-def store_for(settings: Settings) -> RedisStore:
-    return settings.redis_store()
+def store_for(settings: Settings, queues: QueuesConfig = QUEUES) -> RedisStore:
+    return settings.redis_store(queues)
 
 
 @asynccontextmanager
@@ -49,7 +49,9 @@ async def worker(
     registry = CollectorRegistry()
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_consumer(settings, queues, store_for(settings), WorkerMetrics.create(registry), stop)
+        run_consumer(
+            settings, queues, store_for(settings, queues), WorkerMetrics.create(registry), stop
+        )
     )
     try:
         yield registry
@@ -84,7 +86,7 @@ async def expected_of(values: list[tuple[bytes | None, bytes]]) -> InMemoryStore
         Settings(),
         QUEUES,
         store,
-        InMemoryDeadLetters(),
+        InMemoryOutbox(),
         WorkerMetrics.create(CollectorRegistry()),
         commit,
     )

@@ -31,12 +31,16 @@ def typed(events: list[dict[str, Any]]) -> list[Event]:
 
 def aggregate(events: list[Event], chunk: int = 1) -> InMemoryStore:
     """Apply events in chunks, loading and flushing state through the store each time."""
+    return aggregate_with(QUEUES, events, chunk)
+
+
+def aggregate_with(queues: QueuesConfig, events: list[Event], chunk: int = 1) -> InMemoryStore:
+    """`aggregate` for any queues config."""
     store = InMemoryStore()
-    aggregator = Aggregator(QUEUES)
+    aggregator = Aggregator(queues)
     for i in range(0, len(events), chunk):
         part = events[i : i + chunk]
-        contacts, agents = aggregator.missing(part)
-        aggregator.load(*store.load_states(contacts, agents))
+        aggregator.load(store.load_states(aggregator.missing(part)))
         for event in part:
             aggregator.apply(event)
         store.flush(aggregator.drain(), now_ms=T0)
@@ -50,7 +54,7 @@ def state_of(store: InMemoryStore) -> dict[str, Any]:
         "panes": {k: v for k, v in strip(store.panes).items() if v},
         "intervals": {k: v for k, v in strip(store.intervals).items() if v},
         "totals": {k: v for k, v in strip(dict(store.totals)).items() if v},
-        "waiting": {k: v for k, v in store.waiting.items() if v},
+        "members": {k: v for k, v in store.members.items() if v},
         "agents": {k: {f: v for f, v in c.items() if v} for k, c in store.agent_counts.items()},
     }
 
@@ -123,7 +127,7 @@ def test_clean_day_lands_each_fact_in_its_own_pane() -> None:
         "acw_ms": 45_500,
         "agent_acw_ms": 20_000,
     }
-    assert store.waiting[("sales", "voice")] == {"c7": T0 + 95 * S}
+    assert store.members[("wait", "sales", "voice")] == {"c7": T0 + 95 * S}
     assert store.agent_counts[("sales", "voice")] == {
         "agents_available": 1,
         "agents_on_contact": 0,
@@ -183,7 +187,7 @@ def test_answered_before_queued_counts_the_answer_then_the_wait() -> None:
         "wait_answered_max_ms": 18_000,
         "hist_answered_le_20000": 1,
     }
-    assert not store.waiting.get(("sales", "voice"))
+    assert not store.members.get(("wait", "sales", "voice"))
 
 
 def test_the_earliest_outcome_wins_whatever_the_arrival_order() -> None:
@@ -213,7 +217,7 @@ def test_a_transfer_is_a_new_visit_in_the_other_queue() -> None:
     store = aggregate(events)
     assert pane(store, 0)["answered"] == 1
     assert pane(store, 0, queue="billing") == {"queued": 1}
-    assert store.waiting[("billing", "voice")] == {"c": T0 + 30 * S}
+    assert store.members[("wait", "billing", "voice")] == {"c": T0 + 30 * S}
 
 
 def test_multi_skilled_agent_counts_in_every_queue_and_channel() -> None:

@@ -47,6 +47,17 @@ async def client() -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
+NO_TICKETS = {
+    "backlog": {"low": 0, "normal": 0, "high": 0, "urgent": 0},
+    "backlog_by_age": {"0-1h": 0, "1-4h": 0, "4-24h": 0, "1-3d": 0, "3-7d": 0, "7d+": 0},
+    "oldest_unresolved_age_seconds": None,
+    "complaints_unresolved": 0,
+    "sla_running_targets": 0,
+    "sla_active_breaches": 0,
+    "sla_next_breach_seconds": None,
+}
+
+
 async def test_all_queues_live_snapshot(client: TestClient[Any, Any]) -> None:
     body = await (await client.get("/api/v1/queues")).json()
     assert body["queues"] == [
@@ -57,6 +68,7 @@ async def test_all_queues_live_snapshot(client: TestClient[Any, Any]) -> None:
             "oldest_wait_seconds": 120.0,
             "oldest_enqueued_at": "2026-11-16T12:03:00Z",
             "agents": {"available": 0, "on_contact": 0, "after_contact_work": 0, "not_ready": 0},
+            "tickets": NO_TICKETS,
             "service_level_15m": None,
             "abandonment_rate_15m": 0.0,
             "asa_seconds_15m": None,

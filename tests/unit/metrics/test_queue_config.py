@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from metrics.queue_config import QueueConfigError, QueuesConfig, SlFormula, parse_queues_yaml
+from metrics.queue_config import (
+    FcrFormula,
+    QueueConfigError,
+    QueuesConfig,
+    SlFormula,
+    parse_queues_yaml,
+)
 
 GOOD = """\
 defaults:
@@ -68,3 +76,54 @@ def test_errors_name_the_file_line_and_field(text: str, message: str) -> None:
     with pytest.raises(QueueConfigError) as caught:
         parse_queues_yaml(text, "q.yaml")
     assert message in str(caught.value)
+
+
+def test_customer_experience_fields_default_and_override() -> None:
+    text = """\
+defaults:
+  fcr_horizon_s: 259200
+queues:
+  - name: sales
+    fcr_formula: resolved_and_no_repeat
+    cost_per_agent_hour: 42.5
+  - name: support
+"""
+    config = parse_queues_yaml(text, "q.yaml")
+    sales, support = config.get("sales"), config.get("support")
+    assert (sales.fcr_horizon_ms, sales.fcr_formula, sales.cost_per_agent_hour) == (
+        259_200_000,
+        FcrFormula.RESOLVED_AND_NO_REPEAT,
+        42.5,
+    )
+    assert (support.fcr_formula, support.cost_per_agent_hour) == (FcrFormula.REPEAT_ONLY, None)
+    default = QueuesConfig().get("any")
+    assert (default.fcr_horizon_s, default.fcr_formula, default.cost_per_agent_hour) == (
+        7 * 86_400,
+        FcrFormula.REPEAT_ONLY,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("queues:\n  - name: s\n    fcr_horizon_s: 0\n", "q.yaml:3: queues.0.fcr_horizon_s"),
+        ("queues:\n  - name: s\n    fcr_horizon_s: 1.5\n", "q.yaml:3: queues.0.fcr_horizon_s"),
+        ("defaults:\n  fcr_horizon_s: 99999999\n", "q.yaml:2: defaults.fcr_horizon_s"),
+        ("queues:\n  - name: s\n    fcr_formula: survey\n", "q.yaml:3: queues.0.fcr_formula"),
+        ("queues:\n  - name: s\n    cost_per_agent_hour: -1\n", "queues.0.cost_per_agent_hour"),
+        ("queues:\n  - name: s\n    cost_per_agent_hour: .inf\n", "queues.0.cost_per_agent_hour"),
+        ("queues:\n  - name: s\n    cost_per_agent_hour: lots\n", "queues.0.cost_per_agent_hour"),
+    ],
+)
+def test_customer_experience_field_errors(text: str, message: str) -> None:
+    with pytest.raises(QueueConfigError) as caught:
+        parse_queues_yaml(text, "q.yaml")
+    assert message in str(caught.value)
+
+
+def test_the_example_queues_file_is_valid() -> None:
+    path = Path(__file__).parents[3] / "deploy" / "queues.example.yaml"
+    config = parse_queues_yaml(path.read_text(), str(path))
+    assert config.get("support").fcr_formula is FcrFormula.RESOLVED_AND_NO_REPEAT
+    assert config.get("support").cost_per_agent_hour == 38.0

@@ -67,3 +67,23 @@ def test_a_bad_environment_variable_is_named(
     monkeypatch.setenv("CCMON_EXPORTER_PORT", "ninety")
     assert main(["check-config"]) == 2
     assert "CCMON_EXPORTER_PORT" in capsys.readouterr().err
+
+
+def test_an_fcr_horizon_beyond_the_retention_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queues = tmp_path / "queues.yaml"
+    queues.write_text("defaults:\n  fcr_horizon_s: 691200\n")  # 8 days
+    monkeypatch.setenv("CCMON_QUEUES_FILE", str(queues))
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "CCMON_RETENTION_S (691200) must exceed the longest fcr_horizon_s (691200)" in err
+
+
+def test_the_customer_id_salt_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CCMON_CUSTOMER_ID_SALT", "pepper-and-more-pepper")
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "pepper" not in out and "customer_id_salt = **********" in out

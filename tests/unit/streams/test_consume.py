@@ -7,14 +7,16 @@ from dataclasses import dataclass
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
+from metrics.customers import hash_customer_id
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.store import InMemoryStore
 from streams.consume import Pipeline
-from streams.deadletter import InMemoryDeadLetters
 from streams.health import WorkerMetrics
+from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
-from tests.events import T0, contact, raw
+from tests.events import T0, contact, outcome, raw
 
 NOW = T0 + 3_600_000
 
@@ -29,12 +31,16 @@ class Rec:
 
 
 class Harness:
-    def __init__(self, max_queues: int = 1000) -> None:
+    def __init__(self, max_queues: int = 1000, salt: str | None = None) -> None:
         self.registry = CollectorRegistry()
         self.store = InMemoryStore()
-        self.dead = InMemoryDeadLetters()
+        self.dead = InMemoryOutbox()
         self.commits: list[dict[str, int]] = []
-        settings = Settings(max_queues=max_queues, max_event_bytes=2048)
+        settings = Settings(
+            max_queues=max_queues,
+            max_event_bytes=2048,
+            customer_id_salt=None if salt is None else SecretStr(salt),
+        )
         queues = QueuesConfig(queues=(QueueConfig(name="sales"),))
 
         async def commit(offsets: dict[str, int]) -> None:
@@ -153,3 +159,28 @@ async def test_offsets_are_tracked_per_partition(partition: int) -> None:
     h = Harness()
     await h.run(h.records(raw(contact("contact.queued", T0, "c1")), partition=partition))
     assert h.store.offsets == {f"events:{partition}": 0}
+
+
+async def test_customer_contacts_are_forwarded_under_the_salted_hash_and_applied_there() -> None:
+    h = Harness(salt="a-salt-of-sixteen+")
+    await h.pipeline.process(h.records(raw(outcome(T0, "c1", True, customer_id="cust-42"))))
+    await h.pipeline.flush_all()
+    [(key, value)] = h.dead.forwarded
+    assert key == hash_customer_id(b"a-salt-of-sixteen+", "cust-42").encode()
+    assert b"cust-42" not in value
+    derived = orjson.loads(value)
+    assert (derived["type"], derived["data"]["contact"]) == ("customer.contact", "c:c1")
+    # Consumed back (on whichever partition its key lands), it feeds the customer's state.
+    await h.pipeline.process(h.records(value, partition=1))
+    await h.pipeline.flush_all()
+    assert h.store.totals[("sales", "voice")]["fcr_contacts"] == 1
+    assert h.store.totals[("sales", "voice")]["resolutions_reported"] == 1
+    assert h.sample("ccmon_customer_contacts_total", outcome="forwarded") == 1
+
+
+async def test_without_a_salt_customer_ids_are_not_used_and_counted() -> None:
+    h = Harness()
+    await h.pipeline.process(h.records(raw(outcome(T0, "c1", True, customer_id="cust-42"))))
+    await h.pipeline.flush_all()
+    assert h.dead.forwarded == []
+    assert h.sample("ccmon_customer_contacts_total", outcome="no_salt") == 1
