@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import orjson
 
-from streams.events import DecodeError, decode
+from streams.events import INTERNAL_TYPES, DecodeError, decode
 
 __all__ = ["BadLine", "Checkpoint", "JsonlReader", "add_replay", "event_key", "retime"]
 
@@ -96,7 +96,13 @@ class JsonlReader:
             except DecodeError as exc:
                 self.bad.append(BadLine(number, exc.reason, exc.detail))
                 continue
-            yield decoded.time_ms, orjson.loads(text)
+            event = orjson.loads(text)
+            if event["type"] in INTERNAL_TYPES:
+                # The worker produces these itself (e.g. customer.contact, keyed by a hash).
+                detail = f"{event['type']} is produced by the worker, never replayed"
+                self.bad.append(BadLine(number, "internal_type", detail))
+                continue
+            yield decoded.time_ms, event
 
 
 @dataclass

@@ -11,8 +11,10 @@ values to ccmon's. A row gives contact.queued at the entry, then by outcome:
 - transfer / voicemail / ivr_exit: contact.flowed_out with that reason at the exit time.
 
 Without an outcome column, a row with an answer time is answered, one with only an exit
-time abandoned, and one with neither still waiting. `customer` goes into the events'
-`data.customer_id` (carried, not used by contract v1's metrics).
+time abandoned, and one with neither still waiting. With a `resolved` column, an answered
+row that ended also gives a contact.outcome (resolved or not, with the `customer` column's
+id as customer_id) when the wrap-up completes: that feeds first-contact resolution and
+repeat contacts. The customer id is used nowhere else.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Columns(BaseModel):
     outcome: str | None = None
     hold_s: str | None = None
     acw_s: str | None = None
+    resolved: str | None = None
 
 
 class CsvMapping(BaseModel):
@@ -71,6 +74,9 @@ class CsvMapping(BaseModel):
     defaults: dict[str, str] = Field(default_factory=dict)
     #: the file's outcome values -> ccmon outcomes (values already named so map to themselves)
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    #: values of the resolved column that mean resolved / not resolved (case-insensitive)
+    resolved_values: tuple[str, ...] = ("true", "yes", "y", "1")
+    unresolved_values: tuple[str, ...] = ("false", "no", "n", "0")
 
     @field_validator("time_zone")
     @classmethod
@@ -170,6 +176,20 @@ def _outcome(row: _Row, answer: int | None, exit_: int | None) -> str | None:
     return mapped
 
 
+def _resolved(row: _Row) -> bool | None:
+    """The resolved column as a boolean; None when it is not mapped or empty."""
+    raw = row.text("resolved") if row.mapping.columns.resolved else None
+    if raw is None:
+        return None
+    value = raw.lower()
+    if value in row.mapping.resolved_values:
+        return True
+    if value in row.mapping.unresolved_values:
+        return False
+    known = [*row.mapping.resolved_values, *row.mapping.unresolved_values]
+    raise _Bad(f"resolved {raw!r} is not one of {known}")
+
+
 def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
     contact_id = row.required("contact_id")
     if len(contact_id) > 128:
@@ -186,9 +206,6 @@ def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
     answer, exit_, end = row.time_ms("answer"), row.time_ms("queue_exit"), row.time_ms("end")
     outcome = _outcome(row, answer, exit_)
     base: dict[str, Any] = {"contact_id": contact_id, "queue": queue, "channel": channel}
-    customer = row.text("customer")
-    if customer:
-        base["customer_id"] = customer
     out = [build.event(line, 1, "contact.queued", entry, contact_id, dict(base))]
     if outcome is None:
         return out
@@ -210,6 +227,15 @@ def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
             done["agent_id"] = agent
             finished = end + round(acw * 1000)
             out.append(build.event(line, 3, "contact.wrapup_completed", finished, contact_id, done))
+            resolved = _resolved(row)
+            if resolved is not None:
+                outcome_data = base | {"resolved": resolved}
+                customer = row.text("customer")
+                if customer:
+                    outcome_data["customer_id"] = customer
+                out.append(
+                    build.event(line, 4, "contact.outcome", finished, contact_id, outcome_data)
+                )
         return out
     if exit_ is None:
         raise _Bad(f"a row with outcome {outcome} needs a queue exit time")

@@ -68,8 +68,8 @@ def test_import_csv_lists_problem_lines_and_fails(
     assert main([*args, "--mapping", mapping, "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert f"{FIXTURES / 'calls.csv'}:8: queue_entry 'not a time'" in err
-    assert "12 lines, 14 events, 5 lines with problems" in err
-    assert len(out.read_bytes().splitlines()) == 14
+    assert "13 lines, 15 events, 6 lines with problems" in err
+    assert len(out.read_bytes().splitlines()) == 15
 
 
 def test_import_csv_needs_a_mapping(capsys: pytest.CaptureFixture[str]) -> None:

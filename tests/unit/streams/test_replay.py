@@ -38,6 +38,19 @@ def test_reader_yields_valid_events_and_reports_bad_lines_by_number() -> None:
     assert reader.line == 5
 
 
+def test_internal_events_are_refused_by_line() -> None:
+    internal = {
+        "id": "x1",
+        "type": "customer.contact",
+        "time": "2026-11-16T08:00:00Z",
+        "source": "worker",
+        "data": {"customer": "h:abc", "contact": "c1", "queue": "sales", "channel": "voice"},
+    }
+    reader = JsonlReader(jsonl(orjson.dumps(internal)))
+    assert list(reader) == []
+    assert [(b.line, b.reason) for b in reader.bad] == [(1, "internal_type")]
+
+
 def test_reader_skips_lines_already_sent() -> None:
     lines = [orjson.dumps(contact("contact.queued", T + i, f"c{i}")) for i in range(5)]
     got = list(JsonlReader(jsonl(*lines), skip_lines=3))
