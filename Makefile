@@ -3,7 +3,7 @@ PYTHON ?= python3
 KAFKA_PORT ?= 39092
 KAFKA_DATA ?= $(or $(TMPDIR),/tmp)/ccmon-apache-kafka
 
-.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness demo test-browser
+.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness demo test-browser sim-agreement
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,3 +45,6 @@ demo:  ## live demo: local Tansu + Valkey, worker, exporter, wall board, simulat
 
 test-browser:  ## only the wall-board tests in headless Chromium (part of make test too)
 	$(PYTHON) -m pytest -m browser
+
+sim-agreement:  ## the simulator's Erlang C/A agreement over other seeds -> benchmarks/results/
+	$(PYTHON) -m benchmarks.sim_agreement --seeds 8
