@@ -47,13 +47,13 @@ import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
-from tests.servers.process import ManagedProcess
 
 from benchmarks.broker import create_topic, free_port, start_tansu, wait_for_port
 from benchmarks.events import IsoClock, generate_events
 from benchmarks.local_redis import redis_server
 from benchmarks.run import busy_share, machine_facts, system_cpu_seconds
 from benchmarks.runners._common import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
+from streams.localservers import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_QUEUE = "probe"
