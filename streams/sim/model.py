@@ -53,6 +53,8 @@ class _Agent:
     on_shift: bool = False
     break_due: bool = False
     leave_due: bool = False
+    #: which shift the agent is on (a shift end of an earlier one is ignored)
+    shift_no: int = 0
     #: the contact in hand: (visit, talk s, hold s)
     work: tuple[_Visit, float, float] | None = field(default=None)
 
@@ -91,7 +93,6 @@ class Simulation:
         self._arrivals = {
             q.name: Arrivals(q, start.timestamp(), scenario.zone) for q in scenario.queues
         }
-        self._start_day_s = self._second_of_day(0.0)
         for group in scenario.agents:
             channels = tuple(sorted({self._queues[q].channel for q in group.queues}))
             for i in range(1, group.count + 1):
@@ -293,30 +294,51 @@ class Simulation:
         moment = dt.datetime.fromtimestamp(self.start_ms / 1000 + t, tz=zone)
         return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
 
+    def _local(self, t: float, second_of_day: float, days: int) -> float:
+        """Sim time of `second_of_day` on the local day `days` after the day of `t`."""
+        zone = self.scenario.zone
+        epoch = self.start_ms / 1000
+        day = dt.datetime.fromtimestamp(epoch + t, tz=zone).date() + dt.timedelta(days=days)
+        clock = dt.time(int(second_of_day // 3600), int(second_of_day % 3600 // 60))
+        return dt.datetime.combine(day, clock, tzinfo=zone).timestamp() - epoch
+
+    def _next_local(self, after: float, second_of_day: float) -> float:
+        """The first sim time strictly after `after` at that local time of day (DST-aware)."""
+        for days in range(-1, 3):
+            t = self._local(after, second_of_day, days)
+            if t > after:
+                return t
+        raise AssertionError("unreachable")
+
     def _schedule_shift(self, agent: _Agent) -> None:
         shift = agent.group.shift
         if shift is None:
             self._at(0.0, self._shift_start, agent, math.inf)
             return
-        into = (self._start_day_s - shift.start_s) % 86400
-        if into < shift.length_s:  # the run starts during a shift
-            self._at(0.0, self._shift_start, agent, shift.length_s - into)
-            first_next = 86400 - into
-        else:
-            first_next = 86400 - into
-        self._at(first_next, self._shift_start, agent, shift.length_s)
+        end_s = (shift.start_s + shift.length_s) % 86400
+        last_start = max(t for t in (self._local(0.0, shift.start_s, d) for d in (-1, 0)) if t <= 0)
+        last_end = self._next_local(last_start, end_s)
+        if last_end > 0:  # the run starts during a shift
+            self._at(0.0, self._shift_start, agent, last_end)
+        self._at(self._next_local(0.0, shift.start_s), self._shift_start, agent, None)
 
-    def _shift_start(self, agent: _Agent, length_s: float) -> None:
-        if math.isfinite(length_s) and agent.group.shift is not None and self.now > 0:
-            self._at(self.now + 86400, self._shift_start, agent, agent.group.shift.length_s)
+    def _shift_start(self, agent: _Agent, end: float | None) -> None:
+        """Start a shift that ends at `end` (None: the shift's end after now; inf: never)."""
+        shift = agent.group.shift
+        if end is None and shift is not None:
+            end = self._next_local(self.now, (shift.start_s + shift.length_s) % 86400)
+            self._at(self._next_local(self.now, shift.start_s), self._shift_start, agent, None)
         agent.on_shift, agent.leave_due, agent.break_due = True, False, False
-        if math.isfinite(length_s):
-            self._at(self.now + length_s, self._shift_end, agent)
+        agent.shift_no += 1
+        if end is not None and math.isfinite(end):
+            self._at(end, self._shift_end, agent, agent.shift_no)
         self._schedule_break(agent)
         if agent.work is None:
             self._next_for(agent)
 
-    def _shift_end(self, agent: _Agent) -> None:
+    def _shift_end(self, agent: _Agent, shift_no: int) -> None:
+        if shift_no != agent.shift_no:
+            return  # a back-to-back shift has begun at this very moment
         agent.on_shift = False
         if agent.work is None:
             self._set_state(agent, "offline")

@@ -213,3 +213,44 @@ def test_thinned_arrivals_follow_the_profile() -> None:
     # 120/h x 12 h x 20 days = 28,800 in the mornings; three times that in the evenings.
     assert morning == pytest.approx(28_800, rel=0.03)
     assert evening / morning == pytest.approx(3 * (43140 / 43200), rel=0.03)
+
+
+def test_shifts_follow_local_time_across_a_dst_change() -> None:
+    # Europe/Berlin leaves summer time on Sunday 2026-10-25 (03:00 CEST -> 02:00 CET).
+    text = (
+        "time_zone: Europe/Berlin\nduration: 3d\n"
+        + BASE.replace("duration: 4h\n", "")
+        + "agents:\n  - name: day\n    count: 1\n    queues: [sales]\n"
+        "    shift: {start: '09:00', end: '17:00'}\n"
+    )
+    scenario = parse_scenario(text)
+    events = list(Simulation(scenario, dt.datetime(2026, 10, 24, tzinfo=dt.UTC)).events())
+
+    def local(t: int) -> str:
+        return dt.datetime.fromtimestamp(t / 1000, tz=scenario.zone).strftime("%m-%d %H:%M")
+
+    changes = [(t, e["data"]["state"]) for t, _, e in events if e["type"] == "agent.state_changed"]
+    ons = [
+        local(t)
+        for (t, s), (_, before) in zip(changes, [(0, "offline"), *changes[:-1]], strict=True)
+        if before == "offline" and s != "offline"
+    ]
+    offs = [local(t) for t, s in changes if s == "offline"]
+    assert ons == ["10-24 09:00", "10-25 09:00", "10-26 09:00"]
+    # Off at 17:00 local, or when the call in hand ends.
+    assert [o[:5] for o in offs] == ["10-24", "10-25", "10-26"]
+    assert all("17:00" <= o[-5:] <= "17:30" for o in offs)
+
+
+def test_a_run_that_starts_mid_shift_has_its_agents_on_at_once() -> None:
+    text = BASE + (
+        "agents:\n  - name: late\n    count: 2\n    queues: [sales]\n"
+        "    shift: {start: '22:00', end: '10:00'}\n"  # past midnight; the run starts at 08:00
+    )
+    events = run(text, duration_s=4 * 3600)
+    changes = [(t, e["data"]["state"]) for t, _, e in events if e["type"] == "agent.state_changed"]
+    start_ms = round(START.timestamp() * 1000)
+    assert changes[0] == (start_ms, "available")
+    offline = [t for t, s in changes if s == "offline"]
+    assert min(offline) >= start_ms + 2 * 3600_000  # 10:00, or after the call in hand
+    assert max(offline) < start_ms + 2 * 3600_000 + 1800_000
