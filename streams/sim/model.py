@@ -299,7 +299,8 @@ class Simulation:
         zone = self.scenario.zone
         epoch = self.start_ms / 1000
         day = dt.datetime.fromtimestamp(epoch + t, tz=zone).date() + dt.timedelta(days=days)
-        clock = dt.time(int(second_of_day // 3600), int(second_of_day % 3600 // 60))
+        whole = int(second_of_day)
+        clock = dt.time(whole // 3600, whole % 3600 // 60, whole % 60)
         return dt.datetime.combine(day, clock, tzinfo=zone).timestamp() - epoch
 
     def _next_local(self, after: float, second_of_day: float) -> float:
