@@ -3,7 +3,7 @@ PYTHON ?= python3
 KAFKA_PORT ?= 39092
 KAFKA_DATA ?= $(or $(TMPDIR),/tmp)/ccmon-apache-kafka
 
-.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness demo test-browser sim-agreement
+.PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness demo test-browser sim-agreement bench-producers
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,3 +48,6 @@ test-browser:  ## only the wall-board tests in headless Chromium (part of make t
 
 sim-agreement:  ## the simulator's Erlang C/A agreement over other seeds -> benchmarks/results/
 	$(PYTHON) -m benchmarks.sim_agreement --seeds 8
+
+bench-producers:  ## simulator and replay speeds (large-centre day) -> benchmarks/results/
+	$(PYTHON) -m benchmarks.producers
