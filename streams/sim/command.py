@@ -63,7 +63,7 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"{args.scenario}: {exc}", file=sys.stderr)
         return 2
     try:
-        live = args.start in (None, "now") and scenario.start is None
+        live = args.start == "now" or (args.start is None and scenario.start is None)
         start = parse_start(args.start) if args.start else scenario.start or parse_start("now")
         duration: float | None = None
         if args.duration:

@@ -92,3 +92,21 @@ def test_unreachable_kafka_is_a_message_not_a_traceback(
     monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
     assert main(["simulate", str(SCENARIOS / "bad-day.yaml"), "--duration", "1m"]) == 1
     assert "cannot reach Kafka at 127.0.0.1:1 (CCMON_BROKERS)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "pace"),
+    [
+        ([], "as fast as possible"),  # the scenario has its own start: history
+        (["--start", "now"], "x1"),  # live: real time
+        (["--start", "now", "--speed", "max"], "as fast as possible"),
+        (["--speed", "60"], "x60"),
+    ],
+)
+def test_default_speed_is_real_time_only_for_live_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], pace: str
+) -> None:
+    out = str(tmp_path / "x.jsonl")
+    args = ["simulate", str(SCENARIOS / "small-team.yaml"), "--duration", "0.001s", "--out", out]
+    assert main([*args, *extra]) == 0
+    assert f", {pace}, to {out}" in capsys.readouterr().err
