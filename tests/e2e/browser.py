@@ -59,9 +59,7 @@ def wait_for(check: Callable[[], T | None], timeout_s: float = 20, what: str = "
     raise AssertionError(f"timed out waiting for {what}; last value {last!r}")
 
 
-def board(driver: webdriver.Chrome) -> dict[str, dict[str, dict[str, str]]]:
-    """What the page shows: series -> metric -> {value (raw), text, colour}."""
-    script = """
+_BOARD_JS = """
     const out = {};
     for (const card of document.querySelectorAll('[data-series]')) {
       const tiles = {};
@@ -70,7 +68,19 @@ def board(driver: webdriver.Chrome) -> dict[str, dict[str, dict[str, str]]]:
           text: t.querySelector('.value').textContent};
       }
       out[card.dataset.series] = tiles;
-    }
-    return out;"""
-    result: dict[str, dict[str, dict[str, str]]] = driver.execute_script(script)
+    }"""
+
+Board = dict[str, dict[str, dict[str, str]]]
+
+
+def board(driver: webdriver.Chrome) -> Board:
+    """What the page shows: series -> metric -> {value (raw), text, colour}."""
+    result: Board = driver.execute_script(_BOARD_JS + "return out;")
     return result
+
+
+def board_and_last_poll(driver: webdriver.Chrome) -> tuple[Board, dict[str, Any]]:
+    """What the page shows and the read-API answer it rendered, read in one go (one JS task,
+    so no poll can come in between)."""
+    both = driver.execute_script(_BOARD_JS + "return [out, window.ccmonWallboard.last];")
+    return both[0], both[1]

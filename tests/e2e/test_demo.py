@@ -15,12 +15,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 
-from tests.e2e.browser import board, chromium, wait_for
+from tests.e2e.browser import board, board_and_last_poll, chromium, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -109,11 +108,10 @@ def test_demo_starts_everything_serves_the_wallboard_and_stops_cleanly_on_ctrl_c
 
         with chromium() as driver:
             driver.get(urls["wall board"])
-            shown = wait_for(lambda: board(driver), 30, "queues on the wall board")
+            wait_for(lambda: board(driver), 30, "queues on the wall board")
             # It shows exactly what its last poll of the read API returned ...
-            last: dict[str, Any] = driver.execute_script("return window.ccmonWallboard.last")
+            shown, last = board_and_last_poll(driver)
             rows = {f"{r['queue']}|{r['channel']}": r for r in last["queues"]}
-            shown = board(driver)
             assert set(shown) == set(rows)
             for series, tiles in shown.items():
                 assert tiles["contacts_waiting"]["text"] == str(rows[series]["contacts_waiting"])
