@@ -7,6 +7,7 @@ K8S_MANIFESTS = $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s
 
 .PHONY: help install lint format typecheck test test-unit test-apache-kafka bench freshness
 .PHONY: deploy-tools deploy-generate dashboards deploy-check test-prometheus
+.PHONY: demo test-browser sim-agreement bench-producers
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -67,3 +68,15 @@ deploy-check:  ## generated files up to date; promtool, amtool, Kubernetes, comp
 
 test-prometheus:  ## a real Prometheus runs every dashboard and rule query against a real exporter
 	$(PYTHON) -m pytest -q tests/integration/test_prometheus_reality.py
+
+demo:  ## live demo: local Tansu + Valkey, worker, exporter, wall board, simulator (Ctrl-C stops)
+	$(PYTHON) -m streams.cli demo
+
+test-browser:  ## only the wall-board tests in headless Chromium (part of make test too)
+	$(PYTHON) -m pytest -m browser
+
+sim-agreement:  ## the simulator's Erlang C/A agreement over other seeds -> benchmarks/results/
+	$(PYTHON) -m benchmarks.sim_agreement --seeds 8
+
+bench-producers:  ## simulator and replay speeds (large-centre day) -> benchmarks/results/
+	$(PYTHON) -m benchmarks.producers

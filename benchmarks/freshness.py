@@ -53,7 +53,7 @@ from benchmarks.events import IsoClock, generate_events
 from benchmarks.local_redis import redis_server
 from benchmarks.run import busy_share, machine_facts, system_cpu_seconds
 from benchmarks.runners._common import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
-from tests.servers.process import ManagedProcess
+from streams.localservers import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_QUEUE = "probe"

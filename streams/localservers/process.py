@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["ManagedProcess", "ServerStartError", "free_port", "poll_until", "start_timeout_s"]
 
-#: Overrides every server start timeout (seconds), e.g. for slow CI machines.
+#: Overrides every local server start timeout (seconds), e.g. for slow CI machines.
 START_TIMEOUT_ENV = "CCMON_TEST_SERVER_TIMEOUT"
 
 
@@ -90,7 +90,9 @@ class ManagedProcess:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
+        self.stop_signal = stop_signal
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
@@ -146,11 +148,11 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM, wait up to ``timeout_s``, then SIGKILL. Safe to call twice."""
+        """The stop signal (SIGTERM), wait up to ``timeout_s``, then SIGKILL. Safe twice."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
+        proc.send_signal(self.stop_signal)
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:

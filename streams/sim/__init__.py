@@ -1,0 +1,1 @@
+"""The traffic simulator: a YAML scenario, a pure discrete-event model, and its runner."""
