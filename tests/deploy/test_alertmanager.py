@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from streams.localservers.process import ManagedProcess, free_port
 from tests.deploy.tools import tool
-from tests.servers.process import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "deploy/alertmanager/alertmanager.yml"

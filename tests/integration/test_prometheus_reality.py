@@ -29,6 +29,7 @@ from deploygen.queries import Query, all_queries, recorded_names, substitute
 from metrics.redis_store import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
+from streams.localservers.process import ManagedProcess, free_port, poll_until
 from tests.deploy.tools import tool
 from tests.events import agent, contact, outcome, selfservice, survey, ticket, wrapup
 from tests.integration.pipeline_helpers import (
@@ -37,7 +38,6 @@ from tests.integration.pipeline_helpers import (
     produce,
     settings_for,
 )
-from tests.servers.process import ManagedProcess, free_port, poll_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
