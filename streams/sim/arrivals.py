@@ -7,19 +7,19 @@ import datetime as dt
 import random
 import zoneinfo
 
-from streams.sim.scenario import QueueScenario
+from streams.sim.basics import Traffic
 
 __all__ = ["Arrivals"]
 
 
 class Arrivals:
-    """Arrival times of one queue: rate = arrivals_per_hour x profile(time of day) x spikes.
+    """Arrival times of one traffic: rate = per_hour x profile(time of day) x spikes.
 
     Candidates come at the peak rate and each is kept with probability rate(t) / peak
     (Lewis and Shedler's thinning), which gives an exact non-homogeneous Poisson process.
     """
 
-    def __init__(self, queue: QueueScenario, start_epoch_s: float, zone: zoneinfo.ZoneInfo):
+    def __init__(self, queue: Traffic, start_epoch_s: float, zone: zoneinfo.ZoneInfo):
         self.queue = queue
         self.start_epoch_s = start_epoch_s
         self.zone = zone
@@ -30,7 +30,7 @@ class Arrivals:
         peak_spike = 1.0
         for spike in queue.spikes:
             peak_spike *= max(1.0, spike.factor)
-        self.base_per_s = queue.arrivals_per_hour / 3600
+        self.base_per_s = queue.per_hour / 3600
         self.peak_per_s = self.base_per_s * max(self._ys) * peak_spike
         self._constant = queue.profile is None and not queue.spikes
 

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.sim.arrivals import Arrivals
+from streams.sim.experience import CustomerPool, outcome_fields, survey_answers
 from streams.sim.scenario import AgentGroup, QueueScenario, Scenario
+from streams.sim.sections import SelfService, TicketStream
+from streams.sim.tickets import TicketDesk
 
 __all__ = ["SimEvent", "Simulation"]
 
@@ -40,6 +43,10 @@ class _Visit:
     arrived: float
     visited: frozenset[str]
     active: bool = True
+    #: the customer's number in the pool (with a `customers` section)
+    customer: int | None = None
+    #: an agent moved it on to another queue (the last queue's agent reports the outcome)
+    transferred: bool = False
 
 
 @dataclass(slots=True)
@@ -101,6 +108,7 @@ class Simulation:
                 self._schedule_shift(agent)
         for queue in scenario.queues:
             self._schedule_arrival(queue, 0.0)
+        self._start_sections(start)
 
     # -- the event loop -------------------------------------------------------------
 
@@ -167,10 +175,23 @@ class Simulation:
 
     def _arrival(self, queue: QueueScenario) -> None:
         self._schedule_arrival(queue, self.now)
-        self._enqueue(f"{self.run_id}-c{next(self._contacts)}", queue, frozenset())
+        self._new_contact(queue)
 
-    def _enqueue(self, contact_id: str, queue: QueueScenario, visited: frozenset[str]) -> None:
-        visit = _Visit(contact_id, queue, self.now, visited | {queue.name})
+    def _new_contact(self, queue: QueueScenario, customer: int | None = None) -> None:
+        """A new contact in `queue`, of `customer` (or one drawn from the pool, if any)."""
+        if customer is None and self._pool is not None:
+            customer = self._pool.pick(self._cx_rng)
+        contact_id = f"{self.run_id}-c{next(self._contacts)}"
+        self._enqueue(contact_id, queue, frozenset(), customer)
+
+    def _enqueue(
+        self,
+        contact_id: str,
+        queue: QueueScenario,
+        visited: frozenset[str],
+        customer: int | None = None,
+    ) -> None:
+        visit = _Visit(contact_id, queue, self.now, visited | {queue.name}, customer=customer)
         self._contact("contact.queued", visit)
         rng = self.rng
         if queue.patience is not None:
@@ -212,14 +233,14 @@ class Simulation:
             self._at(self.now + callback.return_after_s, self._callback_return, visit)
 
     def _callback_return(self, visit: _Visit) -> None:
-        self._enqueue(f"{visit.contact_id}-cb", visit.queue, frozenset())
+        self._enqueue(f"{visit.contact_id}-cb", visit.queue, frozenset(), visit.customer)
 
     def _overflow(self, visit: _Visit) -> None:
         overflow = visit.queue.overflow
         if overflow is None or not self._leave(visit):
             return
         self._contact("contact.flowed_out", visit, reason="transfer")
-        self._enqueue(visit.contact_id, self._queues[overflow.to], visit.visited)
+        self._enqueue(visit.contact_id, self._queues[overflow.to], visit.visited, visit.customer)
 
     # -- agents ---------------------------------------------------------------------
 
@@ -243,7 +264,10 @@ class Simulation:
             and transfer.to not in visit.visited
             and self.rng.random() < transfer.probability
         ):
-            self._enqueue(visit.contact_id, self._queues[transfer.to], visit.visited)
+            visit.transferred = True
+            self._enqueue(
+                visit.contact_id, self._queues[transfer.to], visit.visited, visit.customer
+            )
         acw = queue.acw.sample(self.rng) if queue.acw is not None else 0.0
         if acw > 0:
             self._set_state(agent, "after_contact_work")
@@ -263,6 +287,8 @@ class Simulation:
             acw_s=round(acw, 3),
             agent_id=agent.id,
         )
+        if not visit.transferred:
+            self._handled(visit)
         self._next_for(agent)
 
     def _next_for(self, agent: _Agent) -> None:
@@ -375,3 +401,124 @@ class Simulation:
             self._next_for(agent)
         else:
             self._set_state(agent, "offline")
+
+    # -- tickets, surveys, self-service and customers (optional sections) -----------
+
+    def _start_sections(self, start: dt.datetime) -> None:
+        """Set up the optional sections, each with its own random source.
+
+        Without them nothing here draws a number, so a scenario without them gives the
+        same events as before they existed.
+        """
+        scenario, seed = self.scenario, self.seed
+        customers = scenario.customers
+        self._pool = CustomerPool(customers, self.run_id) if customers is not None else None
+        self._cx_rng = random.Random(f"{seed}/customers")
+        self._survey_rng = random.Random(f"{seed}/surveys")
+        self._service_rng = random.Random(f"{seed}/self-service")
+        self._sessions = itertools.count(1)
+        self._services = [
+            Arrivals(service, start.timestamp(), scenario.zone) for service in scenario.self_service
+        ]
+        for arrivals in self._services:
+            self._schedule_session(arrivals, 0.0)
+        if scenario.tickets:
+            rng = random.Random(f"{seed}/tickets")
+            zone = scenario.zone
+            TicketDesk(self, scenario.tickets, rng, self.run_id, start.timestamp(), zone)
+
+    def schedule(self, t: float, handler: Callable[..., None], *args: Any) -> None:
+        """Run `handler(*args)` at sim time `t` (for the ticket desk)."""
+        self._at(t, handler, *args)
+
+    def emit(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Emit one event now (for the ticket desk)."""
+        self._emit(kind, key, data)
+
+    def ticket_customer(self, stream: TicketStream) -> dict[str, str]:
+        """customer_id and customer_tier of a new ticket: from the pool, else a tier drawn."""
+        if self._pool is None:
+            if stream.tiers is None:
+                return {}
+            return {"customer_tier": self._tier(stream.tiers)}
+        tier = self._tier(stream.tiers) if stream.tiers is not None else None
+        number = self._pool.pick(self._cx_rng, tier)
+        fields = {"customer_id": self._pool.id_of(number)}
+        found = self._pool.tier_of(number)
+        return fields | ({"customer_tier": found} if found is not None else {})
+
+    def _tier(self, weights: dict[str, float]) -> str:
+        (tier,) = self._cx_rng.choices(list(weights), weights=list(weights.values()))
+        return tier
+
+    def ticket_solved(self, stream: TicketStream, ticket_id: str) -> None:
+        """A ticket's final solve: maybe survey answers later."""
+        about = {"ticket_id": ticket_id}
+        self._surveys(stream.queue, stream.channel, ticket_id, about, "ticket")
+
+    def _handled(self, visit: _Visit) -> None:
+        """A contact ended with an agent: its outcome, a come-back, survey answers."""
+        customers = self.scenario.customers
+        queue = visit.queue
+        if customers is not None and self._pool is not None and visit.customer is not None:
+            rng = self._cx_rng
+            fields = outcome_fields(customers, rng)
+            customer_id = self._pool.id_of(visit.customer)
+            self._contact("contact.outcome", visit, customer_id=customer_id, **fields)
+            come_back = customers.come_back
+            if (
+                not fields["resolved"]
+                and come_back is not None
+                and rng.random() < come_back.probability
+            ):
+                later = self.now + come_back.delay.sample(rng)
+                self._at(later, self._new_contact, queue, visit.customer)
+        about = {"contact_id": visit.contact_id}
+        self._surveys(queue.name, queue.channel, visit.contact_id, about, "contact")
+
+    def _surveys(
+        self, queue: str, channel: str, key: str, about: dict[str, str], after: str
+    ) -> None:
+        surveys = self.scenario.surveys
+        if surveys is None:
+            return
+        rng = self._survey_rng
+        for kind, score in survey_answers(surveys, after, rng):
+            delay = surveys.delay.sample(rng) if surveys.delay is not None else 0.0
+            data = {"queue": queue, "channel": channel, "kind": kind, "score": score} | about
+            self._at(self.now + delay, self._emit, "survey.submitted", key, data)
+
+    def _schedule_session(self, arrivals: Arrivals, after: float) -> None:
+        t = arrivals.next_after(after, self._service_rng, self.horizon)
+        if t is not None:
+            self._at(t, self._session, arrivals)
+
+    def _session(self, arrivals: Arrivals) -> None:
+        self._schedule_session(arrivals, self.now)
+        service = arrivals.queue
+        assert isinstance(service, SelfService)
+        session_id = f"{self.run_id}-s{next(self._sessions)}"
+        self._session_stage(service, session_id, "started")
+        rng = self._service_rng
+        draw = rng.random()
+        stage = "resolved" if draw < service.resolved else None
+        if stage is None and draw < service.resolved + service.escalated:
+            stage = "escalated"
+        if stage is not None:
+            self._at(
+                self.now + service.duration.sample(rng),
+                self._session_end,
+                service,
+                session_id,
+                stage,
+            )
+
+    def _session_end(self, service: SelfService, session_id: str, stage: str) -> None:
+        self._session_stage(service, session_id, stage)
+        if stage == "escalated":
+            self._new_contact(self._queues[service.queue])
+
+    def _session_stage(self, service: SelfService, session_id: str, stage: str) -> None:
+        queue = self._queues[service.queue]
+        data = {"session_id": session_id, "queue": queue.name, "channel": queue.channel}
+        self._emit("selfservice.session", session_id, data | {"stage": stage})

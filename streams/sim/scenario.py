@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import random
-import re
 import zoneinfo
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from metrics.fields import CHANNELS
 from metrics.queue_config import QUEUE_NAME_PATTERN
+from streams.sim.basics import Distribution, Model, Spike, Traffic, clock, parse_duration
+from streams.sim.sections import Customers, SelfService, Surveys, TicketStream
 from streams.yamlfile import YamlModelError, load_yaml_model
 
 __all__ = [
@@ -32,74 +30,8 @@ __all__ = [
 ]
 
 ScenarioError = YamlModelError
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: str | float) -> float:
-    """Seconds from a number of seconds or text like '90s', '15m', '8h', '2d'."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"duration {value!r} is not a number with an optional s/m/h/d unit")
-    return float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
-
-
-def _clock(value: str) -> float:
-    """Seconds after midnight of an 'HH:MM' text."""
-    try:
-        parsed = dt.time.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a time of day HH:MM") from exc
-    return parsed.hour * 3600 + parsed.minute * 60 + parsed.second
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Distribution(_Model):
-    """A positive random duration: exponential, lognormal (mean and sd) or fixed."""
-
-    dist: Literal["exponential", "lognormal", "fixed"]
-    mean_s: float = Field(gt=0, le=86_400)
-    sd_s: float | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _sd_for_lognormal(self) -> Distribution:
-        if self.dist == "lognormal" and self.sd_s is None:
-            raise ValueError("a lognormal distribution needs sd_s")
-        return self
-
-    def sample(self, rng: random.Random) -> float:
-        """One draw, in seconds."""
-        if self.dist == "exponential":
-            return rng.expovariate(1 / self.mean_s)
-        if self.dist == "fixed":
-            return self.mean_s
-        assert self.sd_s is not None
-        sigma2 = math.log1p((self.sd_s / self.mean_s) ** 2)
-        return rng.lognormvariate(math.log(self.mean_s) - sigma2 / 2, math.sqrt(sigma2))
-
-
-class Spike(_Model):
-    """Arrivals multiplied by `factor` for `minutes` from `at` (time of day, every day)."""
-
-    at: str
-    minutes: float = Field(gt=0, le=1440)
-    factor: float = Field(gt=0, le=1000)
-
-    @field_validator("at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        _clock(value)
-        return value
-
-    def active(self, second_of_day: float) -> bool:
-        start = _clock(self.at)
-        return 0 <= (second_of_day - start) % 86400 < self.minutes * 60
+_clock = clock
+_Model = Model
 
 
 class Overflow(_Model):
@@ -127,15 +59,12 @@ class Callback(_Model):
     return_after_s: float | None = Field(None, gt=0)
 
 
-class QueueScenario(_Model):
+class QueueScenario(Traffic):
     """One queue: its arrivals, the callers' patience and how long agents take."""
 
     name: str
     channel: str = "voice"
     arrivals_per_hour: float = Field(ge=0, le=1_000_000)
-    #: time of day 'HH:MM' -> multiplier of arrivals_per_hour, linear in between, daily
-    profile: dict[str, float] | None = None
-    spikes: tuple[Spike, ...] = ()
     patience: Distribution | None = None
     talk: Distribution
     hold: Distribution | None = None
@@ -158,24 +87,9 @@ class QueueScenario(_Model):
             raise ValueError(f"channel {value!r} is not one of {list(CHANNELS)}")
         return value
 
-    @field_validator("profile")
-    @classmethod
-    def _profile(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is None:
-            return None
-        if not value:
-            raise ValueError("a profile needs at least one 'HH:MM': multiplier")
-        for key, factor in value.items():
-            _clock(key)
-            if factor < 0:
-                raise ValueError(f"profile multiplier at {key} must not be negative")
-        return value
-
-    def profile_points(self) -> list[tuple[float, float]]:
-        """(second of day, multiplier), sorted; [(0, 1)] without a profile."""
-        if not self.profile:
-            return [(0.0, 1.0)]
-        return sorted((_clock(k), v) for k, v in self.profile.items())
+    @property
+    def per_hour(self) -> float:
+        return self.arrivals_per_hour
 
 
 class Shift(_Model):
@@ -231,6 +145,10 @@ class Scenario(_Model):
     source: str = Field("ccmon-sim", min_length=1, max_length=128)
     queues: tuple[QueueScenario, ...] = Field(min_length=1)
     agents: tuple[AgentGroup, ...] = ()
+    tickets: tuple[TicketStream, ...] = ()
+    surveys: Surveys | None = None
+    self_service: tuple[SelfService, ...] = ()
+    customers: Customers | None = None
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -273,7 +191,24 @@ class Scenario(_Model):
         groups = [g.name for g in self.agents]
         if len(set(groups)) != len(groups):
             raise ValueError(f"agent group names must be unique: {groups}")
+        self._check_sections(names)
         return self
+
+    def _check_sections(self, names: list[str]) -> None:
+        """Self-service names a queue; ticket tiers are tiers of the customer pool."""
+        for i, service in enumerate(self.self_service):
+            if service.queue not in names:
+                raise ValueError(f"self_service.{i}: queue {service.queue!r} is not a queue")
+        streams = [(t.queue, t.channel) for t in self.tickets]
+        if len(set(streams)) != len(streams):
+            raise ValueError(f"tickets: each (queue, channel) once: {streams}")
+        pool = self.customers.tiers if self.customers is not None else None
+        for i, stream in enumerate(self.tickets):
+            if stream.tiers is None or self.customers is None:
+                continue
+            unknown = sorted(set(stream.tiers) - set(pool or ()))
+            if unknown:
+                raise ValueError(f"tickets.{i}.tiers: {unknown} are not customers.tiers")
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
