@@ -16,30 +16,57 @@ from typing import Any
 import orjson
 
 from metrics.aggregator import Aggregator
+from metrics.events import ContactResolution, TicketCreated
 from metrics.formulas import sum_counters
 from metrics.panes import HOUR_MS
 from metrics.queue_config import QueuesConfig
 from metrics.store import InMemoryStore, SeriesRequest
 from metrics.views import window_view
 from streams.events import decode
+from streams.rekey import customer_contact_record
 from streams.sim.model import SimEvent
 
 FLUSH_EVERY = 5000
 
 
-def measure(events: Iterable[SimEvent], queues: QueuesConfig, end_ms: int) -> InMemoryStore:
-    """Decode and aggregate every event (encoded as the Kafka sink would), flushing in batches."""
+def measure(
+    events: Iterable[SimEvent], queues: QueuesConfig, end_ms: int, salt: bytes | None = None
+) -> InMemoryStore:
+    """Decode and aggregate every event (encoded as the Kafka sink would), flushing in batches.
+
+    With a `salt`, every event naming a customer also gives the customer.contact event the
+    worker would forward (streams.rekey), applied right after it, so FCR is measured too.
+    """
     store = InMemoryStore(retention_ms=400 * 86_400_000, state_ttl_ms=400 * 86_400_000)
     aggregator = Aggregator(queues)
     pending = 0
     for _, _, event in events:
-        aggregator.apply(decode(orjson.dumps(event), 65536))
+        decoded = decode(orjson.dumps(event), 65536)
+        aggregator.apply(decoded)
+        if salt is not None and isinstance(decoded, ContactResolution | TicketCreated):
+            record = customer_contact_record(decoded, salt)
+            if record is not None:
+                aggregator.apply(decode(record[1], 65536))
         pending += 1
         if pending == FLUSH_EVERY:
             store.flush(aggregator.drain(), end_ms)
             pending = 0
     store.flush(aggregator.drain(), end_ms)
     return store
+
+
+def window(
+    store: InMemoryStore,
+    queues: QueuesConfig,
+    series: tuple[str, str],
+    first_hour_ms: int,
+    hours: int,
+    end_ms: int,
+) -> dict[str, Any]:
+    """ccmon's window view of `hours` whole hours of one (queue, channel)."""
+    starts = tuple(first_hour_ms + i * HOUR_MS for i in range(hours))
+    (data,) = store.read([SeriesRequest(series, hours=starts)], end_ms)
+    return window_view(sum_counters(data.hours), queues.get(series[0]))
 
 
 def hourly_views(

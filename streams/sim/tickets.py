@@ -125,7 +125,8 @@ class TicketDesk:
 
     def _reply(self, ticket: _Ticket) -> None:
         stream, rng = ticket.stream, self.rng
-        self._status(ticket, "open")
+        if ticket.status == "on_hold":
+            self._status(ticket, "open")
         self._emit(
             ticket, "ticket.replied", author="agent", public=True, agent_id=self._agent(ticket)
         )
