@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from metrics.events import SURVEY_SCALES, TICKET_PRIORITIES
 from metrics.fields import CHANNELS
@@ -144,16 +144,16 @@ class Surveys(Model):
     nps: SurveyKind | None = None
     ces: SurveyKind | None = None
 
-    @model_validator(mode="after")
-    def _scales(self) -> Surveys:
-        for kind, (low, high) in SURVEY_SCALES.items():
-            survey = getattr(self, kind)
-            if survey is not None and len(survey.scores) != high - low + 1:
-                raise ValueError(
-                    f"{kind}.scores needs {high - low + 1} weights (answers {low}-{high}), "
-                    f"not {len(survey.scores)}"
-                )
-        return self
+    @field_validator("csat", "nps", "ces")
+    @classmethod
+    def _scale(cls, survey: SurveyKind | None, info: ValidationInfo) -> SurveyKind | None:
+        low, high = SURVEY_SCALES[str(info.field_name)]
+        if survey is not None and len(survey.scores) != high - low + 1:
+            raise ValueError(
+                f"scores needs {high - low + 1} weights (answers {low}-{high}), "
+                f"not {len(survey.scores)}"
+            )
+        return survey
 
     def kinds(self) -> list[tuple[str, SurveyKind]]:
         """The configured kinds, in a fixed order."""

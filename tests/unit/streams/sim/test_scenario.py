@@ -33,6 +33,89 @@ def test_there_are_the_promised_examples() -> None:
     assert {"small-team", "large-centre", "bad-day"} <= names
 
 
+TICKET = (
+    "tickets:\n  - queue: mail\n    tickets_per_hour: 10\n"
+    "    first_reply: {dist: fixed, mean_s: 60}\n    follow_up: {dist: fixed, mean_s: 60}\n"
+    "    solve: {dist: fixed, mean_s: 60}\n"
+)
+SERVICE = (
+    "self_service:\n  - queue: sales\n    sessions_per_hour: 10\n"
+    "    resolved: 0.5\n    escalated: 0.2\n    duration: {dist: fixed, mean_s: 60}\n"
+)
+CUSTOMERS = "customers:\n  pool: 100\n  resolved: 0.8\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            MINIMAL + TICKET.replace("tickets_per_hour: 10", "tickets_per_hour: -1"),
+            "s.yaml:7: tickets.0.tickets_per_hour: Input should be greater than or equal to 0",
+        ),
+        (
+            MINIMAL + TICKET + "    priorities: {normal: 1, critical: 1}\n",
+            "s.yaml:11: tickets.0.priorities: Value error, priorities: ['critical'] not among",
+        ),
+        (
+            MINIMAL + TICKET + "    channel: fax\n",
+            "s.yaml:11: tickets.0.channel: Value error, channel 'fax'",
+        ),
+        (
+            MINIMAL + TICKET.replace("queue: mail", "queue: 'bad name'"),
+            "s.yaml:6: tickets.0.queue: Value error, queue name 'bad name' must match",
+        ),
+        (
+            MINIMAL + TICKET + "    reopen: {probability: 1.5, length: {dist: fixed, mean_s: 9}}\n",
+            "s.yaml:11: tickets.0.reopen.probability: Input should be less than or equal to 1",
+        ),
+        (
+            MINIMAL + TICKET + "    solved: {dist: fixed, mean_s: 60}\n",
+            "s.yaml:11: tickets.0.solved: Extra inputs are not permitted",
+        ),
+        (
+            MINIMAL + TICKET.replace("    solve: {dist: fixed, mean_s: 60}\n", ""),
+            "s.yaml:6: tickets.0.solve: Field required",
+        ),
+        (
+            MINIMAL + TICKET + "    tiers: {gold: 1}\n" + CUSTOMERS + "  tiers: {silver: 1}\n",
+            "tickets.0.tiers: ['gold'] are not customers.tiers",
+        ),
+        (
+            MINIMAL + "surveys:\n  csat: {after_contact: 0.5, scores: [1, 2, 3]}\n",
+            "s.yaml:6: surveys.csat: Value error, scores needs 5 weights (answers 1-5), not 3",
+        ),
+        (
+            MINIMAL + "surveys:\n  nps: {after_ticket: 2, scores: [1]}\n",
+            "s.yaml:6: surveys.nps.after_ticket: Input should be less than or equal to 1",
+        ),
+        (
+            MINIMAL + SERVICE.replace("escalated: 0.2", "escalated: 0.7"),
+            "s.yaml:6: self_service.0: Value error, resolved + escalated must not exceed 1",
+        ),
+        (
+            MINIMAL + SERVICE.replace("queue: sales", "queue: billing"),
+            "self_service.0: queue 'billing' is not a queue",
+        ),
+        (
+            MINIMAL + CUSTOMERS.replace("pool: 100", "pool: 0"),
+            "s.yaml:6: customers.pool: Input should be greater than or equal to 1",
+        ),
+        (
+            MINIMAL + CUSTOMERS + "  come_back: {probability: 0.5}\n",
+            "s.yaml:8: customers.come_back.delay: Field required",
+        ),
+        (
+            MINIMAL + CUSTOMERS + "  tiers: {gold: -1}\n",
+            "s.yaml:8: customers.tiers: Value error, tiers weights must not be negative",
+        ),
+    ],
+)
+def test_section_mistakes_name_file_line_and_field(text: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "s.yaml")
+    assert message in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
