@@ -3,7 +3,8 @@
 ``python -m benchmarks.producers`` runs deploy/scenarios/large-centre.yaml (a 12-hour day)
 three ways and writes events per second to benchmarks/results/producers.json:
 
-* the model alone (``Simulation.events()``, no I/O);
+* the model alone (``Simulation.events()``, no I/O), also without the scenario's tickets,
+  surveys, self-service and customers sections, to show what they cost;
 * ``ccmon simulate --out FILE`` (JSON lines);
 * ``ccmon replay FILE --no-checkpoint`` as fast as possible into a throwaway Tansu
   (streams.localservers), through the same Kafka sink ``ccmon simulate`` uses.
@@ -39,6 +40,15 @@ def main() -> None:
     took = time.perf_counter() - began
     figures["model_events"] = count
     figures["model_events_per_s"] = round(count / took)
+    plain = scenario.model_copy(
+        update={"tickets": (), "surveys": None, "self_service": (), "customers": None}
+    )
+    began = time.perf_counter()
+    plain_count = sum(1 for _ in Simulation(plain, start).events())
+    figures["model_contacts_only_events"] = plain_count
+    figures["model_contacts_only_events_per_s"] = round(plain_count / (time.perf_counter() - began))
+    figures["model_contacts_only_wall_s"] = round(time.perf_counter() - began, 2)
+    figures["model_wall_s"] = round(took, 2)
 
     with tempfile.TemporaryDirectory(prefix="bench-producers-") as tmp:
         out = Path(tmp) / "day.jsonl"
