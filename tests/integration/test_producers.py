@@ -129,6 +129,78 @@ async def test_simulated_day_through_kafka_worker_and_redis_equals_the_pure_core
     assert expected[("sales", "voice")]["totals"]["flowed_out"] > 0
 
 
+CX_SCENARIO = """\
+name: it-cx
+seed: 10
+duration: 40m
+queues:
+  - name: care
+    arrivals_per_hour: 300
+    patience: {dist: exponential, mean_s: 60}
+    talk: {dist: exponential, mean_s: 40}
+agents:
+  - {name: c, count: 5, queues: [care]}
+tickets:
+  - queue: care
+    channel: email
+    tickets_per_hour: 120
+    priorities: {normal: 3, urgent: 1}
+    complaint: 0.2
+    first_reply: {dist: exponential, mean_s: 120}
+    follow_up: {dist: exponential, mean_s: 60}
+    customer_reply: {probability: 0.4, delay: {dist: exponential, mean_s: 120}}
+    internal_note: 0.3
+    on_hold: {probability: 0.2, length: {dist: fixed, mean_s: 60}}
+    solve: {dist: exponential, mean_s: 60}
+    reopen: {probability: 0.3, length: {dist: exponential, mean_s: 120}}
+    escalation: 0.2
+surveys:
+  csat: {after_contact: 0.5, after_ticket: 0.5, scores: [1, 1, 1, 1, 1]}
+  nps: {after_contact: 0.3, scores: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}
+self_service:
+  - {queue: care, sessions_per_hour: 200, resolved: 0.5, escalated: 0.3,
+     duration: {dist: fixed, mean_s: 30}}
+customers:
+  pool: 40
+  resolved: 0.6
+  come_back: {probability: 0.5, delay: {dist: exponential, mean_s: 300}}
+  upsell: {offered: 0.3, accepted: 0.5}
+"""
+CX_QUEUES = QueuesConfig(queues=(QueueConfig(name="care"),))
+
+
+async def test_simulated_tickets_surveys_and_customers_through_the_worker_equal_the_core(
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> None:
+    """The worker (which forwards customer.contact events itself) agrees with the core."""
+    salt = "it-cx-salt"
+    settings = settings_for(kafka_bootstrap, redis_url, customer_id_salt=salt)
+    await create_topics(settings)
+    path = tmp_path / "cx.yaml"
+    path.write_text(CX_SCENARIO)
+    done = await asyncio.to_thread(
+        ccmon, settings, "simulate", str(path), "--start", START.isoformat(), "--speed", "max"
+    )
+    assert done.returncode == 0, done.stderr
+    events = list(Simulation(parse_scenario(CX_SCENARIO), START).events())
+    assert f"ccmon simulate: {len(events):,} events sent" in done.stderr
+
+    store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
+    end_ms = START_MS + 3_600_000
+    expected = dump(measure(events, CX_QUEUES, end_ms, salt.encode()), START_MS, end_ms)
+    async with worker(settings, CX_QUEUES):
+        for _ in range(300):
+            got = await asyncio.to_thread(dump, store, START_MS, end_ms)
+            if got == expected:
+                break
+            await asyncio.sleep(0.2)
+    assert got == expected
+    totals = expected[("care", "email")]["totals"]
+    assert totals["tickets_reopened"] > 0 and totals["fcr_contacts"] > 0
+    voice = expected[("care", "voice")]["totals"]
+    assert voice["repeat_contacts"] > 0 and voice["selfservice_escalated"] > 0
+
+
 async def test_replay_reports_bad_lines_checkpoints_and_resumes(
     kafka_bootstrap: str, redis_url: str, tmp_path: Path
 ) -> None:
