@@ -52,6 +52,20 @@ class Settings(BaseSettings):
         200_000, gt=0, description="events buffered while a flush is slow before pausing"
     )
 
+    api_token: SecretStr | None = Field(
+        None, description="bearer token required on /api/* (unset: the API is open)"
+    )
+    routing_refresh_ms: int = Field(
+        500, ge=50, description="how often the in-memory routing snapshots are rebuilt"
+    )
+    snapshots_topic: str = Field("ccmon.snapshots", description="compacted routing-snapshot topic")
+    publish_snapshots: bool = Field(
+        True, description="the exporter publishes routing snapshots to the snapshots topic"
+    )
+    snapshot_interval_ms: int = Field(
+        1000, ge=0, description="at most one snapshot per queue per this interval (on change)"
+    )
+
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
         if self.queues_file is None:
@@ -76,4 +90,8 @@ class Settings(BaseSettings):
             data["redis_url"] = self.redis_url.get_secret_value()
         else:
             data["redis_url"] = "**********"
+        if self.api_token is not None:
+            data["api_token"] = (
+                self.api_token.get_secret_value() if plaintext_secrets else "**********"
+            )
         return data

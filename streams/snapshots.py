@@ -1,0 +1,145 @@
+"""The routing feed in the exporter: snapshot topic publisher and the wiring of the API.
+
+Snapshots go to a compacted topic (CCMON_SNAPSHOTS_TOPIC, default ccmon.snapshots),
+keyed by queue, value = the queue's routing snapshot (docs/events.md#routing-snapshots).
+A queue's snapshot is published when it changed and at most once per
+CCMON_SNAPSHOT_INTERVAL_MS; a change held back by the interval goes out at the first
+refresh after it. The publisher runs in the exporter because the exporter already
+rebuilds the snapshots in memory for the read API: the topic and the API carry the very
+same documents, and Redis gets no second reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from prometheus_client import CollectorRegistry
+
+from metrics.clock import wall_ms
+from metrics.queue_config import QueuesConfig
+from metrics.routing import change_key
+from metrics.routing_api import add_routing
+from metrics.routing_cache import RoutingCache, Snapshots
+from metrics.routing_exposition import RoutingCollector
+from metrics.store import AggregateStore
+from streams.settings import Settings
+
+__all__ = [
+    "SNAPSHOT_TOPIC_CONFIGS",
+    "SnapshotPublisher",
+    "ensure_snapshots_topic",
+    "install_routing_feed",
+]
+
+log = logging.getLogger(__name__)
+
+#: Set explicitly at creation: some brokers (Tansu) only report configs given then.
+SNAPSHOT_TOPIC_CONFIGS = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
+Send = Callable[[str, bytes, bytes], Awaitable[None]]
+
+
+async def ensure_snapshots_topic(settings: Settings) -> bool:
+    """Create the compacted snapshots topic when missing; True when it was created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
+    await admin.start()
+    try:
+        if settings.snapshots_topic in set(await admin.list_topics()):
+            return False
+        topic = NewTopic(
+            settings.snapshots_topic,
+            settings.topic_partitions,
+            1,
+            topic_configs=SNAPSHOT_TOPIC_CONFIGS,
+        )
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics([topic])
+        log.info("created compacted topic %s", settings.snapshots_topic)
+        return True
+    finally:
+        await admin.close()
+
+
+class SnapshotPublisher:
+    """Decides which snapshots to publish (on change, rate-limited per queue) and sends them."""
+
+    def __init__(self, send: Send, topic: str, min_interval_ms: int) -> None:
+        self.send = send
+        self.topic = topic
+        self.min_interval_ms = min_interval_ms
+        self.published: dict[str, tuple[Any, ...]] = {}
+        self.sent_at: dict[str, int] = {}
+        self.sent = 0
+
+    def due(self, snapshots: Snapshots) -> list[str]:
+        """Queues whose snapshot changed since last sent and whose interval has passed."""
+        now = snapshots.time_ms
+        out = []
+        for queue, doc in snapshots.documents.items():
+            if self.published.get(queue) == change_key(doc):
+                continue
+            last = self.sent_at.get(queue)
+            if last is None or now - last >= self.min_interval_ms:
+                out.append(queue)
+        return out
+
+    async def __call__(self, snapshots: Snapshots) -> None:
+        for queue in self.due(snapshots):
+            await self.send(self.topic, queue.encode(), snapshots.bodies[queue])
+            self.published[queue] = change_key(snapshots.documents[queue])
+            self.sent_at[queue] = snapshots.time_ms
+            self.sent += 1
+
+
+def _publishing(
+    cache: RoutingCache, settings: Settings
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def publishing(app: web.Application) -> AsyncIterator[None]:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
+        try:
+            if settings.create_topics:
+                await ensure_snapshots_topic(settings)
+            await producer.start()
+        except (KafkaError, OSError) as exc:
+            log.error("snapshot topic disabled: cannot reach %s (%s)", settings.brokers, exc)
+            yield
+            return
+
+        async def send(topic: str, key: bytes, value: bytes) -> None:
+            await producer.send(topic, value=value, key=key)
+
+        cache.listeners.append(
+            SnapshotPublisher(send, settings.snapshots_topic, settings.snapshot_interval_ms)
+        )
+        yield
+        with contextlib.suppress(KafkaError, asyncio.CancelledError):
+            await producer.stop()
+
+    return publishing
+
+
+def install_routing_feed(
+    app: web.Application,
+    registry: CollectorRegistry,
+    store: AggregateStore,
+    queues: QueuesConfig,
+    settings: Settings,
+    clock_ms: Callable[[], int] = wall_ms,
+) -> RoutingCache:
+    """Routing API, routing gauges and (if enabled) the snapshot topic, on one cache."""
+    cache = RoutingCache(store, queues, clock_ms, settings.routing_refresh_ms)
+    registry.register(RoutingCollector(cache))
+    if settings.publish_snapshots:
+        # Before add_routing's refresh task, so the first refresh is already published.
+        app.cleanup_ctx.append(_publishing(cache, settings))
+    token = settings.api_token
+    add_routing(app, cache, token if token and token.get_secret_value() else None)
+    return cache
