@@ -15,7 +15,7 @@ import orjson
 from metrics.fields import CHANNELS, COUNTED_AGENT_STATES
 from metrics.routing import MAX_POSITIONS, SCHEMA_VERSION, STAFFING_WINDOWS
 
-__all__ = ["OPENAPI", "openapi_document"]
+__all__ = ["OPENAPI", "openapi_document", "snapshot_json_schema"]
 
 _NUM = {"type": ["number", "null"]}
 _INT = {"type": "integer"}
@@ -39,7 +39,7 @@ def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any)
 
 _AGENTS = _obj({state: {"type": "integer", "minimum": 0} for state in COUNTED_AGENT_STATES})
 
-_WINDOW = {
+_WINDOW: dict[str, Any] = {
     "type": "object",
     "description": "Counts (integers) and derived metrics (number, or null for an empty "
     "denominator) of one window; see docs/metrics.md.",
@@ -54,6 +54,15 @@ _WINDOW = {
     },
     "required": ["queued", "answered", "abandoned", "service_level", "asa_seconds"],
     "additionalProperties": {"type": ["number", "null"]},
+}
+
+_INTERVAL_BOUNDS = {"start": _TIME, "end": _TIME, "start_ms": _INT, "end_ms": _INT}
+
+_INTERVAL_ROW = {
+    **_WINDOW,
+    "description": "One interval: its bounds, then the window figures.",
+    "properties": {**_WINDOW["properties"], **_INTERVAL_BOUNDS},
+    "required": [*_WINDOW["required"], *_INTERVAL_BOUNDS],
 }
 
 _LIVE = {
@@ -167,18 +176,11 @@ _SCHEMAS: dict[str, Any] = {
             "channels": {
                 "type": "object",
                 **_CHANNEL_MAP,
-                "additionalProperties": {
-                    "type": "array",
-                    "items": {
-                        "allOf": [
-                            _ref("Window"),
-                            _obj({"start": _TIME, "end": _TIME, "start_ms": _INT, "end_ms": _INT}),
-                        ]
-                    },
-                },
+                "additionalProperties": {"type": "array", "items": _ref("IntervalRow")},
             },
         }
     ),
+    "IntervalRow": _INTERVAL_ROW,
     "Staffing": _STAFFING,
     "RoutingChannel": _ROUTING_CHANNEL,
     "RoutingSnapshot": _ROUTING_SNAPSHOT,
@@ -344,3 +346,25 @@ def _body() -> bytes:
 def openapi_document() -> bytes:
     """The document as JSON bytes."""
     return _body()
+
+
+def snapshot_json_schema() -> dict[str, Any]:
+    """Standalone JSON Schema of a snapshot-topic value (streams/schema/, generated from here)."""
+    names = ("RoutingSnapshot", "RoutingChannel", "Staffing", "Agents")
+    text = orjson.dumps({n: _SCHEMAS[n] for n in names}).decode()
+    defs = orjson.loads(text.replace("#/components/schemas/", "#/$defs/"))
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ccmon.example/schema/routing-snapshot-v1.schema.json",
+        "title": "ccmon routing snapshot (value of the snapshots topic, key = queue name)",
+        "$ref": "#/$defs/RoutingSnapshot",
+        "$defs": defs,
+    }
+
+
+if __name__ == "__main__":
+    # python -m metrics.openapi > streams/schema/routing-snapshot-v1.schema.json
+    import sys
+
+    sys.stdout.write(orjson.dumps(snapshot_json_schema(), option=orjson.OPT_INDENT_2).decode())
+    sys.stdout.write("\n")

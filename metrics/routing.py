@@ -14,7 +14,7 @@ from typing import Any
 from metrics.ewt import EwtInputs, ewt_for_arrival, ewt_positions
 from metrics.fields import COUNTED_AGENT_STATES
 from metrics.formulas import derive, sum_counters
-from metrics.panes import PANE_MS, pane_start, rolling_panes
+from metrics.panes import PANE_MS, rolling_panes
 from metrics.queue_config import QueueDefaults
 from metrics.staffing import Staffing, agents_staffed, staffing
 from metrics.store import SeriesData, SeriesRequest
@@ -37,7 +37,8 @@ SCHEMA_VERSION = 1
 MAX_POSITIONS = 50
 #: Staffing windows, by label: minutes of history.
 STAFFING_WINDOWS: dict[str, int] = {"15m": 15, "30m": 30}
-_PANES = max(STAFFING_WINDOWS.values())
+#: The staffing windows' complete minutes, plus the current one for the live figures.
+_PANES = max(STAFFING_WINDOWS.values()) + 1
 
 
 def iso(ms: int | None) -> str | None:
@@ -48,13 +49,8 @@ def iso(ms: int | None) -> str | None:
 
 
 def routing_request(series: Series, now_ms: int) -> SeriesRequest:
-    """The panes a snapshot needs: the last 30 minutes, the current one included."""
+    """The panes a snapshot needs: the current minute and the 30 complete ones before it."""
     return SeriesRequest(series, tuple(rolling_panes(now_ms, _PANES)))
-
-
-def _window_s(minutes: int, now_ms: int) -> float:
-    """Length of a rolling window whose newest pane is still filling."""
-    return ((minutes - 1) * PANE_MS + now_ms - pane_start(now_ms)) / 1000
 
 
 def _staffing_view(s: Staffing | None) -> dict[str, Any] | None:
@@ -82,13 +78,16 @@ def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[
         state: max(0, live.agents.get(f"agents_{state}", 0)) for state in COUNTED_AGENT_STATES
     }
     staffed = agents_staffed(agents)
+    panes = data.panes
+    # Live figures: the rolling 15 minutes, current minute included (as everywhere else).
+    w15 = derive(sum_counters(panes[-15:]), cfg)
+    # Staffing and EWT history: whole minutes only, so the figures (and the snapshot)
+    # change when counts change or a minute closes, not with the clock alone.
     windows = {
-        label: sum_counters(data.panes[len(data.panes) - minutes :])
-        for label, minutes in STAFFING_WINDOWS.items()
+        label: sum_counters(panes[-1 - minutes : -1]) for label, minutes in STAFFING_WINDOWS.items()
     }
-    w15 = derive(windows["15m"], cfg)
-    w30 = derive(windows["30m"], cfg)
     c30 = windows["30m"]
+    w30 = derive(c30, cfg)
     ended = c30.get("answered", 0) + c30.get("abandoned", 0)
     inputs = EwtInputs(
         waiting=live.waiting,
@@ -118,7 +117,7 @@ def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[
             label: _staffing_view(
                 staffing(
                     windows[label],
-                    _window_s(minutes, now_ms),
+                    minutes * PANE_MS / 1000,
                     staffed,
                     cfg.sl_threshold_s,
                     cfg.sl_target,
