@@ -8,8 +8,11 @@ It carries counts, durations and ratios only: no contact, customer or agent ids.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from metrics.ewt import EwtInputs, ewt_for_arrival, ewt_positions
 from metrics.fields import COUNTED_AGENT_STATES
@@ -145,14 +148,16 @@ def queue_snapshot(
     }
 
 
-def change_key(snapshot: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What must differ for a snapshot to count as changed: everything but the clock.
+def change_key(snapshot: Mapping[str, Any]) -> bytes:
+    """A digest of what must differ for a snapshot to count as changed: all but the clock.
 
     The time and the oldest wait in seconds move with the clock alone; the oldest
     contact's enqueue time stands for the latter.
     """
-    channels: Sequence[tuple[str, Any]] = sorted(snapshot["channels"].items())
-    return tuple(
-        (name, tuple(sorted((k, repr(v)) for k, v in ch.items() if k != "oldest_wait_seconds")))
-        for name, ch in channels
-    )
+    parts = {
+        name: {k: v for k, v in ch.items() if k != "oldest_wait_seconds"}
+        for name, ch in snapshot["channels"].items()
+    }
+    return hashlib.blake2b(
+        orjson.dumps(parts, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).digest()

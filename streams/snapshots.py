@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
@@ -25,7 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from metrics.clock import wall_ms
 from metrics.queue_config import QueuesConfig
-from metrics.routing import change_key
+from metrics.redis_store import RedisStore
 from metrics.routing_api import add_routing
 from metrics.routing_cache import RoutingCache, Snapshots
 from metrics.routing_exposition import RoutingCollector
@@ -75,7 +74,7 @@ class SnapshotPublisher:
         self.send = send
         self.topic = topic
         self.min_interval_ms = min_interval_ms
-        self.published: dict[str, tuple[Any, ...]] = {}
+        self.published: dict[str, bytes] = {}
         self.sent_at: dict[str, int] = {}
         self.sent = 0
 
@@ -83,8 +82,8 @@ class SnapshotPublisher:
         """Queues whose snapshot changed since last sent and whose interval has passed."""
         now = snapshots.time_ms
         out = []
-        for queue, doc in snapshots.documents.items():
-            if self.published.get(queue) == change_key(doc):
+        for queue, key in snapshots.change_keys.items():
+            if self.published.get(queue) == key:
                 continue
             last = self.sent_at.get(queue)
             if last is None or now - last >= self.min_interval_ms:
@@ -94,7 +93,7 @@ class SnapshotPublisher:
     async def __call__(self, snapshots: Snapshots) -> None:
         for queue in self.due(snapshots):
             await self.send(self.topic, queue.encode(), snapshots.bodies[queue])
-            self.published[queue] = change_key(snapshots.documents[queue])
+            self.published[queue] = snapshots.change_keys[queue]
             self.sent_at[queue] = snapshots.time_ms
             self.sent += 1
 
@@ -135,7 +134,11 @@ def install_routing_feed(
     clock_ms: Callable[[], int] = wall_ms,
 ) -> RoutingCache:
     """Routing API, routing gauges and (if enabled) the snapshot topic, on one cache."""
-    cache = RoutingCache(store, queues, clock_ms, settings.routing_refresh_ms)
+    # Refreshes run in their own process (their own store connection): building the
+    # snapshots of many queues would otherwise hold this process's GIL while requests
+    # wait (p99 rose from ~3 ms to 30-40 ms at 100 queues, benchmarks/routing_api.py).
+    factory = settings.redis_store if isinstance(store, RedisStore) else None
+    cache = RoutingCache(store, queues, clock_ms, settings.routing_refresh_ms, factory)
     registry.register(RoutingCollector(cache))
     if settings.publish_snapshots:
         # Before add_routing's refresh task, so the first refresh is already published.

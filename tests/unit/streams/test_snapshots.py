@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import orjson
 
+from metrics.routing import change_key
 from metrics.routing_cache import Snapshots
 from streams.snapshots import SnapshotPublisher
 
@@ -20,9 +20,8 @@ def _doc(queue: str, waiting: int, oldest_wait: float = 1.0) -> dict[str, Any]:
 
 
 def _snapshots(time_ms: int, *docs: dict[str, Any]) -> Snapshots:
-    documents = {d["queue"]: d for d in docs}
-    bodies = {q: orjson.dumps(d) for q, d in documents.items()}
-    return Snapshots(time_ms, copy.deepcopy(documents), bodies)
+    bodies = {d["queue"]: orjson.dumps(d) for d in docs}
+    return Snapshots(time_ms, bodies, b"", {d["queue"]: change_key(d) for d in docs})
 
 
 async def test_publishes_changes_at_most_once_per_interval() -> None:
