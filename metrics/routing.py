@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ __all__ = [
     "STAFFING_WINDOWS",
     "change_key",
     "channel_snapshot",
+    "ewt_inputs",
     "iso",
     "queue_snapshot",
     "routing_request",
@@ -74,34 +75,53 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[str, Any]:
-    """One (queue, channel): data read with routing_request at `now_ms`."""
-    live = data.live
-    agents = {
-        state: max(0, live.agents.get(f"agents_{state}", 0)) for state in COUNTED_AGENT_STATES
-    }
-    staffed = agents_staffed(agents)
-    panes = data.panes
-    # Live figures: the rolling 15 minutes, current minute included (as everywhere else).
-    w15 = derive(sum_counters(panes[-15:]), cfg)
-    # Staffing and EWT history: whole minutes only, so the figures (and the snapshot)
-    # change when counts change or a minute closes, not with the clock alone.
-    windows = {
+def _live_agents(data: SeriesData) -> dict[str, int]:
+    agents = data.live.agents
+    return {state: max(0, agents.get(f"agents_{state}", 0)) for state in COUNTED_AGENT_STATES}
+
+
+def _staffing_windows(panes: Sequence[Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    # Whole minutes only, so the figures (and the snapshot) change when counts change or
+    # a minute closes, not with the clock alone.
+    return {
         label: sum_counters(panes[-1 - minutes : -1]) for label, minutes in STAFFING_WINDOWS.items()
     }
-    c30 = windows["30m"]
+
+
+def ewt_inputs(data: SeriesData, cfg: QueueDefaults) -> EwtInputs:
+    """What the EWT of one (queue, channel) is made from: live state, last 30 whole minutes."""
+    agents = _live_agents(data)
+    c30 = _staffing_windows(data.panes)["30m"]
     w30 = derive(c30, cfg)
     ended = c30.get("answered", 0) + c30.get("abandoned", 0)
-    inputs = EwtInputs(
-        waiting=live.waiting,
+    handle_ms = c30.get("talk_ms", 0) + c30.get("hold_ms", 0) + c30.get("acw_ms", 0)
+    busy_ms = c30.get("agent_on_contact_ms", 0) + c30.get("agent_acw_ms", 0)
+    abandoned = c30.get("abandoned", 0)
+    waited_ms = c30.get("wait_answered_sum_ms", 0) + c30.get("wait_abandoned_sum_ms", 0)
+    return EwtInputs(
+        waiting=data.live.waiting,
         agents_available=agents["available"],
-        agents_staffed=staffed,
+        agents_staffed=agents_staffed(agents),
         aht_s=w30["aht_seconds"],
         handled=c30.get("handled", 0),
         asa_s=w30["asa_seconds"],
         answered=c30.get("answered", 0),
         abandon_share=c30.get("abandoned", 0) / ended if ended else None,
+        busy_share=handle_ms / busy_ms if busy_ms > 0 else None,
+        patience_s=waited_ms / 1000 / abandoned if abandoned else None,
     )
+
+
+def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[str, Any]:
+    """One (queue, channel): data read with routing_request at `now_ms`."""
+    live = data.live
+    agents = _live_agents(data)
+    staffed = agents_staffed(agents)
+    # Live figures: the rolling 15 minutes, current minute included (as everywhere else).
+    w15 = derive(sum_counters(data.panes[-15:]), cfg)
+    windows = _staffing_windows(data.panes)
+    w30 = derive(windows["30m"], cfg)
+    inputs = ewt_inputs(data, cfg)
     oldest = live.oldest_enqueued_ms
     return {
         "contacts_waiting": live.waiting,

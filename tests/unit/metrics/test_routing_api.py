@@ -81,9 +81,11 @@ async def test_one_queue_snapshot(client: TestClient[Any, Any]) -> None:
     assert voice["contacts_waiting"] == 3
     assert voice["oldest_wait_seconds"] == 60.0
     assert (voice["agents_available"], voice["agents_staffed"]) == (1, 3)
-    # 4th in line, 1 agent free, 3 staffed at AHT 180 s, a third of those ahead give up.
-    assert voice["ewt_seconds"] == 120.0
-    assert voice["ewt_positions_seconds"] == [0.0, 40.0, 80.0]
+    # 4th in line, 1 agent free: 3 ahead. 3 staffed at AHT 180 s free one every 60 s; each
+    # of the j still ahead gives up at 1/130 s (patience: 390 s waited / 3 abandons):
+    # 1/(1/60 + 3/130) + 1/(1/60 + 2/130) + 1/(1/60 + 1/130) = 25.2 + 31.2 + 41.1 s.
+    assert voice["ewt_seconds"] == 97.4
+    assert voice["ewt_positions_seconds"] == [0.0, 41.1, 72.3]
     assert voice["service_level_15m"] == 0.2222  # 2 within 20 s of 6 answered + 3 abandoned
     assert voice["abandonment_rate_15m"] == 0.25
     assert voice["staffing"]["15m"]["model"] == "erlang_a"
@@ -206,7 +208,7 @@ def test_routing_gauges_pass_promtool() -> None:
     cache.refresh()
     text = generate_latest(registry)
     labels = {"queue": "sales", "channel": "voice"}
-    assert registry.get_sample_value("ccmon_queue_ewt_seconds", labels) == 120.0
+    assert registry.get_sample_value("ccmon_queue_ewt_seconds", labels) == 97.4
     assert registry.get_sample_value("ccmon_queue_agents_staffed", labels) == 3
     assert registry.get_sample_value("ccmon_queue_agents_required", labels | {"window": "15m"}) == 4
     assert (
