@@ -70,6 +70,15 @@ def run_file(path: Path, queues: QueuesConfig, baseline_n: int) -> dict[str, Any
     summary["improvement_vs_baseline"] = (
         round(1 - ours / base, 4) if base and ours is not None else None
     )
+    per_queue: dict[str, Any] = {}
+    for queue in sorted({p.queue for p in predictions}):
+        part = summarize([p for p in predictions if p.queue == queue], ["ccmon", BASELINE])
+        per_queue[queue] = {
+            "compared": part["compared"],
+            "ccmon_mae_s": part["methods"]["ccmon"]["mae_s"],  # type: ignore[index]
+            "baseline_mae_s": part["methods"][BASELINE]["mae_s"],  # type: ignore[index]
+        }
+    summary["queues"] = per_queue
     return {
         "file": path.name,
         "events": len(events),
