@@ -222,6 +222,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         print(kind, row, file=sys.stderr)
                         rows.append(row)
                     results["runs"][f"{kind}@rate"] = rows
+    results["load_avg_at_end"] = list(os.getloadavg())
     return results
 
 
