@@ -43,6 +43,13 @@ log = logging.getLogger(__name__)
 #: Set explicitly at creation: some brokers (Tansu) only report configs given then.
 SNAPSHOT_TOPIC_CONFIGS = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
+#: Longest wait for the broker at exporter start before serving without the topic.
+STARTUP_WAIT_S = 5.0
+#: Longest single attempt to create the topic and start the producer.
+CONNECT_TIMEOUT_S = 30.0
+#: Pause between attempts while the broker is unreachable.
+RETRY_S = 10.0
+
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
 
 
@@ -98,29 +105,61 @@ class SnapshotPublisher:
             self.sent += 1
 
 
+async def _connect(settings: Settings) -> AIOKafkaProducer:
+    """Create the topic when missing and start a producer; stop it again on failure."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
+    try:
+        if settings.create_topics:
+            await ensure_snapshots_topic(settings)
+        await producer.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await producer.stop()
+        raise
+    return producer
+
+
 def _publishing(
     cache: RoutingCache, settings: Settings
 ) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Connect in the background (retrying) so a broker outage never blocks the exporter."""
+
     async def publishing(app: web.Application) -> AsyncIterator[None]:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
-        try:
-            if settings.create_topics:
-                await ensure_snapshots_topic(settings)
-            await producer.start()
-        except (KafkaError, OSError) as exc:
-            log.error("snapshot topic disabled: cannot reach %s (%s)", settings.brokers, exc)
-            yield
-            return
+        producers: list[AIOKafkaProducer] = []
 
         async def send(topic: str, key: bytes, value: bytes) -> None:
-            await producer.send(topic, value=value, key=key)
+            await producers[0].send(topic, value=value, key=key)
 
-        cache.listeners.append(
-            SnapshotPublisher(send, settings.snapshots_topic, settings.snapshot_interval_ms)
-        )
+        async def connect() -> None:
+            while True:
+                try:
+                    producer = await asyncio.wait_for(_connect(settings), CONNECT_TIMEOUT_S)
+                except (KafkaError, OSError, TimeoutError) as exc:
+                    log.warning(
+                        "snapshot topic: cannot reach %s (%s); retrying in %.0f s",
+                        settings.brokers,
+                        exc,
+                        RETRY_S,
+                    )
+                    await asyncio.sleep(RETRY_S)
+                    continue
+                producers.append(producer)
+                cache.listeners.append(
+                    SnapshotPublisher(send, settings.snapshots_topic, settings.snapshot_interval_ms)
+                )
+                return
+
+        task = asyncio.create_task(connect())
+        # A reachable broker is connected before the first refresh, so that one is sent too.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), STARTUP_WAIT_S)
         yield
-        with contextlib.suppress(KafkaError, asyncio.CancelledError):
-            await producer.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for producer in producers:
+            with contextlib.suppress(KafkaError):
+                await producer.stop()
 
     return publishing
 

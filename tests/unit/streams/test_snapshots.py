@@ -56,3 +56,29 @@ async def test_zero_interval_sends_every_change() -> None:
     for i in range(3):
         await publisher(_snapshots(i, _doc("a", i)))
     assert sent == [b"a", b"a", b"a"]
+
+
+async def test_an_unreachable_broker_does_not_stop_the_api() -> None:
+    """The exporter serves the routing API and /metrics while the broker is down."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from prometheus_client import CollectorRegistry
+
+    from metrics.api import make_app
+    from metrics.queue_config import QueueConfig, QueuesConfig
+    from metrics.store import InMemoryStore
+    from streams.settings import Settings
+    from streams.snapshots import install_routing_feed
+    from tests.servers import free_port
+
+    settings = Settings(brokers=f"127.0.0.1:{free_port()}", routing_refresh_ms=100)
+    queues = QueuesConfig(queues=(QueueConfig(name="sales"),))
+    store, registry = InMemoryStore(), CollectorRegistry()
+    app = make_app(store, queues, registry, clock_ms=lambda: 1_794_787_200_000)
+    cache = install_routing_feed(
+        app, registry, store, queues, settings, clock_ms=lambda: 1_794_787_200_000
+    )
+    async with TestClient(TestServer(app)) as client:
+        body = await (await client.get("/api/v1/routing/queues/sales")).json()
+        assert body["channels"] == {}
+        assert (await client.get("/metrics")).status == 200
+        assert not any(isinstance(x, SnapshotPublisher) for x in cache.listeners)
