@@ -196,8 +196,9 @@ class RoutingCache:
         try:
             snapshots = await self._build(self.clock_ms())
         except StoreError as exc:
+            if str(exc) != self.last_error:  # once per distinct error, not every refresh
+                log.warning("routing snapshot refresh failed: %s", exc)
             self.last_error = str(exc)
-            log.warning("routing snapshot refresh failed: %s", exc)
             return
         self.current, self.last_error = snapshots, None
         for listener in self.listeners:
