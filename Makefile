@@ -34,12 +34,6 @@ test-apache-kafka:  ## integration and e2e tests against a real single-node Apac
 	CCMON_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(KAFKA_PORT) $(PYTHON) -m pytest tests/integration tests/e2e; \
 	  status=$$?; scripts/kafka/apache-kafka.sh stop --data-dir $(KAFKA_DATA); exit $$status
 
-bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Streams)
-	$(PYTHON) -m benchmarks.run
-
-freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
-	$(PYTHON) -m benchmarks.freshness
-
 .PHONY: bench-routing backtest-ewt
 bench-routing:  ## routing read API: requests/s and latency p50/p90/p99 (closed and open loop)
 	$(PYTHON) -m benchmarks.routing_api
@@ -52,3 +46,9 @@ backtest-ewt:  ## EWT accuracy vs the last-N-waits baseline on `ccmon simulate` 
 	    --out backtest-data/$$s-seed$$seed.jsonl || exit 1; done
 	$(PYTHON) -m benchmarks.ewt_backtest $(foreach p,$(SCENARIOS),backtest-data/$(subst :,-seed,$(p)).jsonl) \
 	  --command "make backtest-ewt SCENARIOS='$(SCENARIOS)'"
+
+bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Streams)
+	$(PYTHON) -m benchmarks.run
+
+freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
+	$(PYTHON) -m benchmarks.freshness

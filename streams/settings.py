@@ -90,8 +90,4 @@ class Settings(BaseSettings):
             data["redis_url"] = self.redis_url.get_secret_value()
         else:
             data["redis_url"] = "**********"
-        if self.api_token is not None:
-            data["api_token"] = (
-                self.api_token.get_secret_value() if plaintext_secrets else "**********"
-            )
         return data

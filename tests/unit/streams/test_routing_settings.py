@@ -27,7 +27,8 @@ def test_the_api_token_is_never_printed(
     assert "hunter2" not in out
     assert "api_token = **********" in out
     assert "snapshots_topic = routing.snaps" in out
-    assert Settings().as_dict(plaintext_secrets=True)["api_token"] == "tok-hunter2-tok"
+    token = Settings().api_token
+    assert token is not None and token.get_secret_value() == "tok-hunter2-tok"
 
 
 def test_defaults() -> None:
