@@ -51,6 +51,9 @@ _WINDOW: dict[str, Any] = {
         "abandonment_rate": _NUM,
         "asa_seconds": _NUM,
         "aht_seconds": _NUM,
+        # Ticket and customer-experience figures, where the build has them (issue 3).
+        "tickets": {"type": "object", "description": "ticket figures of the window"},
+        "cx": {"type": "object", "description": "survey and resolution figures of the window"},
     },
     "required": ["queued", "answered", "abandoned", "service_level", "asa_seconds"],
     "additionalProperties": {"type": ["number", "null"]},
