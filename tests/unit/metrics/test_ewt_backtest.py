@@ -58,3 +58,16 @@ def test_summary_compares_on_common_answered_contacts() -> None:
         "m": {"mae_s": 25.0, "within_30s": 0.5, "coverage": pytest.approx(2 / 3, abs=1e-4)},
         BASELINE: {"mae_s": 15.0, "within_30s": 1.0, "coverage": 1.0},
     }
+
+
+def test_bad_lines_are_reported_by_number(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from benchmarks.ewt_backtest import read_events
+
+    path = Path(str(tmp_path)) / "day.jsonl"
+    path.write_bytes(raw(EVENTS[0]) + b"\n{not json\n\n" + raw(EVENTS[1]) + b"\n[1]\n")
+    events, bad = read_events(path)
+    assert len(events) == 2
+    assert [line.split(": ")[0].rsplit(":", 1)[1] for line in bad] == ["2", "5"]
+    assert "malformed_json" in bad[0] and "not_an_object" in bad[1]
