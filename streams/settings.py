@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
         data = self.model_dump()
-        for name in ("redis_url", "customer_id_salt"):
+        for name in ("redis_url", "customer_id_salt", "api_token"):
             secret = getattr(self, name)
             if secret is not None:
                 data[name] = secret.get_secret_value() if plaintext_secrets else "**********"
