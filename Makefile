@@ -38,6 +38,19 @@ test-apache-kafka:  ## integration and e2e tests against a real single-node Apac
 	CCMON_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(KAFKA_PORT) $(PYTHON) -m pytest tests/integration tests/e2e; \
 	  status=$$?; scripts/kafka/apache-kafka.sh stop --data-dir $(KAFKA_DATA); exit $$status
 
+.PHONY: bench-routing backtest-ewt
+bench-routing:  ## routing read API: requests/s and latency p50/p90/p99 (closed and open loop)
+	$(PYTHON) -m benchmarks.routing_api
+
+SCENARIOS ?= small-team:1 bad-day:3 large-centre:2 small-team:101 bad-day:101 large-centre:101
+backtest-ewt:  ## EWT accuracy vs the last-N-waits baseline on `ccmon simulate` traffic
+	mkdir -p backtest-data
+	for pair in $(SCENARIOS); do s=$${pair%%:*}; seed=$${pair##*:}; \
+	  $(PYTHON) -m streams.cli simulate deploy/scenarios/$$s.yaml --seed $$seed \
+	    --out backtest-data/$$s-seed$$seed.jsonl || exit 1; done
+	$(PYTHON) -m benchmarks.ewt_backtest $(foreach p,$(SCENARIOS),backtest-data/$(subst :,-seed,$(p)).jsonl) \
+	  --command "make backtest-ewt SCENARIOS='$(SCENARIOS)'"
+
 bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Streams)
 	$(PYTHON) -m benchmarks.run
 

@@ -74,6 +74,7 @@ def _exporter(args: argparse.Namespace) -> int:
 
     from metrics.api import make_app
     from metrics.exposition import AggregateCollector
+    from streams.snapshots import install_routing_feed
 
     loaded = _load()
     if loaded is None:
@@ -83,8 +84,10 @@ def _exporter(args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     registry.register(AggregateCollector(store, queues))
     port = args.port if args.port is not None else settings.exporter_port
+    app = make_app(store, queues, registry)
+    install_routing_feed(app, registry, store, queues, settings)
     web.run_app(
-        make_app(store, queues, registry),
+        app,
         host=settings.exporter_host,
         port=port,
         print=lambda _: print(f"ccmon exporter on http://{settings.exporter_host}:{port}"),

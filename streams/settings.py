@@ -60,6 +60,20 @@ class Settings(BaseSettings):
         90 * 86400, gt=0, description="how long ticket and customer states are kept"
     )
 
+    api_token: SecretStr | None = Field(
+        None, description="bearer token required on /api/* (unset: the API is open)"
+    )
+    routing_refresh_ms: int = Field(
+        500, ge=50, description="how often the in-memory routing snapshots are rebuilt"
+    )
+    snapshots_topic: str = Field("ccmon.snapshots", description="compacted routing-snapshot topic")
+    publish_snapshots: bool = Field(
+        True, description="the exporter publishes routing snapshots to the snapshots topic"
+    )
+    snapshot_interval_ms: int = Field(
+        1000, ge=0, description="at most one snapshot per queue per this interval (on change)"
+    )
+
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
         if self.queues_file is None:
@@ -106,7 +120,7 @@ class Settings(BaseSettings):
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
         data = self.model_dump()
-        for name in ("redis_url", "customer_id_salt"):
+        for name in ("redis_url", "customer_id_salt", "api_token"):
             secret = getattr(self, name)
             if secret is not None:
                 data[name] = secret.get_secret_value() if plaintext_secrets else "**********"

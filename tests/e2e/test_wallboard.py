@@ -16,10 +16,12 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from metrics.api import make_app
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.redis_store import RedisStore
+from metrics.routing_api import auth_middleware
 from streams.settings import Settings
 from tests.e2e.browser import board, chromium, wait_for
 from tests.events import agent, contact, yesterday_ms
@@ -157,3 +159,26 @@ async def test_the_board_says_when_the_api_stops_answering(live: tuple[Settings,
             20,
             "the stale banner",
         )
+
+
+async def test_with_an_api_token_the_board_takes_it_from_the_fragment(
+    live: tuple[Settings, str], redis_url: str
+) -> None:
+    settings, _ = live
+    store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
+    app = make_app(store, QUEUES, CollectorRegistry(), clock_ms=lambda: NOW)
+    app.middlewares.insert(0, auth_middleware(SecretStr("s3cret-token")))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with chromium() as driver:
+            await asyncio.to_thread(driver.get, f"{base}/wallboard")
+            status = lambda: driver.find_element("id", "status").text  # noqa: E731
+            await asyncio.to_thread(wait_for, lambda: "wants a token" in status(), 20, "401")
+            await asyncio.to_thread(driver.get, f"{base}/wallboard#token=s3cret-token")
+            await asyncio.to_thread(wait_for, lambda: board(driver), 20, "the board")
+            assert set(shown(driver)) == {"sales|voice", "support|chat"}
+            assert "token" not in driver.current_url  # gone from the address bar
+    finally:
+        await server.close()

@@ -8,6 +8,23 @@
   const empty = document.getElementById("empty");
   let config = { refresh_ms: 1000, defaults: {}, queues: {} };
   let lastOk = null;
+  let refused = false;
+  // With CCMON_API_TOKEN set, open the board once as /wallboard#token=...: a fragment is
+  // never sent to a server; the token stays in this tab and leaves the address bar.
+  const TOKEN_KEY = "ccmon.apiToken";
+  function takeToken() {
+    const given = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
+    if (given) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(given[1]));
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+  }
+  takeToken();
+  window.addEventListener("hashchange", takeToken);  // pasted into an open board
+  function apiHeaders() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    return token ? { Authorization: "Bearer " + token } : {};
+  }
   window.ccmonWallboard = { polls: 0, loadedAt: Date.now(), last: null };
 
   function limitsOf(queue) { return config.queues[queue] || config.defaults; }
@@ -107,7 +124,10 @@
 
   function showStatus() {
     const now = Date.now();
-    if (lastOk !== null && now - lastOk < 5000) {
+    if (refused) {
+      status.dataset.state = "stale";
+      status.textContent = "the read API wants a token: open /wallboard#token=<CCMON_API_TOKEN>";
+    } else if (lastOk !== null && now - lastOk < 5000) {
       status.dataset.state = "ok";
       status.textContent = "updated " + new Date(lastOk).toLocaleTimeString();
     } else {
@@ -126,7 +146,8 @@
 
   async function poll() {
     try {
-      const r = await fetch("/api/v1/queues", { cache: "no-store" });
+      const r = await fetch("/api/v1/queues", { cache: "no-store", headers: apiHeaders() });
+      refused = r.status === 401;
       if (!r.ok) throw new Error("HTTP " + r.status);
       const data = await r.json();
       render(data);
