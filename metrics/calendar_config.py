@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from metrics.business_hours import DAY_MINUTES, BusinessCalendar
+from metrics.yaml_model import TimeZoneName
 
 __all__ = ["CalendarConfig", "WEEKDAYS"]
 
@@ -52,18 +52,9 @@ class CalendarConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    time_zone: str = "UTC"
+    time_zone: TimeZoneName = "UTC"
     hours: dict[str, tuple[str, ...]]
     holidays: tuple[dt.date, ...] = ()
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @field_validator("hours", mode="before")
     @classmethod

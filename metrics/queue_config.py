@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics.calendar_config import CalendarConfig
 from metrics.fields import CHANNELS
@@ -20,6 +19,7 @@ from metrics.ticket_config import (
     check_business_hours,
     check_ticket_calendar,
 )
+from metrics.yaml_model import TimeZoneName, YamlModelError, load_yaml_model
 
 __all__ = [
     "DEFAULT_FCR_HORIZON_S",
@@ -77,7 +77,7 @@ class QueueDefaults(BaseModel):
     sl_target: float = Field(0.8, gt=0, le=1)
     short_abandon_s: float = Field(5.0, ge=0, le=3_600)
     sl_formula: SlFormula = SlFormula.EXCLUDING_SHORT_ABANDONS
-    time_zone: str = "UTC"
+    time_zone: TimeZoneName = "UTC"
     daily_reset: str = "00:00"
     fcr_horizon_s: int = Field(DEFAULT_FCR_HORIZON_S, gt=0, le=90 * 86_400)
     fcr_formula: FcrFormula = FcrFormula.REPEAT_ONLY
@@ -101,15 +101,6 @@ class QueueDefaults(BaseModel):
         unknown = sorted(set(value) - set(CHANNELS))
         if unknown:
             raise ValueError(f"unknown channel(s) {unknown}; expected some of {list(CHANNELS)}")
-        return value
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
     @field_validator("daily_reset")
@@ -213,51 +204,22 @@ class QueuesConfig(BaseModel):
         return tuple(sorted(round(b * 1000) for b in bounds))
 
 
-class QueueConfigError(ValueError):
+def _calendar_names(data: Mapping[str, Any]) -> dict[str, Any]:
+    names = data.get("calendars")
+    return {"calendars": set(names) if isinstance(names, Mapping) else set()}
+
+
+class QueueConfigError(YamlModelError):
     """The queues file is invalid; the message names the file, line and field."""
-
-
-def _line_of(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:
-    """Find the 1-based line of the YAML node at `path` (pydantic's error location)."""
-    line = None if node is None else node.start_mark.line + 1
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if getattr(k, "value", None) == part]
-            if not match:
-                break
-            key_node = next(k for k, _ in node.value if getattr(k, "value", None) == part)
-            node, line = match[0], key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 def parse_queues_yaml(text: str, source: str = "<queues>") -> QueuesConfig:
     """Parse and validate the queues YAML; raise QueueConfigError with file:line: field."""
-    try:
-        root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date 2026-13-01
-        raise QueueConfigError(f"{source}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise QueueConfigError(f"{source}:1: expected a mapping with 'defaults' and 'queues'")
-    try:
-        names = data.get("calendars")
-        context = {"calendars": set(names) if isinstance(names, Mapping) else set()}
-        return QueuesConfig.model_validate(data, context=context)
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            loc = [p for p in error["loc"] if isinstance(p, str | int)]
-            line = _line_of(root, loc)
-            where = f"{source}:{line}" if line else source
-            field = ".".join(str(p) for p in loc) or "(top level)"
-            lines.append(f"{where}: {field}: {error['msg']}")
-        raise QueueConfigError("\n".join(lines)) from exc
+    return load_yaml_model(
+        QueuesConfig,
+        text,
+        source,
+        error=QueueConfigError,
+        context=_calendar_names,
+        expected="a mapping with 'defaults' and 'queues'",
+    )

@@ -41,10 +41,10 @@ def add_import(sub: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from metrics.yaml_model import YamlModelError
     from streams.importers.common import ImportResult
     from streams.importers.csv_calls import import_csv, load_mapping
     from streams.importers.queue_log import DEFAULT_EXIT_REASONS, import_queue_log
-    from streams.yamlfile import YamlModelError
 
     tag = Path(args.file).name
     try:

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from metrics.yaml_model import YamlModelError
 from streams.events import decode
 from streams.importers.csv_calls import import_csv, load_mapping, parse_mapping
-from streams.yamlfile import YamlModelError
 
 FIXTURES = Path(__file__).parents[3] / "fixtures"
 T = 1_794_816_000_000  # 2026-11-16 08:00:00 UTC = 09:00 in Berlin
