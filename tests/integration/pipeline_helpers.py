@@ -88,11 +88,14 @@ async def wait_until_applied(
     raise AssertionError(f"not all applied within {timeout_s} s: store {got}, topic {wanted}")
 
 
-async def read_dead_letters(settings: Settings, count: int, timeout_s: float = 30) -> list[Any]:
-    """Read `count` records of the dead-letter topic from the start."""
+async def read_records(
+    brokers: str, topic: str, count: int, timeout_s: float = 30, grace_ms: int = 0
+) -> list[Any]:
+    """Read `count` records of `topic` from the start; with `grace_ms`, also whatever else
+    arrives within that time after them (a duplicate or a stray the test must see)."""
     consumer = AIOKafkaConsumer(
-        settings.deadletter_topic,
-        bootstrap_servers=settings.brokers,
+        topic,
+        bootstrap_servers=brokers,
         auto_offset_reset="earliest",
         group_id=f"reader-{uuid.uuid4().hex[:6]}",
     )
@@ -101,12 +104,19 @@ async def read_dead_letters(settings: Settings, count: int, timeout_s: float = 3
     try:
         deadline = time.monotonic() + timeout_s
         while len(out) < count and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                out.extend(records)
+        if grace_ms:
+            for records in (await consumer.getmany(timeout_ms=grace_ms)).values():
                 out.extend(records)
     finally:
         await consumer.stop()
     return out
+
+
+async def read_dead_letters(settings: Settings, count: int, timeout_s: float = 30) -> list[Any]:
+    """Read `count` records of the dead-letter topic from the start."""
+    return await read_records(settings.brokers, settings.deadletter_topic, count, timeout_s)
 
 
 def _nonzero(counters: dict[str, int]) -> dict[str, int]:

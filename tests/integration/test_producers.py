@@ -11,13 +11,11 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from metrics.queue_config import QueueConfig, QueuesConfig
 from metrics.redis_store import RedisStore
@@ -25,7 +23,7 @@ from streams.settings import Settings
 from streams.sim.model import Simulation
 from streams.sim.scenario import parse_scenario
 from tests.events import yesterday_ms
-from tests.integration.pipeline_helpers import create_topics, dump, settings_for
+from tests.integration.pipeline_helpers import create_topics, dump, read_records, settings_for
 from tests.integration.test_worker import worker
 from tests.sim_core import measure
 
@@ -76,25 +74,8 @@ def ccmon(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def read_topic(settings: Settings, count: int, timeout_s: float = 60) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        settings.events_topic,
-        bootstrap_servers=settings.brokers,
-        auto_offset_reset="earliest",
-        group_id=f"reader-{uuid.uuid4().hex[:6]}",
-    )
-    await consumer.start()
-    out: list[Any] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while len(out) < count and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                out.extend(records)
-        # Anything beyond `count` would be a duplicate or a stray: wait a moment for it.
-        for records in (await consumer.getmany(timeout_ms=1000)).values():
-            out.extend(records)
-    finally:
-        await consumer.stop()
-    return out
+    """`count` events, plus any duplicate or stray that arrives within a second after."""
+    return await read_records(settings.brokers, settings.events_topic, count, timeout_s, 1000)
 
 
 async def test_simulated_day_through_kafka_worker_and_redis_equals_the_pure_core(

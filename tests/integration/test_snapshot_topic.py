@@ -8,7 +8,6 @@ topic. A consumer reads it back and checks the values.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,6 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from jsonschema import Draft202012Validator
@@ -35,6 +33,7 @@ from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,
     produce,
+    read_records,
     settings_for,
     wait_until_applied,
 )
@@ -63,25 +62,10 @@ async def worker(settings: Settings) -> AsyncIterator[None]:
 
 
 async def read_snapshots(settings: Settings, count: int, timeout_s: float = 30) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        settings.snapshots_topic,
-        bootstrap_servers=settings.brokers,
-        auto_offset_reset="earliest",
-        group_id=f"reader-{uuid.uuid4().hex[:6]}",
+    """`count` snapshots, plus any unwanted extra published within 1.5 s after them."""
+    return await read_records(
+        settings.brokers, settings.snapshots_topic, count, timeout_s, grace_ms=1500
     )
-    await consumer.start()
-    out: list[Any] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(out) < count and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                out.extend(records)
-        # Anything beyond `count` within a short grace period is an unwanted extra.
-        for records in (await consumer.getmany(timeout_ms=1500)).values():
-            out.extend(records)
-    finally:
-        await consumer.stop()
-    return out
 
 
 async def topic_configs(settings: Settings) -> dict[str, str]:
