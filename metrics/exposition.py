@@ -24,10 +24,15 @@ from prometheus_client.registry import Collector
 from metrics.clock import wall_ms
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.queue_config import QueuesConfig
-from metrics.service_exposition import cumulative_buckets, service_families
+from metrics.service_exposition import (
+    WindowViews,
+    add_present,
+    cumulative_buckets,
+    service_families,
+)
 from metrics.store import AggregateStore, SeriesData, StoreError
 from metrics.update import Series
-from metrics.views import live_view, snapshot_request, window_view, windows_of
+from metrics.views import live_view, snapshot_request, window_views
 
 __all__ = ["AggregateCollector"]
 
@@ -130,11 +135,13 @@ class AggregateCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
+        # Every window of every series, derived once for the queue and the service families.
+        views = [window_views(d, self.queues.get(s[0])) for s, d in zip(series, data, strict=True)]
         yield from self._live(series, data, now)
-        yield from self._windows(series, data)
+        yield from self._windows(series, views)
         yield from self._totals(series, data)
         yield from self._config(series)
-        yield from service_families(series, data, self.queues, now)
+        yield from service_families(series, data, views, now)
         applied = GaugeMetricFamily(
             "ccmon_applied_event_timestamp_seconds",
             "Newest event time applied to the store, per partition (Unix time).",
@@ -178,19 +185,14 @@ class AggregateCollector(Collector):
                 agents.add_metric([*s, state], view["agents"][state])
         yield from (waiting, oldest, oldest_ts, agents)
 
-    def _windows(self, series: list[Series], data: list[SeriesData]) -> Iterator[Metric]:
+    def _windows(self, series: list[Series], views: list[WindowViews]) -> Iterator[Metric]:
         families = {
             key: GaugeMetricFamily(name, help_, labels=_WINDOW_LABELS)
             for key, (name, help_) in WINDOW_GAUGES.items()
         }
-        for s, d in zip(series, data, strict=True):
-            cfg = self.queues.get(s[0])
-            for window, counters in windows_of(d).items():
-                view = window_view(counters, cfg)
-                for key, family in families.items():
-                    value = view[key]
-                    if value is not None:  # an empty denominator exports no sample
-                        family.add_metric([*s, window], value)
+        for s, by_window in zip(series, views, strict=True):
+            for window, view in by_window.items():
+                add_present(families, view, [*s, window])
         yield from families.values()
 
     def _totals(self, series: list[Series], data: list[SeriesData]) -> Iterator[Metric]:

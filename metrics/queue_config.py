@@ -7,9 +7,9 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics.calendar_config import CalendarConfig
 from metrics.fields import CHANNELS
@@ -22,6 +22,8 @@ from metrics.ticket_config import (
 from metrics.yaml_model import TimeZoneName, YamlModelError, load_yaml_model
 
 __all__ = [
+    "ChannelName",
+    "QueueName",
     "DEFAULT_FCR_HORIZON_S",
     "DEFAULT_WAIT_BUCKETS_S",
     "FcrFormula",
@@ -65,6 +67,28 @@ class FcrFormula(StrEnum):
     REPEAT_ONLY = "repeat_only"
     #: as above, and the contact's outcome was reported resolved by the agent
     RESOLVED_AND_NO_REPEAT = "resolved_and_no_repeat"
+
+
+def check_queue_name(value: str) -> str:
+    """A queue name that can be a label value and a Redis key part, or ValueError."""
+    if not QUEUE_NAME_PATTERN.match(value):
+        raise ValueError(
+            f"queue name {value!r} must match {QUEUE_NAME_PATTERN.pattern} "
+            "(letters, digits, '_', '.', '-'; at most 64)"
+        )
+    return value
+
+
+def check_channel(value: str) -> str:
+    """One of CHANNELS, or ValueError."""
+    if value not in CHANNELS:
+        raise ValueError(f"channel {value!r} is not one of {list(CHANNELS)}")
+    return value
+
+
+#: Field types for config files that name a queue or a channel.
+QueueName = Annotated[str, AfterValidator(check_queue_name)]
+ChannelName = Annotated[str, AfterValidator(check_channel)]
 
 
 class QueueDefaults(BaseModel):
@@ -139,17 +163,7 @@ class QueueDefaults(BaseModel):
 class QueueConfig(QueueDefaults):
     """One configured queue."""
 
-    name: str
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not QUEUE_NAME_PATTERN.match(value):
-            raise ValueError(
-                f"queue name {value!r} must match {QUEUE_NAME_PATTERN.pattern} "
-                "(letters, digits, '_', '.', '-'; at most 64)"
-            )
-        return value
+    name: QueueName
 
 
 class QueuesConfig(BaseModel):

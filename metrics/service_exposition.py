@@ -18,7 +18,6 @@ from prometheus_client.core import (
 
 from metrics.events import SURVEY_KINDS, TICKET_PRIORITIES
 from metrics.experience import SURVEY_RESPONSE_FIELD
-from metrics.queue_config import QueuesConfig
 from metrics.store import SeriesData
 from metrics.ticket_fields import (
     BACKLOG_AGE_BUCKETS,
@@ -26,9 +25,12 @@ from metrics.ticket_fields import (
     parse_ticket_hist_field,
 )
 from metrics.update import Series
-from metrics.views import live_tickets, window_view, windows_of
+from metrics.views import live_tickets
 
-__all__ = ["cumulative_buckets", "service_families"]
+__all__ = ["WindowViews", "add_present", "cumulative_buckets", "service_families"]
+
+#: window label -> window_view, of one series
+WindowViews = dict[str, dict[str, Any]]
 
 _LABELS = ["queue", "channel"]
 _WINDOW_LABELS = ["queue", "channel", "window"]
@@ -178,12 +180,13 @@ def _has_cx(totals: Mapping[str, int]) -> bool:
 
 
 def service_families(
-    series: list[Series], data: list[SeriesData], queues: QueuesConfig, now_ms: int
+    series: list[Series], data: list[SeriesData], views: list[WindowViews], now_ms: int
 ) -> Iterator[Metric]:
-    """Live, windowed, counter and histogram families of tickets and CX."""
+    """Live, windowed, counter and histogram families of tickets and CX; `views` holds
+    each series' window views (metrics.views.window_views), in the order of `series`."""
     with_tickets = [(s, d) for s, d in zip(series, data, strict=True) if _has_tickets(d)]
     yield from _ticket_live(with_tickets, now_ms)
-    yield from _windowed(series, data, queues, with_tickets)
+    yield from _windowed(series, data, views, with_tickets)
     yield from _counters(series, data, with_tickets)
 
 
@@ -233,7 +236,7 @@ def _ticket_live(pairs: list[tuple[Series, SeriesData]], now_ms: int) -> Iterato
 def _windowed(
     series: list[Series],
     data: list[SeriesData],
-    queues: QueuesConfig,
+    views: list[WindowViews],
     with_tickets: list[tuple[Series, SeriesData]],
 ) -> Iterator[Metric]:
     tickets = {
@@ -256,19 +259,17 @@ def _windowed(
         labels=[*_WINDOW_LABELS, "kind"],
     )
     ticket_series = {s for s, _ in with_tickets}
-    for s, d in zip(series, data, strict=True):
+    for s, d, by_window in zip(series, data, views, strict=True):
         show_tickets, show_cx = s in ticket_series, _has_cx(d.totals)
         if not (show_tickets or show_cx):
             continue
-        cfg = queues.get(s[0])
-        for window, counters in windows_of(d).items():
-            view: dict[str, Any] = window_view(counters, cfg)
+        for window, view in by_window.items():
             labels = [*s, window]
             if show_tickets:
-                _add_present(tickets, view["tickets"], labels)
+                add_present(tickets, view["tickets"], labels)
             if show_cx:
                 experience = view["cx"]
-                _add_present(cx, experience, labels)
+                add_present(cx, experience, labels)
                 if experience["fcr_ratio"] is not None:
                     fcr.add_metric([*labels, experience["fcr_status"]], experience["fcr_ratio"])
                 for kind in SURVEY_KINDS:
@@ -278,9 +279,10 @@ def _windowed(
     yield from (fcr, surveys)
 
 
-def _add_present(
+def add_present(
     families: dict[str, GaugeMetricFamily], view: Mapping[str, Any], labels: list[str]
 ) -> None:
+    """One sample per family from the view's value under the family's key, if present."""
     for key, family in families.items():
         value = view[key]
         if value is not None:  # an empty denominator exports no sample

@@ -41,6 +41,7 @@ __all__ = [
     "snapshot_request",
     "ticket_set_queries",
     "window_view",
+    "window_views",
     "windows_of",
 ]
 
@@ -97,6 +98,11 @@ def window_view(
     cx: dict[str, Any] = {name: counters.get(name, 0) for name in CX_COUNT_FIELDS}
     view["cx"] = cx | derive_experience(counters, queue) | {"fcr_status": fcr}
     return view
+
+
+def window_views(data: SeriesData, queue: QueueDefaults) -> dict[str, dict[str, Any]]:
+    """window_view of every window of a snapshot_request's data, by window label."""
+    return {window: window_view(c, queue) for window, c in windows_of(data).items()}
 
 
 def windows_of(data: SeriesData) -> dict[str, dict[str, int]]:

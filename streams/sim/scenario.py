@@ -7,8 +7,7 @@ import zoneinfo
 
 from pydantic import Field, field_validator, model_validator
 
-from metrics.fields import CHANNELS
-from metrics.queue_config import QUEUE_NAME_PATTERN
+from metrics.queue_config import ChannelName, QueueName
 from metrics.yaml_model import TimeZoneName, YamlModelError, load_yaml_model
 from streams.sim.basics import Distribution, Model, Spike, Traffic, clock, parse_duration
 from streams.sim.sections import Customers, SelfService, Surveys, TicketStream
@@ -62,8 +61,8 @@ class Callback(_Model):
 class QueueScenario(Traffic):
     """One queue: its arrivals, the callers' patience and how long agents take."""
 
-    name: str
-    channel: str = "voice"
+    name: QueueName
+    channel: ChannelName = "voice"
     arrivals_per_hour: float = Field(ge=0, le=1_000_000)
     patience: Distribution | None = None
     talk: Distribution
@@ -72,20 +71,6 @@ class QueueScenario(Traffic):
     overflow: Overflow | None = None
     transfer: Transfer | None = None
     callback: Callback | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not QUEUE_NAME_PATTERN.match(value):
-            raise ValueError(f"queue name {value!r} must match {QUEUE_NAME_PATTERN.pattern}")
-        return value
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str) -> str:
-        if value not in CHANNELS:
-            raise ValueError(f"channel {value!r} is not one of {list(CHANNELS)}")
-        return value
 
     @property
     def per_hour(self) -> float:

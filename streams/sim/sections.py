@@ -10,8 +10,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from metrics.events import SURVEY_SCALES, TICKET_PRIORITIES
-from metrics.fields import CHANNELS
-from metrics.queue_config import QUEUE_NAME_PATTERN
+from metrics.queue_config import ChannelName, QueueName
 from streams.sim.basics import Distribution, Model, Traffic, check_weights
 
 __all__ = [
@@ -30,12 +29,6 @@ __all__ = [
 def _share() -> Any:
     """A probability field, 0 by default."""
     return Field(0.0, ge=0, le=1)
-
-
-def _queue_name(value: str) -> str:
-    if not QUEUE_NAME_PATTERN.match(value):
-        raise ValueError(f"queue name {value!r} must match {QUEUE_NAME_PATTERN.pattern}")
-    return value
 
 
 class Reply(Model):
@@ -64,8 +57,8 @@ class TicketStream(Traffic):
     (its priority then rises one step).
     """
 
-    queue: str
-    channel: str = "email"
+    queue: QueueName
+    channel: ChannelName = "email"
     tickets_per_hour: float = Field(ge=0, le=1_000_000)
     #: priority -> weight
     priorities: dict[str, float] = Field(default_factory=lambda: {"normal": 1.0})
@@ -90,18 +83,6 @@ class TicketStream(Traffic):
     @property
     def per_hour(self) -> float:
         return self.tickets_per_hour
-
-    @field_validator("queue")
-    @classmethod
-    def _queue(cls, value: str) -> str:
-        return _queue_name(value)
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str) -> str:
-        if value not in CHANNELS:
-            raise ValueError(f"channel {value!r} is not one of {list(CHANNELS)}")
-        return value
 
     @field_validator("priorities")
     @classmethod
@@ -167,7 +148,7 @@ class SelfService(Traffic):
     (it becomes a contact queued in `queue`), otherwise the customer just leaves.
     """
 
-    queue: str
+    queue: QueueName
     sessions_per_hour: float = Field(ge=0, le=1_000_000)
     resolved: float = Field(ge=0, le=1)
     escalated: float = Field(ge=0, le=1)
