@@ -90,9 +90,16 @@ def _staffing_windows(panes: Sequence[Mapping[str, int]]) -> dict[str, dict[str,
 
 def ewt_inputs(data: SeriesData, cfg: QueueDefaults) -> EwtInputs:
     """What the EWT of one (queue, channel) is made from: live state, last 30 whole minutes."""
-    agents = _live_agents(data)
     c30 = _staffing_windows(data.panes)["30m"]
-    w30 = derive(c30, cfg)
+    return _ewt_inputs(data, _live_agents(data), c30, derive(c30, cfg))
+
+
+def _ewt_inputs(
+    data: SeriesData,
+    agents: dict[str, int],
+    c30: Mapping[str, int],
+    w30: Mapping[str, float | None],
+) -> EwtInputs:
     ended = c30.get("answered", 0) + c30.get("abandoned", 0)
     handle_ms = c30.get("talk_ms", 0) + c30.get("hold_ms", 0) + c30.get("acw_ms", 0)
     busy_ms = c30.get("agent_on_contact_ms", 0) + c30.get("agent_acw_ms", 0)
@@ -121,7 +128,7 @@ def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[
     w15 = derive(sum_counters(data.panes[-15:]), cfg)
     windows = _staffing_windows(data.panes)
     w30 = derive(windows["30m"], cfg)
-    inputs = ewt_inputs(data, cfg)
+    inputs = _ewt_inputs(data, agents, windows["30m"], w30)
     oldest = live.oldest_enqueued_ms
     return {
         "contacts_waiting": live.waiting,
