@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metrics.wallboard.thresholds import ABANDON_AMBER, ABANDON_RED
+
 __all__ = [
     "ABANDON_MIN_QUEUED",
     "ABANDON_RATE_TICKET",
@@ -31,9 +33,10 @@ DEFAULT_SL_TARGET = 0.8
 OLDEST_WAIT_WARN_S = 60
 OLDEST_WAIT_PAGE_S = 120
 
-#: Abandonment (excluding short abandons) over 30 minutes above this opens a ticket.
-ABANDON_RATE_WARN = 0.05
-ABANDON_RATE_TICKET = 0.10
+#: Abandonment (excluding short abandons) over 30 minutes above this opens a ticket; the
+#: same figures colour ccmon's built-in wall board.
+ABANDON_RATE_WARN = ABANDON_AMBER
+ABANDON_RATE_TICKET = ABANDON_RED
 
 #: Volume guards: fewer contacts than this in the window never alert (quiet nights).
 SL_WINDOW_MIN_CONTACTS = 10
