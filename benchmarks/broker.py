@@ -23,8 +23,7 @@ import socket
 import time
 from collections.abc import Mapping
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from streams.localservers.topics import create_topics
 
 #: Configs every benchmark topic gets: keep everything, never compact.
 DEFAULT_TOPIC_CONFIGS: dict[str, str] = {"retention.ms": "-1", "cleanup.policy": "delete"}
@@ -59,28 +58,9 @@ async def create_topic(
     exist_ok: bool = False,
 ) -> None:
     """Create ``topic`` with explicit configs (see module docstring for why they matter)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        new = NewTopic(
-            topic,
-            num_partitions=partitions,
-            replication_factor=1,
-            topic_configs=dict(configs or DEFAULT_TOPIC_CONFIGS),
-        )
-        response = await admin.create_topics([new])
-        for name, code, message in _topic_errors(response):
-            if code == TopicAlreadyExistsError.errno and exist_ok:
-                continue
-            if code:
-                raise RuntimeError(f"creating topic {name!r} failed: {code} {message}")
-    finally:
-        await admin.close()
-
-
-def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
-    """Extract ``(topic, error_code, error_message)`` from a CreateTopics response."""
-    return [(e[0], e[1], e[2] if len(e) > 2 else None) for e in response.topic_errors]  # type: ignore[attr-defined]
+    await create_topics(
+        bootstrap, {topic: partitions}, configs=configs or DEFAULT_TOPIC_CONFIGS, exist_ok=exist_ok
+    )
 
 
 def create_topic_sync(bootstrap: str, topic: str, partitions: int = 4) -> None:

@@ -15,10 +15,15 @@ from streams.localservers import (
     kafka_api_versions,
     redis_ping,
 )
+from streams.localservers.topics import (
+    DEFAULT_TOPIC_CONFIGS,
+    create_topic,
+    create_topics,
+    unique_name,
+)
 
 from .kafka_server import KafkaServer
 from .redis_server import RedisServer
-from .topics import DEFAULT_TOPIC_CONFIGS, create_topic, create_topics, unique_name
 
 __all__ = [
     "DEFAULT_TOPIC_CONFIGS",

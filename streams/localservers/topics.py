@@ -1,4 +1,4 @@
-"""Create Kafka topics that behave the same on Apache Kafka and Tansu; unique names."""
+"""Create Kafka topics that behave the same on Apache Kafka and Tansu (tests, benchmarks)."""
 
 from __future__ import annotations
 
