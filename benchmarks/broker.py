@@ -23,7 +23,7 @@ import socket
 import time
 from collections.abc import Mapping
 
-from streams.localservers.topics import create_topics
+from streams.topics import create_topics
 
 #: Configs every benchmark topic gets: keep everything, never compact.
 DEFAULT_TOPIC_CONFIGS: dict[str, str] = {"retention.ms": "-1", "cleanup.policy": "delete"}

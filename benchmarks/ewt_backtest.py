@@ -1,7 +1,7 @@
 """EWT accuracy backtest over JSONL event files (one ccmon v1 envelope per line).
 
 ``python -m benchmarks.ewt_backtest day.jsonl [more.jsonl ...] [--queues-file q.yaml]``
-replays each file (a scenario) through metrics/ewt_backtest.py and writes, per file and
+replays each file (a scenario) through metrics/routing/backtest.py and writes, per file and
 per method, the mean absolute error and the share within ±30 s of answered contacts'
 actual waits to benchmarks/results/ewt_backtest.json, and a Markdown table to stdout.
 Lines that do not decode are counted and reported by line number, never fatal.
@@ -21,15 +21,15 @@ from typing import Any
 
 import orjson
 
+from metrics.config.queues import QueuesConfig, parse_queues_yaml
 from metrics.events import Event
-from metrics.ewt import DEFAULT_METHOD, EwtMethod
-from metrics.ewt_backtest import BASELINE, replay, summarize
-from metrics.queue_config import QueuesConfig, parse_queues_yaml
-from streams.events import DecodeError, decode
+from metrics.routing.backtest import BASELINE, replay, summarize
+from metrics.routing.ewt import DEFAULT_METHOD, EwtMethod
+from streams.decode import DecodeError, decode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: Methods compared; "ccmon" is the one the snapshot serves (metrics.ewt.DEFAULT_METHOD).
+#: Methods compared; "ccmon" is the one the snapshot serves (metrics.routing.ewt.DEFAULT_METHOD).
 METHODS: dict[str, EwtMethod] = {
     "ccmon": DEFAULT_METHOD,
     "line": EwtMethod(abandons="none", shared_agents=False, blend_by_share=False),

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from streams.localservers import LocalTansu
-from streams.sim.model import Simulation
-from streams.sim.scenario import load_scenario
+from streams.producers.sim.model import Simulation
+from streams.producers.sim.scenario import load_scenario
 
 ROOT = Path(__file__).parents[1]
 SCENARIO = ROOT / "deploy" / "scenarios" / "large-centre.yaml"

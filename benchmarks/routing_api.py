@@ -41,11 +41,11 @@ import orjson
 from benchmarks.freshness import ccmon_process, percentile, wait_listening
 from benchmarks.local_redis import redis_server
 from benchmarks.run import machine_facts
-from metrics.aggregator import Aggregator
-from metrics.panes import pane_start
-from metrics.queue_config import QueuesConfig
-from metrics.redis_store import RedisStore
-from streams.events import decode
+from metrics.config.queues import QueuesConfig
+from metrics.core.aggregator import Aggregator
+from metrics.core.panes import pane_start
+from metrics.store.redis import RedisStore
+from streams.decode import decode
 from streams.localservers import free_port
 from tests.events import raw
 from tests.routing_scenario import scenario

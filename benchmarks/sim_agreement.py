@@ -1,7 +1,7 @@
 """How often ccmon's measured figures on simulated traffic fall in the Erlang intervals.
 
 ``python -m benchmarks.sim_agreement [--seeds 8]`` repeats each case of
-tests/unit/streams/sim/test_erlang_agreement.py with other seeds and writes, per case and
+tests/unit/streams/producers/sim/test_erlang_agreement.py with other seeds and writes, per case and
 metric, the formula's value, the mean of ccmon's estimates, and the share of runs whose
 99.9 % batch-means interval contains the formula's value, to
 benchmarks/results/sim-agreement.json. A share well below 1 would mean a biased model or
@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metrics.erlang import erlang_a, erlang_c_asa_seconds, erlang_c_service_level
-from metrics.queue_config import QueueConfig, SlFormula
-from streams.sim.scenario import Scenario
-from tests.unit.streams.sim.test_erlang_agreement import (
+from metrics.config.queues import QueueConfig, SlFormula
+from metrics.routing.erlang import erlang_a, erlang_c_asa_seconds, erlang_c_service_level
+from streams.producers.sim.scenario import Scenario
+from tests.unit.streams.producers.sim.test_erlang_agreement import (
     ccmon_views,
     interval,
     metric,

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
-from metrics.exposition import AggregateCollector
-from metrics.queue_config import QueuesConfig
-from metrics.store import InMemoryStore
+from metrics.config.queues import QueuesConfig
+from metrics.exposition.queues import AggregateCollector
+from metrics.store.memory import InMemoryStore
 from streams.health import WorkerMetrics
 
 __all__ = ["PROMETHEUS_NAMES", "exported_names", "exporter_names", "worker_names"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metrics.wallboard.thresholds import ABANDON_AMBER, ABANDON_RED
+from metrics.web.wallboard.thresholds import ABANDON_AMBER, ABANDON_RED
 
 __all__ = [
     "ABANDON_MIN_QUEUED",
@@ -26,7 +26,7 @@ __all__ = [
     "BurnTier",
 ]
 
-#: The queues file's default service-level target (metrics/queue_config.py).
+#: The queues file's default service-level target (metrics/config/queues.py).
 DEFAULT_SL_TARGET = 0.8
 
 #: A contact waiting this long *now* turns the wall board amber / pages on-call.

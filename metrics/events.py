@@ -19,6 +19,8 @@ __all__ = [
     "SURVEY_SCALES",
     "SelfServiceSession",
     "SurveySubmitted",
+    "DEFAULT_PAUSE_STATUSES",
+    "RESOLVED_STATUSES",
     "TICKET_PRIORITIES",
     "TICKET_STATUSES",
     "TicketCreated",
@@ -91,6 +93,10 @@ class AgentStateChanged:
 TICKET_STATUSES: tuple[str, ...] = ("new", "open", "pending", "on_hold", "solved", "closed")
 #: Ticket priorities, lowest first; a bounded label set.
 TICKET_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+#: Statuses in which a ticket counts as resolved.
+RESOLVED_STATUSES: frozenset[str] = frozenset({"solved", "closed"})
+#: Statuses in which a ticket SLA clock stops unless a policy says otherwise.
+DEFAULT_PAUSE_STATUSES: frozenset[str] = frozenset({"pending", "on_hold"})
 #: Survey kinds and their (lowest, highest) answer.
 SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 SURVEY_KINDS: tuple[str, ...] = tuple(SURVEY_SCALES)

@@ -19,7 +19,7 @@ from faust.app.base import BootStrategy
 from mode import Service
 from prometheus_client import CollectorRegistry, start_http_server
 
-from metrics.queue_config import QueuesConfig
+from metrics.config.queues import QueuesConfig
 from streams.health import WorkerMetrics
 from streams.kafka import ensure_topics, run_consumer
 from streams.settings import Settings

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from metrics.queue_config import QueueConfigError, QueuesConfig
+from metrics.config.queues import QueueConfigError, QueuesConfig
 from streams.demo import add_demo
-from streams.importers.command import add_import
-from streams.replay import add_replay
+from streams.producers.importers.command import add_import
+from streams.producers.replay import add_replay
+from streams.producers.sim.command import add_simulate
 from streams.settings import Settings
-from streams.sim.command import add_simulate
 
 __all__ = ["main"]
 
@@ -72,8 +72,8 @@ def _exporter(args: argparse.Namespace) -> int:
     from aiohttp import web
     from prometheus_client import CollectorRegistry
 
-    from metrics.api import make_app
-    from metrics.exposition import AggregateCollector
+    from metrics.exposition.queues import AggregateCollector
+    from metrics.web.api import make_app
     from streams.snapshots import install_routing_feed
 
     loaded = _load()

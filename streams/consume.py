@@ -12,15 +12,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from metrics.admission import Admission, Verdict
-from metrics.aggregator import Aggregator
 from metrics.clock import wall_ms
+from metrics.config.queues import QueuesConfig
+from metrics.core.admission import Admission, Verdict
+from metrics.core.aggregator import Aggregator
+from metrics.core.update import Update
 from metrics.events import AgentStateChanged, ContactResolution, Event, TicketCreated
-from metrics.queue_config import QueuesConfig
-from metrics.store import AggregateStore, FencedError, StoreError
-from metrics.update import Update
+from metrics.store.base import AggregateStore, FencedError, StoreError
 from streams.deadletter import DeadLetter, Record
-from streams.events import DecodeError, decode
+from streams.decode import DecodeError, decode
 from streams.health import WorkerMetrics
 from streams.outbox import Outbox
 from streams.rekey import customer_contact_record

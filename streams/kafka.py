@@ -12,8 +12,8 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
-from metrics.queue_config import QueuesConfig
-from metrics.store import AggregateStore
+from metrics.config.queues import QueuesConfig
+from metrics.store.base import AggregateStore
 from streams.consume import Pipeline
 from streams.health import WorkerMetrics
 from streams.outbox import KafkaOutbox

@@ -14,7 +14,7 @@ import hashlib
 
 import orjson
 
-from metrics.customers import customer_contact, hash_customer_id
+from metrics.core.customers import customer_contact, hash_customer_id
 from metrics.events import ContactResolution, TicketCreated
 
 __all__ = ["customer_contact_record"]

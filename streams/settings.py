@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from metrics.fcr import longest_horizon_ms
-from metrics.queue_config import QueuesConfig, parse_queues_yaml
-from metrics.redis_store import RedisStore
+from metrics.config.queues import QueuesConfig, parse_queues_yaml
+from metrics.core.fcr import longest_horizon_ms
+from metrics.store.redis import RedisStore
 
 __all__ = ["Settings"]
 

@@ -23,12 +23,12 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import CollectorRegistry
 
 from metrics.clock import wall_ms
-from metrics.queue_config import QueuesConfig
-from metrics.redis_store import RedisStore
-from metrics.routing_api import add_routing
-from metrics.routing_cache import RoutingCache, Snapshots
-from metrics.routing_exposition import RoutingCollector
-from metrics.store import AggregateStore
+from metrics.config.queues import QueuesConfig
+from metrics.exposition.routing import RoutingCollector
+from metrics.routing.cache import RoutingCache, Snapshots
+from metrics.store.base import AggregateStore
+from metrics.store.redis import RedisStore
+from metrics.web.routing import add_routing
 from streams.settings import Settings
 
 __all__ = [

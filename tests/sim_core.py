@@ -1,7 +1,7 @@
 """Feed simulated events through ccmon's own pure core and read the figures back.
 
-The same code the worker runs: streams.events.decode -> metrics.aggregator.Aggregator ->
-metrics.store.InMemoryStore (flush) -> metrics.views (read). Only Kafka and Redis are
+The same code the worker runs: streams.decode.decode -> metrics.core.aggregator.Aggregator ->
+metrics.store.base.InMemoryStore (flush) -> metrics.core.views (read). Only Kafka and Redis are
 left out, which the integration test covers.
 """
 
@@ -15,16 +15,17 @@ from typing import Any
 
 import orjson
 
-from metrics.aggregator import Aggregator
+from metrics.config.queues import QueuesConfig
+from metrics.core.aggregator import Aggregator
+from metrics.core.formulas import sum_counters
+from metrics.core.panes import HOUR_MS
+from metrics.core.reads import SeriesRequest
+from metrics.core.views import window_view
 from metrics.events import ContactResolution, TicketCreated
-from metrics.formulas import sum_counters
-from metrics.panes import HOUR_MS
-from metrics.queue_config import QueuesConfig
-from metrics.store import InMemoryStore, SeriesRequest
-from metrics.views import window_view
-from streams.events import decode
+from metrics.store.memory import InMemoryStore
+from streams.decode import decode
+from streams.producers.sim.model import SimEvent
 from streams.rekey import customer_contact_record
-from streams.sim.model import SimEvent
 
 FLUSH_EVERY = 5000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics.queue_config import parse_queues_yaml
+from metrics.config.queues import parse_queues_yaml
 from tests.events import contact, outcome, selfservice, survey, ticket, wrapup, yesterday_ms
 
 H, M, S = 3_600_000, 60_000, 1000

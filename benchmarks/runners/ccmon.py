@@ -32,8 +32,8 @@ from prometheus_client import CollectorRegistry
 from benchmarks.broker import create_topic
 from benchmarks.local_redis import redis_server
 from benchmarks.runners._common import SESSION_TIMEOUT_MS, Clock, cli, fresh_group, result
-from metrics.queue_config import QueuesConfig
-from metrics.redis_store import RedisStore
+from metrics.config.queues import QueuesConfig
+from metrics.store.redis import RedisStore
 from streams.consume import Pipeline
 from streams.deadletter import Record
 from streams.health import WorkerMetrics

@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from metrics.errors import CcmonError
+
 __all__ = ["ManagedProcess", "ServerStartError", "free_port", "poll_until", "start_timeout_s"]
 
 #: Overrides every local server start timeout (seconds), e.g. for slow CI machines.
 START_TIMEOUT_ENV = "CCMON_TEST_SERVER_TIMEOUT"
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(CcmonError, RuntimeError):
     """A test server did not start or did not answer in time."""
 
 

@@ -20,10 +20,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from metrics.api import make_app
-from metrics.exposition import AggregateCollector
-from metrics.queue_config import QueueConfig, QueuesConfig, SlFormula
-from metrics.redis_store import RedisStore
+from metrics.config.queues import QueueConfig, QueuesConfig, SlFormula
+from metrics.exposition.queues import AggregateCollector
+from metrics.store.redis import RedisStore
+from metrics.web.api import make_app
 from tests.events import agent, contact, iso, wrapup, yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,

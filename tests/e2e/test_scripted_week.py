@@ -22,10 +22,10 @@ import redis
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from metrics.api import make_app
-from metrics.exposition import AggregateCollector
-from metrics.redis_store import RedisStore
-from metrics.store import SeriesRequest
+from metrics.core.reads import SeriesRequest
+from metrics.exposition.queues import AggregateCollector
+from metrics.store.redis import RedisStore
+from metrics.web.api import make_app
 from tests.e2e.test_scripted_day import label, scrape
 from tests.events import iso
 from tests.integration.pipeline_helpers import create_topics, keyed, produce, settings_for

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from metrics.api import make_app
-from metrics.queue_config import QueueConfig, QueuesConfig
-from metrics.redis_store import RedisStore
-from metrics.routing_api import auth_middleware
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.store.redis import RedisStore
+from metrics.web.api import make_app
+from metrics.web.routing import auth_middleware
 from streams.settings import Settings
 from tests.e2e.browser import board, chromium, wait_for
 from tests.events import agent, contact, yesterday_ms

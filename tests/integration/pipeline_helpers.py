@@ -10,9 +10,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from metrics.panes import INTERVAL_MS, PANE_MS
-from metrics.store import AggregateStore, SeriesData, SeriesRequest
-from metrics.update import Series
+from metrics.core.panes import INTERVAL_MS, PANE_MS
+from metrics.core.reads import SeriesData, SeriesRequest
+from metrics.core.update import Series
+from metrics.store.base import AggregateStore
 from streams.settings import Settings
 from tests.events import key_of, raw
 from tests.servers import create_topics as create_topics_on

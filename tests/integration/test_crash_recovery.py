@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.redis_store import RedisStore
+from metrics.store.redis import RedisStore
 from tests.events import yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,

@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 import pytest
 
-from metrics.queue_config import QueueConfig, QueuesConfig
-from metrics.redis_store import RedisStore
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.store.redis import RedisStore
+from streams.producers.sim.model import Simulation
+from streams.producers.sim.scenario import parse_scenario
 from streams.settings import Settings
-from streams.sim.model import Simulation
-from streams.sim.scenario import parse_scenario
 from tests.events import yesterday_ms
 from tests.integration.pipeline_helpers import create_topics, dump, read_records, settings_for
 from tests.integration.test_worker import worker

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from deploygen.promql import metric_names, selectors
 from deploygen.queries import Query, all_queries, recorded_names, substitute
-from metrics.redis_store import RedisStore
+from metrics.store.redis import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.localservers.process import ManagedProcess, free_port, poll_until

@@ -8,12 +8,14 @@ import uuid
 import pytest
 import redis
 
-from metrics.aggregator import Aggregator
-from metrics.queue_config import QueueConfig, QueuesConfig
-from metrics.redis_store import RedisStore
-from metrics.store import FencedError, InMemoryStore, SeriesRequest
-from metrics.update import Update
-from streams.events import decode
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.core.aggregator import Aggregator
+from metrics.core.reads import SeriesRequest
+from metrics.core.update import Update
+from metrics.store.base import FencedError
+from metrics.store.memory import InMemoryStore
+from metrics.store.redis import RedisStore
+from streams.decode import decode
 from tests.events import agent, contact, raw, wrapup, yesterday_ms
 
 pytestmark = pytest.mark.integration

@@ -22,8 +22,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from jsonschema import Draft202012Validator
 from prometheus_client import CollectorRegistry
 
-from metrics.api import make_app
-from metrics.queue_config import QueueConfig, QueuesConfig
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.web.api import make_app
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.settings import Settings

@@ -11,9 +11,9 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from metrics.queue_config import QueueConfig, QueuesConfig
-from metrics.redis_store import RedisStore
-from metrics.store import InMemoryStore
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.store.memory import InMemoryStore
+from metrics.store.redis import RedisStore
 from streams.consume import Pipeline
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer

@@ -15,7 +15,7 @@ from streams.localservers import (
     kafka_api_versions,
     redis_ping,
 )
-from streams.localservers.topics import (
+from streams.topics import (
     DEFAULT_TOPIC_CONFIGS,
     create_topic,
     create_topics,

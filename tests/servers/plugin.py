@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from streams.localservers import LazyTempDir
-from streams.localservers.topics import create_topic, unique_name
+from streams.topics import create_topic, unique_name
 
 from .kafka_server import KafkaBackend, KafkaServer, select_kafka_backend
 from .redis_server import RedisBackend, RedisServer, select_redis_backend

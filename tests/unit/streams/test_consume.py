@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from metrics.customers import hash_customer_id
-from metrics.queue_config import QueueConfig, QueuesConfig
-from metrics.store import InMemoryStore
+from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.core.customers import hash_customer_id
+from metrics.store.memory import InMemoryStore
 from streams.consume import Pipeline
 from streams.health import WorkerMetrics
 from streams.outbox import InMemoryOutbox

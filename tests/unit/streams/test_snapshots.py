@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from metrics.routing import change_key
-from metrics.routing_cache import Snapshots
+from metrics.routing.cache import Snapshots
+from metrics.routing.snapshot import change_key
 from streams.snapshots import SnapshotPublisher
 
 
@@ -63,9 +63,9 @@ async def test_an_unreachable_broker_does_not_stop_the_api() -> None:
     from aiohttp.test_utils import TestClient, TestServer
     from prometheus_client import CollectorRegistry
 
-    from metrics.api import make_app
-    from metrics.queue_config import QueueConfig, QueuesConfig
-    from metrics.store import InMemoryStore
+    from metrics.config.queues import QueueConfig, QueuesConfig
+    from metrics.store.memory import InMemoryStore
+    from metrics.web.api import make_app
     from streams.settings import Settings
     from streams.snapshots import install_routing_feed
     from tests.servers import free_port

@@ -1,0 +1,61 @@
+"""The aggregate store port: what the worker writes and the exporter reads, and its errors."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from metrics.core.reads import SeriesData, SeriesRequest
+from metrics.core.update import Series, Update
+from metrics.errors import CcmonError
+
+__all__ = ["AggregateStore", "FencedError", "StoreError", "WAIT_SET"]
+
+#: The live set of waiting contacts (score: enqueue time ms).
+WAIT_SET = "wait"
+
+
+class StoreError(CcmonError):
+    """The store could not be read or written; retriable once it is reachable again."""
+
+    retriable = True
+
+
+class FencedError(StoreError):
+    """A flush carried offsets at or below ones already applied: another worker owns them."""
+
+    retriable = False
+
+
+class AggregateStore(Protocol):
+    """Where panes, live state, entity states and applied offsets are kept."""
+
+    def flush(self, update: Update, now_ms: int) -> None:
+        """Write `update` atomically, fenced by its offsets; raise FencedError if stale."""
+
+    def load_offsets(self) -> dict[str, int]:
+        """Last applied offset per "topic:partition"."""
+
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        """Stored states by kind and id (None where there is none); kinds: metrics.core.states."""
+
+    def seen(self, events: dict[str, int]) -> set[str]:
+        """Which of these event ids (id -> event time ms) were applied within the horizon."""
+
+    def known_queues(self) -> set[str]:
+        """Queue names met so far."""
+
+    def series(self) -> list[Series]:
+        """All (queue, channel) pairs that have data."""
+
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        """Read panes, intervals, live state and totals for many series at once.
+
+        Contacts that have waited longer than the state TTL at `now_ms` are not counted as
+        waiting: their outcome event was lost, and they must not hold up oldest-wait alerts.
+        """
+
+    def event_times(self) -> dict[str, int]:
+        """Highest event time applied per "topic:partition"."""
+
+    def ping(self) -> bool:
+        """True when the store answers."""

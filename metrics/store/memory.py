@@ -1,0 +1,155 @@
+"""The in-memory twin of the store port, for unit tests and dry runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from metrics.core.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
+from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
+from metrics.core.update import Series, Update
+from metrics.fields import MAX_FIELDS
+from metrics.store.base import WAIT_SET, FencedError
+
+__all__ = ["InMemoryStore"]
+
+
+@dataclass
+class InMemoryStore:
+    """A dict-backed AggregateStore with the same semantics, minus durability."""
+
+    retention_ms: int = 8 * 24 * 3600 * 1000
+    dedupe_horizon_ms: int = 24 * 3600 * 1000
+    state_ttl_ms: int = 24 * 3600 * 1000
+    panes: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
+    intervals: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
+    hours: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
+    totals: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    agent_counts: defaultdict[Series, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    members: defaultdict[tuple[str, str, str], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    states: defaultdict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    offsets: dict[str, int] = field(default_factory=dict)
+    seen_ids: dict[str, int] = field(default_factory=dict)
+    queues: set[str] = field(default_factory=set)
+    times: dict[str, int] = field(default_factory=dict)
+    now_ms: int = 0
+
+    def flush(self, update: Update, now_ms: int) -> None:
+        for partition, (first, _) in update.offsets.items():
+            if self.offsets.get(partition, -1) >= first:
+                raise FencedError(f"{partition}: offset {first} already applied")
+        self.now_ms = now_ms
+        for partition, (_, last) in update.offsets.items():
+            self.offsets[partition] = last
+        for (queue, channel, pane), deltas in update.sums.items():
+            series = (queue, channel)
+            for target in [*self._buckets(series, pane), self.totals[series]]:
+                for name, delta in deltas.items():
+                    if delta:  # as HINCRBY: a zero delta writes nothing
+                        target[name] = target.get(name, 0) + delta
+        for (queue, channel, pane), maxima in update.maxes.items():
+            for target in self._buckets((queue, channel), pane):
+                for name, value in maxima.items():
+                    target[name] = max(target.get(name, value), value)
+        for series, deltas in update.live.items():
+            counts = self.agent_counts[series]
+            for name, delta in deltas.items():
+                if delta:
+                    counts[name] = counts.get(name, 0) + delta
+        for key, changes in update.members.items():
+            for member, score in changes.items():
+                if score is None:
+                    self.members[key].pop(member, None)
+                else:
+                    self.members[key][member] = score
+        for kind, states in update.states.items():
+            self.states[kind].update(states)
+        self.seen_ids.update(update.seen)
+        self.queues |= update.new_queues
+        for partition, t in update.event_time.items():
+            self.times[partition] = max(self.times.get(partition, t), t)
+
+    def _buckets(self, series: Series, pane: int) -> list[dict[str, int]]:
+        levels = {"p1": self.panes, "p15": self.intervals, "p60": self.hours}
+        return [
+            levels[level].setdefault((series, start), {}) for level, start, _ in buckets_of(pane)
+        ]
+
+    def load_offsets(self) -> dict[str, int]:
+        return dict(self.offsets)
+
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        return {kind: {i: self.states[kind].get(i) for i in ids} for kind, ids in wanted.items()}
+
+    def seen(self, events: dict[str, int]) -> set[str]:
+        return {
+            i
+            for i, t in events.items()
+            if i in self.seen_ids and self.now_ms - t < self.dedupe_horizon_ms
+        }
+
+    def known_queues(self) -> set[str]:
+        return set(self.queues)
+
+    def series(self) -> list[Series]:
+        found = {s for s, _ in self.panes} | set(self.agent_counts)
+        found |= {(q, c) for (_, q, c), members in self.members.items() if members}
+        return sorted(found)
+
+    def _alive(self, start_ms: int, length_ms: int) -> bool:
+        return start_ms + length_ms + self.retention_ms > self.now_ms
+
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        out = []
+        for req in requests:
+            s = req.series
+            floor = now_ms - self.state_ttl_ms
+            wait = self.members.get((WAIT_SET, *s), {})
+            waiting = {c: t for c, t in wait.items() if t >= floor}
+            out.append(
+                SeriesData(
+                    panes=[
+                        dict(self.panes.get((s, p), {})) if self._alive(p, PANE_MS) else {}
+                        for p in req.panes
+                    ],
+                    intervals=[
+                        dict(self.intervals.get((s, i), {})) if self._alive(i, INTERVAL_MS) else {}
+                        for i in req.intervals
+                    ],
+                    hours=[
+                        dict(self.hours.get((s, h), {})) if self._alive(h, HOUR_MS) else {}
+                        for h in req.hours
+                    ],
+                    live=Live(
+                        waiting=len(waiting),
+                        oldest_enqueued_ms=min(waiting.values()) if waiting else None,
+                        agents=dict(self.agent_counts.get(s, {})),
+                        sets={q.name: self._set_stats(s, q) for q in req.sets},
+                    ),
+                    totals={k: v for k, v in self.totals.get(s, {}).items() if k not in MAX_FIELDS},
+                )
+            )
+        return out
+
+    def _set_stats(self, series: Series, query: SetQuery) -> SetStats:
+        scores = list(self.members.get((query.name, *series), {}).values())
+        after = query.next_from
+        return SetStats(
+            count=len(scores),
+            min_score=min(scores, default=None),
+            below=tuple(sum(1 for v in scores if v < b) for b in query.bounds),
+            next_score=None
+            if after is None
+            else min((v for v in scores if v >= after), default=None),
+        )
+
+    def event_times(self) -> dict[str, int]:
+        return dict(self.times)
+
+    def ping(self) -> bool:
+        return True

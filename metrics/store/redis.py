@@ -1,0 +1,345 @@
+"""The Redis adapter of AggregateStore: one atomic, fenced Lua flush per update.
+
+Key layout (prefix configurable, default ``ccmon``)::
+
+    {p}:p1:{queue}|{channel}:{pane ms}        hash  1-minute pane counters (expire)
+    {p}:p15:{queue}|{channel}:{interval ms}   hash  15-minute interval counters (expire)
+    {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly counters, for long reads (expire)
+    {p}:tot:{queue}|{channel}                 hash  all-time counters (Prometheus counters)
+    {p}:live:{queue}|{channel}                hash  agents by state
+    {p}:z:{set}:{queue}|{channel}             zset  live set member id -> score ms
+                                                    (wait: waiting contact -> enqueue ms)
+    {p}:{kind part}:{id}                      string JSON state of a contact, agent, ...
+                                                    (metrics.core.states; expire per kind)
+    {p}:seen:{hour ms}                        hash  event ids applied (expire)
+    {p}:offsets / {p}:evtime                  hash  "topic:partition" -> offset / event ms
+    {p}:series / {p}:queues                   set   "queue|channel" / queue names
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import orjson
+import redis
+
+from metrics.core.panes import buckets_of
+from metrics.core.reads import Live, SeriesData, SeriesRequest, SetStats
+from metrics.core.states import DECODERS, KEY_PARTS
+from metrics.core.update import Series, Update
+from metrics.fields import MAX_FIELDS
+from metrics.store.base import WAIT_SET, FencedError, StoreError
+
+__all__ = ["RedisStore"]
+
+_HOUR_MS = 3_600_000
+
+# KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings);
+# then key, value, TTL ms triples of states: passed as plain arguments, not inside the JSON,
+# because decoding them in Lua cost more than writing them.
+_FLUSH_LUA = """
+local p = cjson.decode(ARGV[1])
+for _, f in ipairs(p.f) do
+  local cur = redis.call('HGET', KEYS[1], f[1])
+  if cur and tonumber(cur) >= tonumber(f[2]) then
+    return redis.error_reply('FENCED ' .. f[1] .. ' applied up to ' .. cur)
+  end
+end
+for _, f in ipairs(p.f) do redis.call('HSET', KEYS[1], f[1], f[3]) end
+for _, h in ipairs(p.h) do
+  for i = 3, #h, 2 do redis.call('HINCRBY', h[1], h[i], h[i + 1]) end
+  if h[2] ~= '0' then redis.call('PEXPIREAT', h[1], h[2]) end
+end
+for _, h in ipairs(p.m) do
+  for i = 3, #h, 2 do
+    local cur = redis.call('HGET', h[1], h[i])
+    if not cur or tonumber(cur) < tonumber(h[i + 1]) then
+      redis.call('HSET', h[1], h[i], h[i + 1])
+    end
+  end
+  redis.call('PEXPIREAT', h[1], h[2])
+end
+for _, z in ipairs(p.z) do
+  -- z = {key, trim below score, member, score or '', member, score or '', ...}
+  for i = 3, #z, 2 do
+    if z[i + 1] == '' then redis.call('ZREM', z[1], z[i])
+    else redis.call('ZADD', z[1], z[i + 1], z[i]) end
+  end
+  redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. z[2])
+end
+for i = 2, #ARGV, 3 do redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[i + 2]) end
+for _, h in ipairs(p.d) do
+  -- h = {key, expire at, id, id, ...}: one HSET per 500 ids
+  local args = {}
+  for i = 3, #h do
+    args[#args + 1] = h[i]
+    args[#args + 1] = '1'
+    if #args == 1000 or i == #h then
+      redis.call('HSET', h[1], unpack(args))
+      args = {}
+    end
+  end
+  redis.call('PEXPIREAT', h[1], h[2])
+end
+for _, m in ipairs(p.a) do redis.call('SADD', m[1], m[2]) end
+for _, t in ipairs(p.t) do
+  local cur = redis.call('HGET', KEYS[2], t[1])
+  if not cur or tonumber(cur) < tonumber(t[2]) then redis.call('HSET', KEYS[2], t[1], t[2]) end
+end
+return 'OK'
+"""
+
+
+def _ints(raw: dict[str, str]) -> dict[str, int]:
+    return {k: int(v) for k, v in raw.items()}
+
+
+class RedisStore:
+    """AggregateStore on a Redis (or Valkey) server, through a synchronous client.
+
+    Synchronous on purpose: the worker calls it from a thread so the event loop keeps
+    consuming while a flush runs, and the exporter calls it from its scrape thread.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "ccmon",
+        retention_ms: int = 8 * 24 * _HOUR_MS,
+        dedupe_horizon_ms: int = 24 * _HOUR_MS,
+        state_ttl_ms: int = 24 * _HOUR_MS,
+        long_state_ttl_ms: int = 90 * 24 * _HOUR_MS,
+        customer_ttl_ms: int | None = None,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.retention_ms = retention_ms
+        self.dedupe_horizon_ms = dedupe_horizon_ms
+        self.state_ttl_ms = state_ttl_ms
+        #: contacts live a state TTL; agents change state rarely and live a week; tickets
+        #: and customers live long, and so do the ticket live sets
+        self.long_state_ttl_ms = long_state_ttl_ms
+        self.state_ttls = {"contact": state_ttl_ms, "agent": state_ttl_ms * 7}
+        if customer_ttl_ms is not None:
+            self.state_ttls["customer"] = customer_ttl_ms
+        self._flush_script = client.register_script(_FLUSH_LUA)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
+        return cls(client, **kwargs)
+
+    def _key(self, kind: str, rest: str) -> str:
+        return f"{self.prefix}:{kind}:{rest}"
+
+    def _series_key(self, kind: str, series: Series) -> str:
+        return self._key(kind, f"{series[0]}|{series[1]}")
+
+    def _set_key(self, name: str, series: Series) -> str:
+        return self._key("z", f"{name}:{series[0]}|{series[1]}")
+
+    def _payload(self, update: Update, now_ms: int) -> dict[str, Any]:
+        incr: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+        maxes: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+        floor = now_ms + 60_000  # never expire a key that was just written
+        series_seen: set[Series] = set()
+
+        def expire_at(start: int, length: int) -> int:
+            return max(start + length + self.retention_ms, floor)
+
+        def targets(series: Series, pane: int) -> list[tuple[str, int]]:
+            return [
+                (self._series_key(level, series) + f":{start}", expire_at(start, size))
+                for level, start, size in buckets_of(pane)
+            ]
+
+        for (queue, channel, pane), deltas in update.sums.items():
+            series = (queue, channel)
+            series_seen.add(series)
+            for target in [*targets(series, pane), (self._series_key("tot", series), 0)]:
+                bucket = incr[target]
+                for name, delta in deltas.items():
+                    bucket[name] = bucket.get(name, 0) + delta
+        for (queue, channel, pane), values in update.maxes.items():
+            series = (queue, channel)
+            series_seen.add(series)
+            for target in targets(series, pane):
+                bucket = maxes[target]
+                for name, value in values.items():
+                    bucket[name] = max(bucket.get(name, value), value)
+        for series, deltas in update.live.items():
+            series_seen.add(series)
+            bucket = incr[(self._series_key("live", series), 0)]
+            for name, delta in deltas.items():
+                bucket[name] = bucket.get(name, 0) + delta
+
+        def flat(
+            entries: dict[tuple[str, int], dict[str, int]], keep_zero: bool
+        ) -> list[list[str]]:
+            rows = []
+            for (key, expiry), fields in entries.items():
+                row = [key, str(expiry)]
+                for name, value in fields.items():
+                    if value or keep_zero:
+                        row += [name, str(value)]
+                if len(row) > 2:
+                    rows.append(row)
+            return rows
+
+        newest = max(update.event_time.values(), default=0)
+        sets = []
+        for (name, queue, channel), members in update.members.items():
+            series = (queue, channel)
+            series_seen.add(series)
+            # Members older than their state's TTL (in event time) lost their last event.
+            ttl = self.state_ttl_ms if name == WAIT_SET else self.long_state_ttl_ms
+            row = [self._set_key(name, series), str(newest - ttl)]
+            for member, score in members.items():
+                row += [member, "" if score is None else str(score)]
+            sets.append(row)
+        seen: defaultdict[int, list[str]] = defaultdict(list)
+        for event_id, t in update.seen.items():
+            seen[t - t % _HOUR_MS].append(event_id)
+        dedupe = [
+            [
+                self._key("seen", str(hour)),
+                str(max(hour + _HOUR_MS, now_ms) + self.dedupe_horizon_ms),
+                *ids,
+            ]
+            for hour, ids in seen.items()
+        ]
+        added = [[self._key("series", "all"), f"{q}|{c}"] for q, c in series_seen]
+        added += [[self._key("queues", "all"), q] for q in update.new_queues]
+        return {
+            "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
+            "h": flat(incr, keep_zero=False),
+            "m": flat(maxes, keep_zero=True),
+            "z": sets,
+            "d": dedupe,
+            "a": added,
+            "t": [[tp, str(t)] for tp, t in update.event_time.items()],
+        }
+
+    def flush(self, update: Update, now_ms: int) -> None:
+        payload = orjson.dumps(self._payload(update, now_ms))
+        states: list[str | bytes] = []
+        for kind, changed in update.states.items():
+            part, ttl = KEY_PARTS[kind], str(self.state_ttls.get(kind, self.long_state_ttl_ms))
+            for entity, state in changed.items():
+                states += [self._key(part, entity), orjson.dumps(state.to_dict()), ttl]
+        keys = [self._key("offsets", "all"), self._key("evtime", "all")]
+        try:
+            self._flush_script(keys=keys, args=[payload, *states])
+        except redis.ResponseError as exc:
+            if "FENCED" in str(exc):
+                raise FencedError(str(exc)) from exc
+            raise StoreError(f"flush failed: {exc}") from exc
+        except redis.RedisError as exc:
+            raise StoreError(f"flush failed: {exc}") from exc
+
+    def load_offsets(self) -> dict[str, int]:
+        return _ints(self._call(self.client.hgetall, self._key("offsets", "all")))
+
+    def event_times(self) -> dict[str, int]:
+        return _ints(self._call(self.client.hgetall, self._key("evtime", "all")))
+
+    def load_states(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+        order = [(kind, sorted(ids)) for kind, ids in wanted.items() if ids]
+        keys = [self._key(KEY_PARTS[kind], i) for kind, ids in order for i in ids]
+        raw = iter(self._call(self.client.mget, keys) if keys else [])
+        found: dict[str, dict[str, Any]] = {}
+        for kind, ids in order:
+            decode = DECODERS[kind]
+            found[kind] = {
+                i: None if v is None else decode(orjson.loads(v))
+                for i, v in zip(ids, raw, strict=False)
+            }
+        return found
+
+    def seen(self, events: dict[str, int]) -> set[str]:
+        by_hour: defaultdict[int, list[str]] = defaultdict(list)
+        for event_id, t in events.items():
+            by_hour[t - t % _HOUR_MS].append(event_id)
+        if not by_hour:
+            return set()
+        pipe = self.client.pipeline(transaction=False)
+        for hour, ids in by_hour.items():
+            pipe.hmget(self._key("seen", str(hour)), ids)
+        replies = self._call(pipe.execute)
+        return {
+            event_id
+            for ids, hits in zip(by_hour.values(), replies, strict=True)
+            for event_id, hit in zip(ids, hits, strict=True)
+            if hit is not None
+        }
+
+    def known_queues(self) -> set[str]:
+        return set(self._call(self.client.smembers, self._key("queues", "all")))
+
+    def series(self) -> list[Series]:
+        members = self._call(self.client.smembers, self._key("series", "all"))
+        pairs = (m.split("|", 1) for m in members)
+        return sorted((queue, channel) for queue, channel in pairs)
+
+    def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        floor = now_ms - self.state_ttl_ms
+        pipe = self.client.pipeline(transaction=False)
+        for req in requests:
+            for pane in req.panes:
+                pipe.hgetall(self._series_key("p1", req.series) + f":{pane}")
+            for interval in req.intervals:
+                pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
+            for hour in req.hours:
+                pipe.hgetall(self._series_key("p60", req.series) + f":{hour}")
+            wait_key = self._set_key(WAIT_SET, req.series)
+            pipe.zcount(wait_key, floor, "+inf")
+            pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
+            for query in req.sets:
+                key = self._set_key(query.name, req.series)
+                pipe.zcard(key)
+                pipe.zrange(key, 0, 0, withscores=True)
+                for bound in query.bounds:
+                    pipe.zcount(key, "-inf", f"({bound}")
+                if query.next_from is not None:
+                    pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
+            pipe.hgetall(self._series_key("live", req.series))
+            pipe.hgetall(self._series_key("tot", req.series))
+        replies = iter(self._call(pipe.execute))
+        out = []
+        for req in requests:
+            panes = [_ints(next(replies)) for _ in req.panes]
+            intervals = [_ints(next(replies)) for _ in req.intervals]
+            hours = [_ints(next(replies)) for _ in req.hours]
+            waiting = int(next(replies))
+            oldest = next(replies)
+            sets = {}
+            for query in req.sets:
+                count, lowest = int(next(replies)), next(replies)
+                below = tuple(int(next(replies)) for _ in query.bounds)
+                following = next(replies) if query.next_from is not None else None
+                sets[query.name] = SetStats(
+                    count,
+                    int(lowest[0][1]) if lowest else None,
+                    below,
+                    int(following[0][1]) if following else None,
+                )
+            agents = _ints(next(replies))
+            totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
+            live = Live(waiting, int(oldest[0][1]) if oldest else None, agents, sets)
+            out.append(SeriesData(panes, intervals, hours, live, totals))
+        return out
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
+    @staticmethod
+    def _call(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except redis.RedisError as exc:
+            raise StoreError(str(exc)) from exc

@@ -1,0 +1,233 @@
+"""The HTTP side of the exporter: /metrics and the JSON read API.
+
+Store reads run in threads, so a slow Redis never blocks other requests.
+
+    GET /api/v1/queues                       live snapshot of every queue
+    GET /api/v1/queues/{queue}               one queue: live state and every window
+    GET /api/v1/queues/{queue}/intervals     ?size=15|30&from=...&to=...[&channel=voice]
+    GET /metrics                             Prometheus exposition
+    GET /healthz                             200 when the store answers, else 503
+    GET /wallboard                           the built-in wall board (metrics/web/wallboard)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from metrics.clock import wall_ms
+from metrics.config.queues import QueuesConfig
+from metrics.core.formulas import sum_counters
+from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
+from metrics.core.reads import Live, SeriesData, SeriesRequest
+from metrics.core.update import Series
+from metrics.core.views import (
+    interval_request,
+    interval_series,
+    live_view,
+    snapshot_request,
+    ticket_set_queries,
+    window_view,
+    windows_of,
+)
+from metrics.store.base import AggregateStore, StoreError
+from metrics.web.wallboard import add_wallboard
+
+__all__ = ["MAX_INTERVAL_SPAN_MS", "make_app"]
+
+#: Longest period one interval request may cover (a month of 15-minute intervals).
+MAX_INTERVAL_SPAN_MS = 31 * 86_400_000
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: str, name: str) -> int:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(
+            text=orjson.dumps({"error": f"{name} must be RFC 3339"}).decode(),
+            content_type="application/json",
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return round(moment.timestamp() * 1000)
+
+
+class ReadApi:
+    """Handlers over a store; `clock_ms` is injectable so tests can fix 'now'."""
+
+    def __init__(
+        self,
+        store: AggregateStore,
+        queues: QueuesConfig,
+        registry: CollectorRegistry,
+        clock_ms: Callable[[], int],
+    ) -> None:
+        self.store = store
+        self.queues = queues
+        self.registry = registry
+        self.clock_ms = clock_ms
+
+    async def _snapshots(self, wanted: str) -> tuple[int, list[Series], list[SeriesData]]:
+        now = self.clock_ms()
+        series = await asyncio.to_thread(self.store.series)
+        series = [s for s in series if s[0] == wanted]
+        requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
+        data = await asyncio.to_thread(self.store.read, requests, now)
+        return now, series, data
+
+    def _live(self, live: Live, now: int) -> dict[str, Any]:
+        view = live_view(live, now)
+        view["oldest_enqueued_at"] = _iso(view.pop("oldest_enqueued_ms"))
+        return view
+
+    async def queues_index(self, request: web.Request) -> web.Response:
+        # Routing systems poll this: read only the 15 panes it shows, not every window.
+        now = self.clock_ms()
+        series = await asyncio.to_thread(self.store.series)
+        panes = tuple(rolling_panes(now, ROLLING_WINDOWS["15m"]))
+        sets = ticket_set_queries(now)
+        requests = [SeriesRequest(s, panes, sets=sets) for s in series]
+        data = await asyncio.to_thread(self.store.read, requests, now)
+        rows = []
+        for s, d in zip(series, data, strict=True):
+            cfg = self.queues.get(s[0])
+            w15 = window_view(sum_counters(d.panes), cfg)
+            rows.append(
+                {"queue": s[0], "channel": s[1]}
+                | self._live(d.live, now)
+                | {
+                    "service_level_15m": w15["service_level"],
+                    "abandonment_rate_15m": w15["abandonment_rate"],
+                    "asa_seconds_15m": w15["asa_seconds"],
+                }
+            )
+        return _json({"generated_at": _iso(now), "queues": rows})
+
+    async def queue(self, request: web.Request) -> web.Response:
+        name = request.match_info["queue"]
+        now, series, data = await self._snapshots(name)
+        if not series and not self.queues.is_configured(name):
+            return _error(404, f"queue {name!r} has no data and is not configured")
+        cfg = self.queues.get(name)
+        channels = {}
+        combined: dict[str, list[dict[str, int]]] = {}
+        for s, d in zip(series, data, strict=True):
+            windows = windows_of(d)
+            channels[s[1]] = self._live(d.live, now) | {
+                "windows": {w: window_view(c, cfg) for w, c in windows.items()}
+            }
+            for w, c in windows.items():
+                combined.setdefault(w, []).append(c)
+        return _json(
+            {
+                "queue": name,
+                "generated_at": _iso(now),
+                "config": {
+                    "sl_threshold_s": cfg.sl_threshold_s,
+                    "sl_target": cfg.sl_target,
+                    "sl_formula": cfg.sl_formula.value,
+                    "short_abandon_s": cfg.short_abandon_s,
+                    "time_zone": cfg.time_zone,
+                    "daily_reset": cfg.daily_reset,
+                },
+                "channels": channels,
+                "all_channels": {
+                    w: window_view(sum_counters(cs), cfg) for w, cs in combined.items()
+                },
+            }
+        )
+
+    async def intervals(self, request: web.Request) -> web.Response:
+        name = request.match_info["queue"]
+        query = request.query
+        try:
+            size = int(query.get("size", "15"))
+        except ValueError:
+            size = 0
+        if size not in (15, 30):
+            return _error(400, "size must be 15 or 30")
+        if "from" not in query:
+            return _error(400, "from is required (RFC 3339)")
+        start = _parse_time(query["from"], "from")
+        end = _parse_time(query["to"], "to") if "to" in query else self.clock_ms()
+        if end <= start:
+            return _error(400, "to must be after from")
+        if end - start > MAX_INTERVAL_SPAN_MS:
+            return _error(400, "at most 31 days per request")
+        cfg = self.queues.get(name)
+        series = [s for s in await asyncio.to_thread(self.store.series) if s[0] == name]
+        if "channel" in query:
+            series = [s for s in series if s[1] == query["channel"]]
+        if not series and not self.queues.is_configured(name):
+            return _error(404, f"queue {name!r} has no data and is not configured")
+        planned = [interval_request(s, start, end, size, cfg) for s in series]
+        now = self.clock_ms()
+        data = await asyncio.to_thread(self.store.read, [req for req, _ in planned], now)
+        out = {}
+        for s, (_, starts), d in zip(series, planned, data, strict=True):
+            rows = interval_series(starts, size, d, cfg, now)
+            for row in rows:
+                row["start"] = _iso(row["start_ms"])
+                row["end"] = _iso(row["end_ms"])
+            out[s[1]] = rows
+        return _json(
+            {"queue": name, "size_minutes": size, "time_zone": cfg.time_zone} | {"channels": out}
+        )
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(generate_latest, self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        ok = await asyncio.to_thread(self.store.ping)
+        return _json({"store": "up" if ok else "down"}, 200 if ok else 503)
+
+
+@web.middleware
+async def _store_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A StoreError becomes a 503 with a JSON message rather than a stack trace."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except StoreError as exc:
+        return _error(503, f"store unavailable: {exc}")
+    return response
+
+
+def make_app(
+    store: AggregateStore,
+    queues: QueuesConfig,
+    registry: CollectorRegistry,
+    clock_ms: Callable[[], int] = wall_ms,
+) -> web.Application:
+    """The exporter's aiohttp application."""
+    api = ReadApi(store, queues, registry, clock_ms)
+    app = web.Application(middlewares=[_store_errors])
+    app.router.add_get("/api/v1/queues", api.queues_index)
+    app.router.add_get("/api/v1/queues/{queue}", api.queue)
+    app.router.add_get("/api/v1/queues/{queue}/intervals", api.intervals)
+    app.router.add_get("/metrics", api.metrics)
+    app.router.add_get("/healthz", api.healthz)
+    add_wallboard(app, queues)
+    return app

@@ -1,0 +1,347 @@
+"""Event contract v1: decoding and validation of raw Kafka values at the edge.
+
+The JSON Schema in ``streams/schema/events-v1.schema.json`` is the published contract;
+this decoder implements the same rules by hand because it runs per event (a generic
+schema validator costs tens of microseconds an event). A unit test checks that both
+accept and reject the same payloads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+from typing import Any
+
+import orjson
+
+from metrics.config.queues import QUEUE_NAME_PATTERN
+from metrics.errors import CcmonError
+from metrics.events import (
+    SELFSERVICE_STAGES,
+    SURVEY_SCALES,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    AgentStateChanged,
+    ContactOutcome,
+    ContactQueued,
+    ContactResolution,
+    CustomerContacted,
+    Event,
+    SelfServiceSession,
+    SurveySubmitted,
+    TicketCreated,
+    TicketEscalated,
+    TicketPriorityChanged,
+    TicketReopened,
+    TicketReplied,
+    TicketStatusChanged,
+    WrapupCompleted,
+)
+from metrics.fields import AGENT_STATES, CHANNELS
+
+__all__ = [
+    "CONTACT_TYPES",
+    "EVENT_TYPES",
+    "INTERNAL_TYPES",
+    "TICKET_TYPES",
+    "DecodeError",
+    "decode",
+    "load_schema",
+]
+
+CONTACT_TYPES: tuple[str, ...] = (
+    "contact.queued",
+    "contact.answered",
+    "contact.abandoned",
+    "contact.flowed_out",
+    "contact.callback_requested",
+    "contact.wrapup_completed",
+)
+TICKET_TYPES: tuple[str, ...] = (
+    "ticket.created",
+    "ticket.replied",
+    "ticket.status_changed",
+    "ticket.reopened",
+    "ticket.escalated",
+    "ticket.priority_changed",
+)
+#: Produced by ccmon itself (re-keyed by customer); producers must not send it.
+INTERNAL_TYPES: tuple[str, ...] = ("customer.contact",)
+EVENT_TYPES: tuple[str, ...] = (
+    *CONTACT_TYPES,
+    "agent.state_changed",
+    *TICKET_TYPES,
+    "survey.submitted",
+    "selfservice.session",
+    "contact.outcome",
+    *INTERNAL_TYPES,
+)
+_MAX_TAGS = 32
+_MAX_TAG = 64
+FLOW_OUT_REASONS: tuple[str, ...] = ("transfer", "voicemail", "ivr_exit")
+_MAX_ID = 128
+
+
+class DecodeError(CcmonError, ValueError):
+    """A raw value is not a valid v1 event; `reason` is a bounded label, `detail` free text."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of contract v1, as shipped in the package."""
+    text = resources.files("streams").joinpath("schema/events-v1.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _str(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if value.__class__ is str and 0 < len(value) <= _MAX_ID:
+        return value
+    if key not in obj:
+        raise DecodeError("missing_field", f"{where}{key} is required")
+    if not isinstance(value, str):
+        raise DecodeError("wrong_type", f"{where}{key} must be a string")
+    raise DecodeError("invalid_value", f"{where}{key} must have 1 to {_MAX_ID} characters")
+
+
+def _seconds(obj: dict[str, Any], key: str) -> int:
+    if key not in obj:
+        raise DecodeError("missing_field", f"data.{key} is required")
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DecodeError("wrong_type", f"data.{key} must be a number of seconds")
+    if not 0 <= value <= 86_400:
+        raise DecodeError("invalid_value", f"data.{key} must be between 0 and 86400")
+    return round(value * 1000)
+
+
+#: Queue names already found valid; bounded so that junk names cannot grow it forever.
+_VALID_QUEUES: set[str] = set()
+_VALID_QUEUES_MAX = 10_000
+
+
+def _queue(name: str, where: str) -> str:
+    if name in _VALID_QUEUES:
+        return name
+    if not QUEUE_NAME_PATTERN.match(name):
+        raise DecodeError("invalid_queue", f"{where} {name!r} is not a valid queue name")
+    if len(_VALID_QUEUES) < _VALID_QUEUES_MAX:
+        _VALID_QUEUES.add(name)
+    return name
+
+
+def _choice(obj: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = _str(obj, key, "data.")
+    if value not in allowed:
+        raise DecodeError("invalid_value", f"data.{key} {value!r} is not one of {list(allowed)}")
+    return value
+
+
+def _time_ms(value: Any) -> int:
+    if not isinstance(value, str):
+        raise DecodeError("wrong_type" if value is not None else "missing_field", "time")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DecodeError("invalid_value", f"time {value!r} is not RFC 3339") from exc
+    if moment.tzinfo is None:
+        raise DecodeError("invalid_value", f"time {value!r} has no UTC offset")
+    return round(moment.timestamp() * 1000)
+
+
+def _strings(obj: dict[str, Any], key: str, default: tuple[str, ...] | None) -> tuple[str, ...]:
+    if key not in obj:
+        if default is None:
+            raise DecodeError("missing_field", f"data.{key} is required")
+        return default
+    value = obj[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DecodeError("wrong_type", f"data.{key} must be a list of strings")
+    return tuple(dict.fromkeys(value))
+
+
+def _optional_str(obj: dict[str, Any], key: str) -> str | None:
+    return _str(obj, key, "data.") if obj.get(key) is not None else None
+
+
+def _bool(obj: dict[str, Any], key: str, default: bool | None) -> bool:
+    if key not in obj:
+        if default is None:
+            raise DecodeError("missing_field", f"data.{key} is required")
+        return default
+    value = obj[key]
+    if not isinstance(value, bool):
+        raise DecodeError("wrong_type", f"data.{key} must be true or false")
+    return value
+
+
+def _score(obj: dict[str, Any], kind: str) -> int:
+    if "score" not in obj:
+        raise DecodeError("missing_field", "data.score is required")
+    value = obj["score"]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DecodeError("wrong_type", "data.score must be an integer")
+    low, high = SURVEY_SCALES[kind]
+    if not low <= value <= high:
+        raise DecodeError("invalid_value", f"data.score of a {kind} survey must be {low}-{high}")
+    return value
+
+
+def _tags(obj: dict[str, Any]) -> tuple[str, ...]:
+    tags = _strings(obj, "tags", ())
+    if len(tags) > _MAX_TAGS or any(not 0 < len(t) <= _MAX_TAG for t in tags):
+        raise DecodeError("invalid_value", f"data.tags: at most {_MAX_TAGS} of 1-{_MAX_TAG} chars")
+    return tags
+
+
+def _ticket(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
+    ticket_id = _str(data, "ticket_id", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    head = (event_id, time_ms, ticket_id, queue, channel)
+    if kind == "ticket.created":
+        priority = _choice(data, "priority", TICKET_PRIORITIES) if "priority" in data else "normal"
+        return TicketCreated(
+            *head,
+            priority,
+            _optional_str(data, "customer_id"),
+            _optional_str(data, "customer_tier"),
+            _tags(data),
+        )
+    if kind == "ticket.replied":
+        author = _choice(data, "author", ("agent", "customer"))
+        return TicketReplied(
+            *head,
+            author,  # type: ignore[arg-type]
+            _bool(data, "public", True),
+            _optional_str(data, "agent_id"),
+        )
+    if kind == "ticket.status_changed":
+        return TicketStatusChanged(*head, _choice(data, "status", TICKET_STATUSES))
+    if kind == "ticket.priority_changed":
+        return TicketPriorityChanged(*head, _choice(data, "priority", TICKET_PRIORITIES))
+    return TicketReopened(*head) if kind == "ticket.reopened" else TicketEscalated(*head)
+
+
+def _service(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
+    """survey.submitted, selfservice.session, contact.outcome and customer.contact."""
+    if kind == "contact.outcome":
+        contact_id = _str(data, "contact_id", "data.")
+    elif kind == "selfservice.session":
+        session_id = _str(data, "session_id", "data.")
+    elif kind == "customer.contact":
+        customer, contact = _str(data, "customer", "data."), _str(data, "contact", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    if kind == "survey.submitted":
+        survey = _choice(data, "kind", tuple(SURVEY_SCALES))
+        return SurveySubmitted(
+            event_id,
+            time_ms,
+            queue,
+            channel,
+            survey,  # type: ignore[arg-type]
+            _score(data, survey),
+            _optional_str(data, "contact_id"),
+            _optional_str(data, "ticket_id"),
+        )
+    if kind == "selfservice.session":
+        stage = _choice(data, "stage", SELFSERVICE_STAGES)
+        return SelfServiceSession(event_id, time_ms, session_id, queue, channel, stage)  # type: ignore[arg-type]
+    if kind == "customer.contact":
+        resolved = _bool(data, "resolved", False) if data.get("resolved") is not None else None
+        return CustomerContacted(event_id, time_ms, customer, contact, queue, channel, resolved)
+    offers = []
+    for offer in ("upsell", "cross_sell"):
+        offered = _bool(data, f"{offer}_offered", False)
+        accepted = _bool(data, f"{offer}_accepted", False)
+        if accepted and not offered:
+            raise DecodeError("invalid_value", f"data.{offer}_accepted without {offer}_offered")
+        offers += [offered, accepted]
+    return ContactResolution(
+        event_id,
+        time_ms,
+        contact_id,
+        queue,
+        channel,
+        _bool(data, "resolved", None),
+        _optional_str(data, "customer_id"),
+        *offers,
+    )
+
+
+def decode(raw: bytes, max_bytes: int) -> Event:
+    """Decode one Kafka value into a typed event, or raise DecodeError."""
+    if len(raw) > max_bytes:
+        raise DecodeError("too_large", f"{len(raw)} bytes > limit {max_bytes}")
+    try:
+        envelope = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("malformed_json", str(exc)) from exc
+    if not isinstance(envelope, dict):
+        raise DecodeError("not_an_object", "the event must be a JSON object")
+    kind = _str(envelope, "type", "")
+    if kind not in EVENT_TYPES:
+        raise DecodeError("unknown_type", f"type {kind!r} is not one of {list(EVENT_TYPES)}")
+    event_id = _str(envelope, "id", "")
+    _str(envelope, "source", "")
+    if "time" not in envelope:
+        raise DecodeError("missing_field", "time is required")
+    time_ms = _time_ms(envelope["time"])
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise DecodeError("missing_field" if data is None else "wrong_type", "data object")
+    if kind == "agent.state_changed":
+        queues = _strings(data, "queues", None)
+        for queue in queues:
+            _queue(queue, "data.queues item")
+        channels = _strings(data, "channels", ("voice",))
+        for channel in channels:
+            if channel not in CHANNELS:
+                raise DecodeError("invalid_value", f"data.channels item {channel!r} unknown")
+        return AgentStateChanged(
+            event_id,
+            time_ms,
+            _str(data, "agent_id", "data."),
+            _choice(data, "state", AGENT_STATES),
+            queues,
+            channels,
+        )
+    if kind not in CONTACT_TYPES:
+        if kind.startswith("ticket."):
+            return _ticket(kind, event_id, time_ms, data)
+        return _service(kind, event_id, time_ms, data)
+    contact_id = _str(data, "contact_id", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    if kind == "contact.queued":
+        return ContactQueued(event_id, time_ms, contact_id, queue, channel)
+    if kind == "contact.wrapup_completed":
+        agent = _str(data, "agent_id", "data.") if "agent_id" in data else None
+        return WrapupCompleted(
+            event_id,
+            time_ms,
+            contact_id,
+            queue,
+            channel,
+            _seconds(data, "talk_s"),
+            _seconds(data, "hold_s"),
+            _seconds(data, "acw_s"),
+            agent,
+        )
+    if kind == "contact.answered":
+        agent_id = _str(data, "agent_id", "data.")
+        return ContactOutcome(event_id, time_ms, contact_id, queue, channel, "answered", agent_id)
+    if kind == "contact.flowed_out":
+        reason = _choice(data, "reason", FLOW_OUT_REASONS)
+        return ContactOutcome(
+            event_id, time_ms, contact_id, queue, channel, "flowed_out", reason=reason
+        )
+    outcome = "abandoned" if kind == "contact.abandoned" else "callback_requested"
+    return ContactOutcome(event_id, time_ms, contact_id, queue, channel, outcome)  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""`ccmon import <format> FILE`: convert records to ccmon events, to JSONL or Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_import"]
+
+#: Problems printed one by one; the total is always printed.
+MAX_REPORTED = 100
+
+
+def add_import(sub: Any) -> None:
+    """Register the `import` subcommand on the `ccmon` parser."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "import",
+        help="convert Asterisk queue_log or call-detail CSV records into ccmon events",
+        description="Writes JSON lines (--out, default stdout) or sends to Kafka (--kafka). "
+        "Lines that cannot be converted are listed on stderr with their numbers.",
+    )
+    parser.add_argument("format", choices=["asterisk", "csv"], help="input format")
+    parser.add_argument("file", help="the queue_log or CSV file")
+    parser.add_argument("--mapping", help="column-mapping YAML (csv)")
+    parser.add_argument("--out", default="-", help="JSON lines file (default: stdout)")
+    parser.add_argument(
+        "--kafka", action="store_true", help="send to CCMON_EVENTS_TOPIC instead of --out"
+    )
+    parser.add_argument("--time-zone", default="UTC", help="zone of times without an offset")
+    parser.add_argument("--source", help="the events' source field")
+    parser.add_argument(
+        "--timeout-reason",
+        default="ivr_exit",
+        choices=["ivr_exit", "voicemail", "transfer"],
+        help="flow-out reason of EXITWITHTIMEOUT (asterisk; default ivr_exit)",
+    )
+    parser.set_defaults(func=_import)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from metrics.config.yaml_model import YamlModelError
+    from streams.producers.importers.common import ImportResult
+    from streams.producers.importers.csv_calls import import_csv, load_mapping
+    from streams.producers.importers.queue_log import DEFAULT_EXIT_REASONS, import_queue_log
+
+    tag = Path(args.file).name
+    try:
+        with open(args.file, encoding="utf-8", errors="replace", newline="") as handle:
+            if args.format == "asterisk":
+                reasons = {**DEFAULT_EXIT_REASONS, "EXITWITHTIMEOUT": args.timeout_reason}
+                result: ImportResult = import_queue_log(
+                    handle,
+                    source=args.source or "asterisk",
+                    id_prefix=tag,
+                    zone=args.time_zone,
+                    exit_reasons=reasons,
+                )
+            else:
+                if not args.mapping:
+                    print("ccmon import csv: --mapping MAPPING.yaml is required", file=sys.stderr)
+                    return 2
+                mapping = load_mapping(args.mapping)
+                if args.source:
+                    mapping = mapping.model_copy(update={"source": args.source})
+                result = import_csv(handle, mapping, id_prefix=tag)
+    except YamlModelError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"ccmon import: {exc}", file=sys.stderr)
+        return 2
+    for problem in result.problems[:MAX_REPORTED]:
+        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    from streams.producers.sinks import SinkError
+
+    try:
+        asyncio.run(_send(args, result))
+    except KeyboardInterrupt:
+        return 130
+    except SinkError as exc:
+        print(f"ccmon import: {exc}", file=sys.stderr)
+        return 1
+    ignored = ", ".join(f"{k} {n}" for k, n in sorted(result.ignored.items())) or "none"
+    print(
+        f"ccmon import: {result.lines:,} lines, {len(result.events):,} events, "
+        f"{len(result.problems):,} lines with problems, ignored kinds: {ignored}",
+        file=sys.stderr,
+    )
+    return 1 if result.problems else 0
+
+
+async def _send(args: argparse.Namespace, result: Any) -> None:
+    from streams.producers.sinks import EventSink, JsonlSink, KafkaSink
+
+    sink: EventSink
+    if args.kafka:
+        from streams.settings import Settings
+
+        sink = KafkaSink(Settings())
+    else:
+        sink = JsonlSink(args.out)
+    await sink.start()
+    try:
+        for _, key, event in result.events:
+            await sink.send(key, event)
+    finally:
+        await sink.close()

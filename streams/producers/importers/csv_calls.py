@@ -1,0 +1,265 @@
+"""A generic call-detail CSV as ccmon events, through a column-mapping YAML (pure).
+
+Each row is one queue visit. The mapping names the columns of: contact id, queue,
+channel, agent, customer, queue entry, queue exit, answer, end and outcome (and
+optionally hold and after-contact-work seconds); `outcomes` maps the file's outcome
+values to ccmon's. A row gives contact.queued at the entry, then by outcome:
+
+- answered: contact.answered at the answer time, and at the end time a
+  contact.wrapup_completed with talk = end - answer - hold;
+- abandoned / callback: contact.abandoned / contact.callback_requested at the exit time;
+- transfer / voicemail / ivr_exit: contact.flowed_out with that reason at the exit time.
+
+Without an outcome column, a row with an answer time is answered, one with only an exit
+time abandoned, and one with neither still waiting. With a `resolved` column, an answered
+row that ended also gives a contact.outcome (resolved or not, with the `customer` column's
+id as customer_id) when the wrap-up completes: that feeds first-contact resolution and
+repeat contacts. The customer id is used nowhere else.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from metrics.config.queues import QUEUE_NAME_PATTERN
+from metrics.config.yaml_model import TimeZoneName, load_yaml_model
+from metrics.fields import CHANNELS
+from streams.producers.importers.common import EventBuilder, ImportResult, LineProblem, TimedEvent
+
+__all__ = ["Columns", "CsvMapping", "import_csv", "load_mapping", "parse_mapping"]
+
+Outcome = Literal["answered", "abandoned", "callback", "transfer", "voicemail", "ivr_exit"]
+_FLOW_OUTS = ("transfer", "voicemail", "ivr_exit")
+
+
+class Columns(BaseModel):
+    """Column names in the CSV header for each field ccmon reads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact_id: str
+    queue: str | None = None
+    channel: str | None = None
+    agent: str | None = None
+    customer: str | None = None
+    queue_entry: str
+    queue_exit: str | None = None
+    answer: str | None = None
+    end: str | None = None
+    outcome: str | None = None
+    hold_s: str | None = None
+    acw_s: str | None = None
+    resolved: str | None = None
+
+
+class CsvMapping(BaseModel):
+    """The mapping file: how to read the CSV."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    #: iso (RFC 3339 / 'YYYY-MM-DD HH:MM:SS'), epoch (seconds), epoch_ms, or a strftime pattern
+    time_format: str = "iso"
+    #: zone of times written without an offset
+    time_zone: TimeZoneName = "UTC"
+    source: str = "csv"
+    columns: Columns
+    #: values used when a column is not mapped or empty: queue, channel
+    defaults: dict[str, str] = Field(default_factory=dict)
+    #: the file's outcome values -> ccmon outcomes (values already named so map to themselves)
+    outcomes: dict[str, Outcome] = Field(default_factory=dict)
+    #: values of the resolved column that mean resolved / not resolved (case-insensitive)
+    resolved_values: tuple[str, ...] = ("true", "yes", "y", "1")
+    unresolved_values: tuple[str, ...] = ("false", "no", "n", "0")
+
+    @field_validator("defaults")
+    @classmethod
+    def _defaults(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - {"queue", "channel"})
+        if unknown:
+            raise ValueError(f"defaults may set queue and channel, not {unknown}")
+        return value
+
+
+def parse_mapping(text: str, source: str = "<mapping>") -> CsvMapping:
+    """Validate a mapping YAML; errors name the file, line and field."""
+    return load_yaml_model(CsvMapping, text, source)
+
+
+def load_mapping(path: str) -> CsvMapping:
+    with open(path, encoding="utf-8") as handle:
+        return parse_mapping(handle.read(), path)
+
+
+class _Bad(ValueError):
+    pass
+
+
+class _Row:
+    """Reads one CSV row through the mapping."""
+
+    def __init__(self, mapping: CsvMapping, row: dict[str, str | None]) -> None:
+        self.mapping, self.row = mapping, row
+        self.zone = zoneinfo.ZoneInfo(mapping.time_zone)
+
+    def text(self, field: str) -> str | None:
+        column = getattr(self.mapping.columns, field)
+        value = self.row.get(column) if column else None
+        value = value.strip() if value else None
+        return value or self.mapping.defaults.get(field)
+
+    def required(self, field: str) -> str:
+        value = self.text(field)
+        if value is None:
+            column = getattr(self.mapping.columns, field, None) or field
+            raise _Bad(f"{field} (column {column!r}) is empty")
+        return value
+
+    def time_ms(self, field: str) -> int | None:
+        value = self.text(field)
+        if value is None:
+            return None
+        fmt = self.mapping.time_format
+        try:
+            if fmt == "epoch":
+                return round(float(value) * 1000)
+            if fmt == "epoch_ms":
+                return round(float(value))
+            if fmt == "iso":
+                moment = dt.datetime.fromisoformat(value)
+            else:
+                moment = dt.datetime.strptime(value, fmt)  # noqa: DTZ007 (zone added below)
+        except ValueError:
+            raise _Bad(f"{field} {value!r} is not a time in format {fmt!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return round(moment.timestamp() * 1000)
+
+    def seconds(self, field: str) -> float:
+        value = self.text(field)
+        if value is None:
+            return 0.0
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise _Bad(f"{field} {value!r} is not a number of seconds") from None
+        if not 0 <= seconds <= 86_400:
+            raise _Bad(f"{field} {value!r} must be between 0 and 86400")
+        return seconds
+
+
+def _outcome(row: _Row, answer: int | None, exit_: int | None) -> str | None:
+    raw = row.text("outcome") if row.mapping.columns.outcome else None
+    if raw is None:
+        return "answered" if answer is not None else "abandoned" if exit_ is not None else None
+    mapped = row.mapping.outcomes.get(raw)
+    if mapped is None and raw in ("answered", "abandoned", "callback", *_FLOW_OUTS):
+        mapped = raw  # type: ignore[assignment]
+    if mapped is None:
+        known = sorted(row.mapping.outcomes) or ["(no outcomes mapped)"]
+        raise _Bad(f"outcome {raw!r} is not in the mapping's outcomes {known}")
+    return mapped
+
+
+def _resolved(row: _Row) -> bool | None:
+    """The resolved column as a boolean; None when it is not mapped or empty."""
+    raw = row.text("resolved") if row.mapping.columns.resolved else None
+    if raw is None:
+        return None
+    value = raw.lower()
+    if value in row.mapping.resolved_values:
+        return True
+    if value in row.mapping.unresolved_values:
+        return False
+    known = [*row.mapping.resolved_values, *row.mapping.unresolved_values]
+    raise _Bad(f"resolved {raw!r} is not one of {known}")
+
+
+def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
+    contact_id = row.required("contact_id")
+    if len(contact_id) > 128:
+        raise _Bad("contact id is longer than 128 characters")
+    queue = row.required("queue")
+    if not QUEUE_NAME_PATTERN.match(queue):
+        raise _Bad(f"queue {queue!r} is not a valid ccmon queue name")
+    channel = row.text("channel") or "voice"
+    if channel not in CHANNELS:
+        raise _Bad(f"channel {channel!r} is not one of {list(CHANNELS)}")
+    entry = row.time_ms("queue_entry")
+    if entry is None:
+        raise _Bad("queue_entry is empty")
+    answer, exit_, end = row.time_ms("answer"), row.time_ms("queue_exit"), row.time_ms("end")
+    outcome = _outcome(row, answer, exit_)
+    base: dict[str, Any] = {"contact_id": contact_id, "queue": queue, "channel": channel}
+    out = [build.event(line, 1, "contact.queued", entry, contact_id, dict(base))]
+    if outcome is None:
+        return out
+    if outcome == "answered":
+        at = answer if answer is not None else exit_
+        if at is None:
+            raise _Bad("an answered row needs an answer (or queue exit) time")
+        if at < entry:
+            raise _Bad("answer is before queue entry")
+        agent = row.required("agent")
+        answered = base | {"agent_id": agent}
+        out.append(build.event(line, 2, "contact.answered", at, contact_id, answered))
+        if end is not None:
+            hold, acw = row.seconds("hold_s"), row.seconds("acw_s")
+            talk = (end - at) / 1000 - hold
+            if talk < 0:
+                raise _Bad("end is before answer (plus hold)")
+            done = base | {"talk_s": round(talk, 3), "hold_s": hold, "acw_s": acw}
+            done["agent_id"] = agent
+            finished = end + round(acw * 1000)
+            out.append(build.event(line, 3, "contact.wrapup_completed", finished, contact_id, done))
+            resolved = _resolved(row)
+            if resolved is not None:
+                outcome_data = base | {"resolved": resolved}
+                customer = row.text("customer")
+                if customer:
+                    outcome_data["customer_id"] = customer
+                out.append(
+                    build.event(line, 4, "contact.outcome", finished, contact_id, outcome_data)
+                )
+        return out
+    if exit_ is None:
+        raise _Bad(f"a row with outcome {outcome} needs a queue exit time")
+    if exit_ < entry:
+        raise _Bad("queue exit is before queue entry")
+    if outcome in _FLOW_OUTS:
+        data = base | {"reason": outcome}
+        out.append(build.event(line, 2, "contact.flowed_out", exit_, contact_id, data))
+    else:
+        kind = "contact.abandoned" if outcome == "abandoned" else "contact.callback_requested"
+        out.append(build.event(line, 2, kind, exit_, contact_id, base))
+    return out
+
+
+def import_csv(lines: Iterable[str], mapping: CsvMapping, id_prefix: str = "csv") -> ImportResult:
+    """Convert a call-detail CSV (header first); problems carry the file's line numbers."""
+    result = ImportResult()
+    build = EventBuilder(mapping.source, id_prefix)
+    reader = csv.DictReader(lines, delimiter=mapping.delimiter)
+    header = reader.fieldnames or []
+    wanted = {c for c in mapping.columns.model_dump().values() if c}
+    missing = sorted(wanted - set(header))
+    if missing:
+        result.problems.append(LineProblem(1, f"header lacks mapped column(s) {missing}"))
+        return result
+    for row in reader:
+        line = reader.line_num
+        result.lines += 1
+        if None in row:
+            result.problems.append(LineProblem(line, "more fields than the header"))
+            continue
+        try:
+            result.events.extend(_row_events(build, line, _Row(mapping, row)))
+        except _Bad as exc:
+            result.problems.append(LineProblem(line, str(exc)))
+    return result

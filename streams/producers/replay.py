@@ -1,0 +1,268 @@
+"""`ccmon replay`: send a JSONL file of ccmon events into Kafka, resumable.
+
+Each line is checked with the worker's own decoder; a bad line is reported with its
+number and reason, counted, and not sent. Times are kept (for history and backfills) or
+shifted so that the first event happens now (--retime), and events go out at a speed
+factor or as fast as possible. A checkpoint file records the last line the broker has
+acknowledged; a replay started again with the same checkpoint resumes after it (lines
+after the last checkpoint are sent again: ccmon ignores repeated event ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from streams.decode import INTERNAL_TYPES, DecodeError, decode
+
+__all__ = ["BadLine", "Checkpoint", "JsonlReader", "add_replay", "event_key", "retime"]
+
+#: Bad lines printed one by one; beyond this only counted (and the total is printed).
+MAX_REPORTED = 100
+_KEYS = ("contact_id", "agent_id", "ticket_id", "session_id")
+
+
+def event_key(event: dict[str, Any]) -> str:
+    """The Kafka key of an event: its contact, agent (or ticket/session) id."""
+    data = event.get("data") or {}
+    for name in _KEYS:
+        value = data.get(name)
+        if isinstance(value, str):
+            return value
+    return str(event.get("id", ""))
+
+
+def _iso(ms: int) -> str:
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def retime(event: dict[str, Any], time_ms: int, offset_ms: int, suffix: str = "") -> dict[str, Any]:
+    """A copy of `event` moved by `offset_ms`; `suffix` appended to event, contact and agent ids."""
+    out = {**event, "time": _iso(time_ms + offset_ms)}
+    if suffix:
+        out["id"] = f"{event['id']}{suffix}"
+        data = dict(event["data"])
+        for name in _KEYS:
+            if isinstance(data.get(name), str):
+                data[name] = f"{data[name]}{suffix}"
+        out["data"] = data
+    return out
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that was not sent, and why."""
+
+    line: int
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}: {self.detail}"
+
+
+@dataclass
+class JsonlReader:
+    """Valid events of a JSONL text with their line numbers; bad lines are collected."""
+
+    lines: IO[bytes]
+    skip_lines: int = 0
+    max_bytes: int = 65_536
+    bad: list[BadLine] = field(default_factory=list)
+    #: number of the last line read
+    line: int = 0
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, raw in enumerate(self.lines, start=1):
+            self.line = number
+            if number <= self.skip_lines:
+                continue
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                decoded = decode(text, self.max_bytes)
+            except DecodeError as exc:
+                self.bad.append(BadLine(number, exc.reason, exc.detail))
+                continue
+            event = orjson.loads(text)
+            if event["type"] in INTERNAL_TYPES:
+                # The worker produces these itself (e.g. customer.contact, keyed by a hash).
+                detail = f"{event['type']} is produced by the worker, never replayed"
+                self.bad.append(BadLine(number, "internal_type", detail))
+                continue
+            yield decoded.time_ms, event
+
+
+@dataclass
+class Checkpoint:
+    """How far a replay got: lines acknowledged by the broker, and the re-time offset used."""
+
+    path: Path
+    source: str
+    line: int = 0
+    offset_ms: int | None = None
+    done: bool = False
+
+    @classmethod
+    def load(cls, path: Path, source: str) -> Checkpoint:
+        if not path.exists():
+            return cls(path, source)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("source") != source:
+            raise ValueError(f"checkpoint {path} belongs to {data.get('source')!r}, not {source!r}")
+        return cls(path, source, int(data["line"]), data.get("offset_ms"), bool(data["done"]))
+
+    def save(self) -> None:
+        """Write atomically (temporary file, then rename)."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        body = {
+            "source": self.source,
+            "line": self.line,
+            "offset_ms": self.offset_ms,
+            "done": self.done,
+        }
+        tmp.write_text(json.dumps(body), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def add_replay(sub: Any) -> None:
+    """Register the `replay` subcommand on the `ccmon` parser."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "replay",
+        help="send a JSONL file of ccmon events into Kafka (history or re-timed to now)",
+        description="Events go to CCMON_EVENTS_TOPIC on CCMON_BROKERS, keyed as the contract says.",
+    )
+    parser.add_argument("file", help="JSON lines, one ccmon event a line")
+    parser.add_argument(
+        "--retime", action="store_true", help="shift all times so that the first event is now"
+    )
+    parser.add_argument(
+        "--speed", default="max", help="1 = real time, 10 = ten times faster, max (default)"
+    )
+    parser.add_argument(
+        "--checkpoint",
+        help="checkpoint file: resume from it when it exists (default: FILE.checkpoint)",
+    )
+    parser.add_argument("--no-checkpoint", action="store_true", help="do not keep a checkpoint")
+    parser.add_argument(
+        "--suffix", default="", help="append to event, contact and agent ids (replay twice)"
+    )
+    parser.set_defaults(func=_replay)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from streams.producers.pacing import parse_speed
+
+    try:
+        speed = parse_speed(args.speed)
+    except ValueError as exc:
+        print(f"ccmon replay: --speed: {exc}", file=sys.stderr)
+        return 2
+    source = str(Path(args.file).resolve())
+    checkpoint = None
+    if not args.no_checkpoint:
+        path = Path(args.checkpoint or f"{args.file}.checkpoint")
+        try:
+            checkpoint = Checkpoint.load(path, source)
+        except (ValueError, KeyError, OSError) as exc:
+            print(f"ccmon replay: {exc}", file=sys.stderr)
+            return 2
+        if checkpoint.done:
+            print(
+                f"ccmon replay: {args.file} was replayed completely ({path}); "
+                "delete the checkpoint to replay it again",
+                file=sys.stderr,
+            )
+            return 0
+    try:
+        handle = open(args.file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        print(f"ccmon replay: {exc}", file=sys.stderr)
+        return 2
+    from streams.producers.sinks import SinkError
+
+    with handle:
+        try:
+            return asyncio.run(_run(args, handle, speed, checkpoint))
+        except KeyboardInterrupt:
+            return 130
+        except SinkError as exc:
+            print(f"ccmon replay: {exc}", file=sys.stderr)
+            return 1
+
+
+async def _run(
+    args: argparse.Namespace, handle: IO[bytes], speed: float | None, checkpoint: Checkpoint | None
+) -> int:
+    from metrics.clock import wall_ms
+    from streams.producers.pacing import Progress, send_paced
+    from streams.producers.sinks import KafkaSink
+    from streams.settings import Settings
+
+    settings = Settings()
+    start_line = checkpoint.line if checkpoint is not None else 0
+    reader = JsonlReader(handle, skip_lines=start_line, max_bytes=settings.max_event_bytes)
+    offset: list[int | None] = [checkpoint.offset_ms if checkpoint is not None else None]
+    reported = [0]
+    yielded = [0]
+
+    def report_bad() -> None:
+        while reported[0] < len(reader.bad):
+            if reported[0] < MAX_REPORTED:
+                bad = reader.bad[reported[0]]
+                print(f"{args.file}:{bad.line}: {bad.reason}: {bad.detail}", file=sys.stderr)
+            reported[0] += 1
+
+    def events() -> Iterator[tuple[int, str, dict[str, Any]]]:
+        for time_ms, event in reader:
+            report_bad()
+            shift = offset[0]
+            if shift is None:
+                shift = offset[0] = wall_ms() - time_ms if args.retime else 0
+            out = retime(event, time_ms, shift, args.suffix)
+            yielded[0] += 1
+            yield time_ms + shift, event_key(out), out
+        report_bad()
+
+    async def save(sent: int) -> None:
+        """Record the last line whose event the broker acknowledged."""
+        if checkpoint is not None:
+            # The reader stops on the line of the last event taken; it may not be sent yet.
+            line = reader.line if sent == yielded[0] else reader.line - 1
+            checkpoint.line, checkpoint.offset_ms = max(line, start_line), offset[0]
+            await asyncio.to_thread(checkpoint.save)
+
+    if start_line:
+        print(f"ccmon replay: resuming {args.file} after line {start_line}", file=sys.stderr)
+    sink = KafkaSink(settings)
+    progress = Progress("replay")
+    await sink.start()
+    completed = False
+    try:
+        await send_paced(events(), sink, speed, progress, on_sent=save)
+        completed = True
+    finally:
+        await sink.close()
+        if checkpoint is not None and completed:
+            checkpoint.done = True
+            await asyncio.to_thread(checkpoint.save)
+        bad = len(reader.bad)
+        more = f" ({bad - MAX_REPORTED} not listed above)" if bad > MAX_REPORTED else ""
+        print(
+            f"ccmon replay: {progress.sent:,} events sent to {settings.events_topic}, "
+            f"{bad:,} bad lines{more}, {reader.line:,} lines read",
+            file=sys.stderr,
+        )
+    return 1 if reader.bad else 0

@@ -1,0 +1,202 @@
+"""The simulator's scenario: queues, arrivals, patience, service and agents, from YAML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from pydantic import Field, field_validator, model_validator
+
+from metrics.config.queues import ChannelName, QueueName
+from metrics.config.yaml_model import TimeZoneName, YamlModelError, load_yaml_model
+from streams.producers.sim.basics import Distribution, Model, Spike, Traffic, clock, parse_duration
+from streams.producers.sim.sections import Customers, SelfService, Surveys, TicketStream
+
+__all__ = [
+    "AgentGroup",
+    "Callback",
+    "Distribution",
+    "Overflow",
+    "QueueScenario",
+    "Scenario",
+    "ScenarioError",
+    "Shift",
+    "Spike",
+    "Transfer",
+    "load_scenario",
+    "parse_duration",
+    "parse_scenario",
+]
+
+ScenarioError = YamlModelError
+_clock = clock
+_Model = Model
+
+
+class Overflow(_Model):
+    """A contact still waiting after `after_s` is transferred to queue `to` (a flow-out)."""
+
+    after_s: float = Field(gt=0)
+    to: str
+
+
+class Transfer(_Model):
+    """After talking, an agent transfers the contact to queue `to` with `probability`."""
+
+    probability: float = Field(ge=0, le=1)
+    to: str
+
+
+class Callback(_Model):
+    """Waiting `offer_after_s`, a contact takes a callback with `probability`.
+
+    With `return_after_s` the callback comes back as a new contact in the same queue.
+    """
+
+    probability: float = Field(ge=0, le=1)
+    offer_after_s: float = Field(gt=0)
+    return_after_s: float | None = Field(None, gt=0)
+
+
+class QueueScenario(Traffic):
+    """One queue: its arrivals, the callers' patience and how long agents take."""
+
+    name: QueueName
+    channel: ChannelName = "voice"
+    arrivals_per_hour: float = Field(ge=0, le=1_000_000)
+    patience: Distribution | None = None
+    talk: Distribution
+    hold: Distribution | None = None
+    acw: Distribution | None = None
+    overflow: Overflow | None = None
+    transfer: Transfer | None = None
+    callback: Callback | None = None
+
+    @property
+    def per_hour(self) -> float:
+        return self.arrivals_per_hour
+
+
+class Shift(_Model):
+    """Daily working hours 'HH:MM'-'HH:MM' (an end before the start runs past midnight)."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        _clock(value)
+        return value
+
+    @property
+    def start_s(self) -> float:
+        return _clock(self.start)
+
+    @property
+    def length_s(self) -> float:
+        length = (_clock(self.end) - self.start_s) % 86400
+        return length or 86400
+
+
+class Breaks(_Model):
+    """Not-ready breaks while on shift: exponential gaps, then a break of `length`."""
+
+    every_s: float = Field(gt=0)
+    length: Distribution
+
+
+class AgentGroup(_Model):
+    """`count` agents serving the same queues on the same shift."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,40}$")
+    count: int = Field(ge=0, le=100_000)
+    queues: tuple[str, ...] = Field(min_length=1)
+    shift: Shift | None = None
+    breaks: Breaks | None = None
+
+
+class Scenario(_Model):
+    """A whole simulated contact centre."""
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = 1
+    #: when the simulated period starts; the command line's --start or now if unset
+    start: dt.datetime | None = None
+    duration: float = Field(8 * 3600.0, gt=0)
+    #: zone of the profile, spike and shift times
+    time_zone: TimeZoneName = "UTC"
+    source: str = Field("ccmon-sim", min_length=1, max_length=128)
+    queues: tuple[QueueScenario, ...] = Field(min_length=1)
+    agents: tuple[AgentGroup, ...] = ()
+    tickets: tuple[TicketStream, ...] = ()
+    surveys: Surveys | None = None
+    self_service: tuple[SelfService, ...] = ()
+    customers: Customers | None = None
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        if isinstance(value, str | int | float):
+            return parse_duration(value)
+        raise ValueError("duration must be seconds or text like '8h'")
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("start needs a UTC offset, e.g. 2026-11-16T08:00:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        names = [q.name for q in self.queues]
+        if len(set(names)) != len(names):
+            raise ValueError(f"queue names must be unique: {names}")
+        for queue in self.queues:
+            for target in (queue.overflow, queue.transfer):
+                if target is not None and (target.to not in names or target.to == queue.name):
+                    raise ValueError(
+                        f"queue {queue.name}: 'to: {target.to}' must name another queue"
+                    )
+        for group in self.agents:
+            unknown = sorted(set(group.queues) - set(names))
+            if unknown:
+                raise ValueError(f"agent group {group.name}: unknown queue(s) {unknown}")
+        groups = [g.name for g in self.agents]
+        if len(set(groups)) != len(groups):
+            raise ValueError(f"agent group names must be unique: {groups}")
+        self._check_sections(names)
+        return self
+
+    def _check_sections(self, names: list[str]) -> None:
+        """Self-service names a queue; ticket tiers are tiers of the customer pool."""
+        for i, service in enumerate(self.self_service):
+            if service.queue not in names:
+                raise ValueError(f"self_service.{i}: queue {service.queue!r} is not a queue")
+        streams = [(t.queue, t.channel) for t in self.tickets]
+        if len(set(streams)) != len(streams):
+            raise ValueError(f"tickets: each (queue, channel) once: {streams}")
+        pool = self.customers.tiers if self.customers is not None else None
+        for i, stream in enumerate(self.tickets):
+            if stream.tiers is None or self.customers is None:
+                continue
+            unknown = sorted(set(stream.tiers) - set(pool or ()))
+            if unknown:
+                raise ValueError(f"tickets.{i}.tiers: {unknown} are not customers.tiers")
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario YAML text; raise ScenarioError naming file, line and field."""
+    return load_yaml_model(Scenario, text, source)
+
+
+def load_scenario(path: str) -> Scenario:
+    """Read and validate a scenario file."""
+    with open(path, encoding="utf-8") as handle:
+        return parse_scenario(handle.read(), path)

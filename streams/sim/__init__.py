@@ -1,1 +1,0 @@
-"""The traffic simulator: a YAML scenario, a pure discrete-event model, and its runner."""
