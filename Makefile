@@ -15,10 +15,12 @@ help:  ## list the targets
 install:  ## install ccmon with its test and dev tools (editable)
 	$(PYTHON) -m pip install -e '.[dev]'
 
+# lint also checks the rooms' import contracts (lint-imports; pyproject.toml [tool.importlinter]).
 lint:  ## ruff lint and format check, mypy --strict on the packages
 	ruff check .
 	ruff format --check .
 	mypy
+	lint-imports
 
 format:  ## apply ruff's fixes and formatting
 	ruff check --fix .

@@ -1,7 +1,7 @@
 """Routing read API under concurrent load: requests/s and latency percentiles.
 
 ``python -m benchmarks.routing_api [--queues 100] [--seconds 10]`` starts a Redis server,
-writes the scripted routing scenario (tests/routing_scenario.py) for ``--queues`` queues
+writes the scripted routing scenario (streams/testing/routing_scenario.py) for ``--queues`` queues
 into it through the real aggregation core and RedisStore, runs ``ccmon exporter`` as a
 subprocess (``python -m streams.cli exporter``, snapshot topic off, no broker needed) with
 the routing snapshots refreshed in the background every 500 ms, then, for each
@@ -47,8 +47,8 @@ from metrics.core.panes import pane_start
 from metrics.store.redis import RedisStore
 from streams.decode import decode
 from streams.localservers import free_port
-from tests.events import raw
-from tests.routing_scenario import scenario
+from streams.testing.events import raw
+from streams.testing.routing_scenario import scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN = 60_000

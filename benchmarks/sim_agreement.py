@@ -20,7 +20,7 @@ from typing import Any
 from metrics.config.queues import QueueConfig, SlFormula
 from metrics.routing.erlang import erlang_a, erlang_c_asa_seconds, erlang_c_service_level
 from streams.producers.sim.scenario import Scenario
-from tests.unit.streams.producers.sim.test_erlang_agreement import (
+from streams.testing.erlang_agreement import (
     ccmon_views,
     interval,
     metric,

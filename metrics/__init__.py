@@ -1,6 +1,44 @@
-"""What the numbers mean, and where they are kept and shown.
+"""What the numbers mean, and where they are kept and shown: the map of the rooms.
 
-The modules ``fields``, ``events``, ``queue_config``, ``panes``, ``formulas``,
-``contacts``, ``agents``, ``update``, ``aggregator`` and ``views`` are the pure core:
-no I/O, no clock, time passed in as integer epoch milliseconds.
+The shared words, importable from every room:
+
+- ``events``  the typed events of contract v1 and their vocabularies
+- ``fields``  the names of the stored pane fields, the channels
+- ``errors``  ``CcmonError``, the root of every error ccmon raises on purpose
+- ``clock``   the wall clock (only the rooms that run things read it)
+
+The rooms, in the order they may import one another:
+
+``config/`` PURE
+    The queues file as frozen, validated models: ``queues`` (queue settings, SL and FCR
+    formulas), ``tickets`` (SLA policies), ``calendars`` (business hours), ``yaml_model``
+    (YAML loading with file:line errors).
+``core/`` PURE
+    Events in, one coalesced ``Update`` out; windows and ratios on read. ``aggregator`` ties
+    the state machines (``contacts``, ``agents``, ``tickets``, ``customers``, ``fcr``,
+    ``experience``) to ``panes`` and ``contribution``; ``views`` and ``formulas`` derive what
+    is shown; ``reads`` holds what a read asks of a store and gets back; ``ticket_rules``
+    resolves the config's SLA policies and calendars.
+``store/``
+    ``base`` the port (``AggregateStore``, ``StoreError``), ``memory`` its in-memory twin,
+    ``redis`` the Redis adapter (the only module that imports redis; never re-exported).
+``routing/``
+    ``erlang``, ``ewt``, ``staffing`` and ``snapshot`` (pure); ``backtest`` (EWT accuracy);
+    ``cache`` (the one that runs refresh tasks).
+``exposition/``
+    The Prometheus collectors: ``queues``, ``services`` (tickets and CX), ``routing``.
+``web/``
+    The aiohttp routes: ``api`` (read API, /metrics), ``routing``, ``openapi``, ``wallboard/``.
+
+Rules, checked by ``make lint`` (import-linter; contracts in pyproject.toml):
+
+- ``config/`` and ``core/`` import only the shared words (and ``config/``, for ``core/``):
+  never the clock, ``store/``, ``exposition/``, ``web/``, ``routing/``, ``streams``, redis,
+  aiohttp, prometheus_client, aiokafka or faust. Time is passed in as epoch milliseconds.
+- ``store/base`` and ``store/memory`` import no redis; only ``store/redis`` does, and
+  ``routing/``, ``exposition/`` and ``web/`` use the port, never the adapter.
+- Nothing in ``metrics/`` imports ``streams/``.
+- No import circles between the modules of any package of ``metrics/`` or ``streams/``.
 """
+
+__all__: list[str] = []

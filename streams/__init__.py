@@ -1,1 +1,18 @@
-"""Everything that touches Kafka and the process: decoding, consumption, the app and CLI."""
+"""Kafka and the processes: the worker, the exporter, the producers and the ``ccmon`` command.
+
+- ``cli``         parsing and dispatch of the ``ccmon`` command only
+- ``settings``    every ``CCMON_*`` setting, in one pydantic-settings model
+- ``app``         the worker wiring (a Faust app running the batch consumer as a service)
+- ``exporter``    the exporter wiring (/metrics, read API, wall board, routing feed)
+- ``topics``      every topic ccmon creates, through one creator
+- the worker: ``kafka`` (consumer loop, rebalances), ``consume`` (batches into the core and
+  the store), ``decode`` (contract v1 and its JSON Schema), ``deadletter``, ``outbox``,
+  ``rekey``, ``health`` (the worker's own metrics), ``snapshots`` (the snapshot publisher)
+- ``producers/``  what writes events into Kafka from outside the worker: ``sinks``,
+  ``pacing``, ``runner`` (what the producer commands share), ``replay``, ``sim/``,
+  ``importers/``; it imports no worker module (checked by ``make lint``)
+- ``localservers/`` local Tansu and Valkey from pip wheels (demo and test fixtures);
+  ``demo/`` the ``ccmon demo`` command
+"""
+
+__all__: list[str] = []

@@ -21,8 +21,9 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from metrics.config.queues import QueuesConfig
 from streams.health import WorkerMetrics
-from streams.kafka import ensure_topics, run_consumer
+from streams.kafka import run_consumer
 from streams.settings import Settings
+from streams.topics import ensure_topics
 
 __all__ = ["create_app"]
 

@@ -69,29 +69,12 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _exporter(args: argparse.Namespace) -> int:
-    from aiohttp import web
-    from prometheus_client import CollectorRegistry
-
-    from metrics.exposition.queues import AggregateCollector
-    from metrics.web.api import make_app
-    from streams.snapshots import install_routing_feed
+    from streams.exporter import run_exporter
 
     loaded = _load()
     if loaded is None:
         return 2
-    settings, queues = loaded
-    store = settings.redis_store()
-    registry = CollectorRegistry()
-    registry.register(AggregateCollector(store, queues))
-    port = args.port if args.port is not None else settings.exporter_port
-    app = make_app(store, queues, registry)
-    install_routing_feed(app, registry, store, queues, settings)
-    web.run_app(
-        app,
-        host=settings.exporter_host,
-        port=port,
-        print=lambda _: print(f"ccmon exporter on http://{settings.exporter_host}:{port}"),
-    )
+    run_exporter(*loaded, port=args.port)
     return 0
 
 

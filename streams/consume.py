@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
+#: A record that decoded, its "topic:partition" and its event.
+_Decoded = tuple[Record, str, Event]
+#: "topic:partition" -> (first, last) offset read in a batch
+_Offsets = dict[str, tuple[int, int]]
+
 #: Commit offsets: "topic:partition" -> next offset to read.
 Committer = Callable[[dict[str, int]], Awaitable[None]]
 
@@ -103,10 +108,33 @@ class Pipeline:
             await self._process(records)
 
     async def _process(self, records: Sequence[Record]) -> None:
+        """Decode the new records, load what they touch, then apply them (lock held)."""
         wall = self.clock_ms()
-        decoded: list[tuple[Record, str, Event]] = []
+        decoded, offsets, consumed = self._decode_new(records)
+        if not offsets:
+            return
+        self.metrics.consumed.inc(consumed)
+        self._pending_records += consumed
+        if decoded:
+            await self._prepare([event for _, _, event in decoded])
+        update = self.aggregator.update  # only now: no await from here to the end
+        applied = self._admit(decoded, update, wall)
+        for tp, (first, last) in offsets.items():
+            update.mark_offset(tp, first)
+            update.mark_offset(tp, last)
+        self.metrics.applied.inc(applied)
+        update.new_queues |= self.admission.take_new_queues()
+        self._count_aggregator_drops()
+
+    def _decode_new(self, records: Sequence[Record]) -> tuple[list[_Decoded], _Offsets, int]:
+        """Decode the records not applied yet; dead-letter those that do not decode.
+
+        Returns the decoded ones, the first and last offset read per partition, and how
+        many records were new.
+        """
+        decoded: list[_Decoded] = []
         names: dict[tuple[str, int], str] = {}
-        offsets: dict[str, tuple[int, int]] = {}  # per partition: first and last offset
+        offsets: _Offsets = {}
         limit = self.settings.max_event_bytes
         consumed = 0
         for record in records:
@@ -124,13 +152,13 @@ class Pipeline:
                 self._reject(record, exc.reason, exc.detail)
                 continue
             decoded.append((record, tp, event))
-        if not offsets:
-            return
-        self.metrics.consumed.inc(consumed)
-        self._pending_records += consumed
-        if decoded:
-            await self._prepare([event for _, _, event in decoded])
-        update = self.aggregator.update  # only now: no await from here to the end
+        return decoded, offsets, consumed
+
+    def _admit(self, decoded: list[_Decoded], update: Update, wall: int) -> int:
+        """Apply the events admission lets in to `update`, count or dead-letter the rest.
+
+        Returns how many were applied. Synchronous: nothing else may write to `update`.
+        """
         applied = 0
         for record, tp, event in decoded:
             duplicate = event.id in self._recent_ids or event.id in self._seen
@@ -153,11 +181,10 @@ class Pipeline:
                 self._reject(record, verdict.value, f"event time {event.time_ms} ms is too old")
             else:
                 self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
-        for tp, (first, last) in offsets.items():
-            update.mark_offset(tp, first)
-            update.mark_offset(tp, last)
-        self.metrics.applied.inc(applied)
-        update.new_queues |= self.admission.take_new_queues()
+        return applied
+
+    def _count_aggregator_drops(self) -> None:
+        """Add the aggregator's new stale agent events and over-cap contacts to the metrics."""
         stale = self.aggregator.stale_agent_events
         if stale > self._stale_seen:
             self.metrics.stale_agent_events.inc(stale - self._stale_seen)

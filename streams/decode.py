@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -81,6 +81,11 @@ _MAX_TAGS = 32
 _MAX_TAG = 64
 FLOW_OUT_REASONS: tuple[str, ...] = ("transfer", "voicemail", "ivr_exit")
 _MAX_ID = 128
+
+# Literal field types of metrics.events, for values that _choice has checked against them.
+_Author = Literal["agent", "customer"]
+_SurveyKind = Literal["csat", "nps", "ces"]
+_Stage = Literal["started", "resolved", "escalated"]
 
 
 class DecodeError(CcmonError, ValueError):
@@ -215,10 +220,10 @@ def _ticket(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Eve
             _tags(data),
         )
     if kind == "ticket.replied":
-        author = _choice(data, "author", ("agent", "customer"))
+        author = cast(_Author, _choice(data, "author", ("agent", "customer")))
         return TicketReplied(
             *head,
-            author,  # type: ignore[arg-type]
+            author,
             _bool(data, "public", True),
             _optional_str(data, "agent_id"),
         )
@@ -231,32 +236,55 @@ def _ticket(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Eve
 
 def _service(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
     """survey.submitted, selfservice.session, contact.outcome and customer.contact."""
-    if kind == "contact.outcome":
-        contact_id = _str(data, "contact_id", "data.")
-    elif kind == "selfservice.session":
-        session_id = _str(data, "session_id", "data.")
-    elif kind == "customer.contact":
-        customer, contact = _str(data, "customer", "data."), _str(data, "contact", "data.")
+    if kind == "survey.submitted":
+        return _survey(event_id, time_ms, data)
+    if kind == "selfservice.session":
+        return _selfservice(event_id, time_ms, data)
+    if kind == "customer.contact":
+        return _customer_contact(event_id, time_ms, data)
+    return _contact_resolution(event_id, time_ms, data)
+
+
+def _survey(event_id: str, time_ms: int, data: dict[str, Any]) -> SurveySubmitted:
+    """survey.submitted: the score must be on the scale of the survey's kind."""
     queue = _queue(_str(data, "queue", "data."), "data.queue")
     channel = _choice(data, "channel", CHANNELS)
-    if kind == "survey.submitted":
-        survey = _choice(data, "kind", tuple(SURVEY_SCALES))
-        return SurveySubmitted(
-            event_id,
-            time_ms,
-            queue,
-            channel,
-            survey,  # type: ignore[arg-type]
-            _score(data, survey),
-            _optional_str(data, "contact_id"),
-            _optional_str(data, "ticket_id"),
-        )
-    if kind == "selfservice.session":
-        stage = _choice(data, "stage", SELFSERVICE_STAGES)
-        return SelfServiceSession(event_id, time_ms, session_id, queue, channel, stage)  # type: ignore[arg-type]
-    if kind == "customer.contact":
-        resolved = _bool(data, "resolved", False) if data.get("resolved") is not None else None
-        return CustomerContacted(event_id, time_ms, customer, contact, queue, channel, resolved)
+    survey = cast(_SurveyKind, _choice(data, "kind", tuple(SURVEY_SCALES)))
+    return SurveySubmitted(
+        event_id,
+        time_ms,
+        queue,
+        channel,
+        survey,
+        _score(data, survey),
+        _optional_str(data, "contact_id"),
+        _optional_str(data, "ticket_id"),
+    )
+
+
+def _selfservice(event_id: str, time_ms: int, data: dict[str, Any]) -> SelfServiceSession:
+    """selfservice.session: one stage of a self-service session."""
+    session_id = _str(data, "session_id", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    stage = cast(_Stage, _choice(data, "stage", SELFSERVICE_STAGES))
+    return SelfServiceSession(event_id, time_ms, session_id, queue, channel, stage)
+
+
+def _customer_contact(event_id: str, time_ms: int, data: dict[str, Any]) -> CustomerContacted:
+    """customer.contact (internal): a contact re-keyed by its customer's hash."""
+    customer, contact = _str(data, "customer", "data."), _str(data, "contact", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
+    resolved = _bool(data, "resolved", False) if data.get("resolved") is not None else None
+    return CustomerContacted(event_id, time_ms, customer, contact, queue, channel, resolved)
+
+
+def _contact_resolution(event_id: str, time_ms: int, data: dict[str, Any]) -> ContactResolution:
+    """contact.outcome: an offer can only be accepted if it was made."""
+    contact_id = _str(data, "contact_id", "data.")
+    queue = _queue(_str(data, "queue", "data."), "data.queue")
+    channel = _choice(data, "channel", CHANNELS)
     offers = []
     for offer in ("upsell", "cross_sell"):
         offered = _bool(data, f"{offer}_offered", False)
@@ -298,25 +326,35 @@ def decode(raw: bytes, max_bytes: int) -> Event:
     if not isinstance(data, dict):
         raise DecodeError("missing_field" if data is None else "wrong_type", "data object")
     if kind == "agent.state_changed":
-        queues = _strings(data, "queues", None)
-        for queue in queues:
-            _queue(queue, "data.queues item")
-        channels = _strings(data, "channels", ("voice",))
-        for channel in channels:
-            if channel not in CHANNELS:
-                raise DecodeError("invalid_value", f"data.channels item {channel!r} unknown")
-        return AgentStateChanged(
-            event_id,
-            time_ms,
-            _str(data, "agent_id", "data."),
-            _choice(data, "state", AGENT_STATES),
-            queues,
-            channels,
-        )
+        return _agent(event_id, time_ms, data)
     if kind not in CONTACT_TYPES:
         if kind.startswith("ticket."):
             return _ticket(kind, event_id, time_ms, data)
         return _service(kind, event_id, time_ms, data)
+    return _contact(kind, event_id, time_ms, data)
+
+
+def _agent(event_id: str, time_ms: int, data: dict[str, Any]) -> AgentStateChanged:
+    """agent.state_changed: every queue and channel named must be valid."""
+    queues = _strings(data, "queues", None)
+    for queue in queues:
+        _queue(queue, "data.queues item")
+    channels = _strings(data, "channels", ("voice",))
+    for channel in channels:
+        if channel not in CHANNELS:
+            raise DecodeError("invalid_value", f"data.channels item {channel!r} unknown")
+    return AgentStateChanged(
+        event_id,
+        time_ms,
+        _str(data, "agent_id", "data."),
+        _choice(data, "state", AGENT_STATES),
+        queues,
+        channels,
+    )
+
+
+def _contact(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
+    """The contact.* events of a queue visit (CONTACT_TYPES)."""
     contact_id = _str(data, "contact_id", "data.")
     queue = _queue(_str(data, "queue", "data."), "data.queue")
     channel = _choice(data, "channel", CHANNELS)
@@ -343,5 +381,7 @@ def decode(raw: bytes, max_bytes: int) -> Event:
         return ContactOutcome(
             event_id, time_ms, contact_id, queue, channel, "flowed_out", reason=reason
         )
-    outcome = "abandoned" if kind == "contact.abandoned" else "callback_requested"
-    return ContactOutcome(event_id, time_ms, contact_id, queue, channel, outcome)  # type: ignore[arg-type]
+    outcome: Literal["abandoned", "callback_requested"] = (
+        "abandoned" if kind == "contact.abandoned" else "callback_requested"
+    )
+    return ContactOutcome(event_id, time_ms, contact_id, queue, channel, outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -34,78 +35,126 @@ class WorkerMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
-        return cls(
-            consumed=Counter(
-                "ccmon_events_consumed", "Records read from the events topic.", registry=registry
-            ),
-            applied=Counter(
-                "ccmon_events_applied", "Events applied to the aggregates.", registry=registry
-            ),
-            rejected=Counter(
-                "ccmon_events_rejected",
-                "Records dead-lettered, by reason.",
-                ["reason"],
-                registry=registry,
-            ),
-            late=Counter(
-                "ccmon_events_late",
-                "Events behind the watermark: corrected (applied) or too_late (dead-lettered).",
-                ["reason"],
-                registry=registry,
-            ),
-            duplicates=Counter(
-                "ccmon_events_duplicate",
-                "Events ignored because their id was applied within the dedupe horizon.",
-                registry=registry,
-            ),
-            stale_agent_events=Counter(
-                "ccmon_agent_events_stale",
-                "Agent events older than the agent's current state (ignored for live state).",
-                registry=registry,
-            ),
-            customer_contacts=Counter(
-                "ccmon_customer_contacts",
-                "Customer contacts: forwarded (re-keyed by the id's hash), no_salt "
-                "(CCMON_CUSTOMER_ID_SALT unset: not used for FCR) or over_cap (dropped from "
-                "a customer with too many contacts).",
-                ["outcome"],
-                registry=registry,
-            ),
-            consumer_lag=Gauge(
-                "ccmon_consumer_lag_messages",
-                "Records not yet consumed, per partition.",
-                ["partition"],
-                registry=registry,
-            ),
-            event_time_lag=Gauge(
-                "ccmon_event_time_lag_seconds",
-                "Wall clock minus the newest event time applied.",
-                registry=registry,
-            ),
-            last_event_time=Gauge(
-                "ccmon_last_event_timestamp_seconds",
-                "Newest event time applied (Unix time).",
-                registry=registry,
-            ),
-            watermark=Gauge(
-                "ccmon_watermark_timestamp_seconds",
-                "Event-time watermark per partition (Unix time).",
-                ["partition"],
-                registry=registry,
-            ),
-            redis_up=Gauge(
-                "ccmon_redis_up", "1 when the last Redis call succeeded.", registry=registry
-            ),
-            flush_seconds=Histogram(
-                "ccmon_flush_duration_seconds",
-                "Time to write one flush to Redis.",
-                buckets=FLUSH_BUCKETS,
-                registry=registry,
-            ),
-            flush_failures=Counter(
-                "ccmon_flush_failures", "Flushes that failed and were retried.", registry=registry
-            ),
-            flushed_events=Counter(
-                "ccmon_flushed_records", "Records covered by completed flushes.", registry=registry
-            ),
-        )
+        """Register every worker metric on `registry` (in exposition order)."""
+        return cls(**_event_counters(registry), **_lag_gauges(registry), **_flush_metrics(registry))
+
+
+class _EventCounters(TypedDict):
+    """WorkerMetrics fields about the records and events consumed."""
+
+    consumed: Counter
+    applied: Counter
+    rejected: Counter
+    late: Counter
+    duplicates: Counter
+    stale_agent_events: Counter
+    customer_contacts: Counter
+
+
+class _LagGauges(TypedDict):
+    """WorkerMetrics fields about how far behind the worker is."""
+
+    consumer_lag: Gauge
+    event_time_lag: Gauge
+    last_event_time: Gauge
+    watermark: Gauge
+
+
+class _FlushMetrics(TypedDict):
+    """WorkerMetrics fields about the writes to the store."""
+
+    redis_up: Gauge
+    flush_seconds: Histogram
+    flush_failures: Counter
+    flushed_events: Counter
+
+
+def _event_counters(registry: CollectorRegistry) -> _EventCounters:
+    """What happened to the records consumed: applied, rejected, late, duplicate, ..."""
+    return _EventCounters(
+        consumed=Counter(
+            "ccmon_events_consumed", "Records read from the events topic.", registry=registry
+        ),
+        applied=Counter(
+            "ccmon_events_applied", "Events applied to the aggregates.", registry=registry
+        ),
+        rejected=Counter(
+            "ccmon_events_rejected",
+            "Records dead-lettered, by reason.",
+            ["reason"],
+            registry=registry,
+        ),
+        late=Counter(
+            "ccmon_events_late",
+            "Events behind the watermark: corrected (applied) or too_late (dead-lettered).",
+            ["reason"],
+            registry=registry,
+        ),
+        duplicates=Counter(
+            "ccmon_events_duplicate",
+            "Events ignored because their id was applied within the dedupe horizon.",
+            registry=registry,
+        ),
+        stale_agent_events=Counter(
+            "ccmon_agent_events_stale",
+            "Agent events older than the agent's current state (ignored for live state).",
+            registry=registry,
+        ),
+        customer_contacts=Counter(
+            "ccmon_customer_contacts",
+            "Customer contacts: forwarded (re-keyed by the id's hash), no_salt "
+            "(CCMON_CUSTOMER_ID_SALT unset: not used for FCR) or over_cap (dropped from "
+            "a customer with too many contacts).",
+            ["outcome"],
+            registry=registry,
+        ),
+    )
+
+
+def _lag_gauges(registry: CollectorRegistry) -> _LagGauges:
+    """How far behind the worker is, in records and in event time."""
+    return _LagGauges(
+        consumer_lag=Gauge(
+            "ccmon_consumer_lag_messages",
+            "Records not yet consumed, per partition.",
+            ["partition"],
+            registry=registry,
+        ),
+        event_time_lag=Gauge(
+            "ccmon_event_time_lag_seconds",
+            "Wall clock minus the newest event time applied.",
+            registry=registry,
+        ),
+        last_event_time=Gauge(
+            "ccmon_last_event_timestamp_seconds",
+            "Newest event time applied (Unix time).",
+            registry=registry,
+        ),
+        watermark=Gauge(
+            "ccmon_watermark_timestamp_seconds",
+            "Event-time watermark per partition (Unix time).",
+            ["partition"],
+            registry=registry,
+        ),
+    )
+
+
+def _flush_metrics(registry: CollectorRegistry) -> _FlushMetrics:
+    """How the writes to Redis go: reachability, latency, failures, records covered."""
+    return _FlushMetrics(
+        redis_up=Gauge(
+            "ccmon_redis_up", "1 when the last Redis call succeeded.", registry=registry
+        ),
+        flush_seconds=Histogram(
+            "ccmon_flush_duration_seconds",
+            "Time to write one flush to Redis.",
+            buckets=FLUSH_BUCKETS,
+            registry=registry,
+        ),
+        flush_failures=Counter(
+            "ccmon_flush_failures", "Flushes that failed and were retried.", registry=registry
+        ),
+        flushed_events=Counter(
+            "ccmon_flushed_records", "Records covered by completed flushes.", registry=registry
+        ),
+    )

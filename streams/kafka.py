@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from metrics.config.queues import QueuesConfig
 from metrics.store.base import AggregateStore
@@ -19,7 +17,7 @@ from streams.health import WorkerMetrics
 from streams.outbox import KafkaOutbox
 from streams.settings import Settings
 
-__all__ = ["ensure_topics", "run_consumer"]
+__all__ = ["run_consumer"]
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +28,6 @@ LAG_INTERVAL_S = 5.0
 #: of long-lived objects; with the default (700, 10, 10) full collections rescan them over
 #: and over, which cost about a third of the per-event time in a 200k-event run.
 GC_THRESHOLDS = (100_000, 50, 1000)
-
-
-async def ensure_topics(settings: Settings) -> None:
-    """Create the events and dead-letter topics when missing.
-
-    Retention and cleanup policy are given explicitly: some Kafka-protocol brokers
-    (Tansu) only describe configs that were set at creation.
-    """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        configs = {"cleanup.policy": "delete", "retention.ms": str(7 * 86_400_000)}
-        wanted = [
-            NewTopic(name, settings.topic_partitions, 1, topic_configs=configs)
-            for name in (settings.events_topic, settings.deadletter_topic)
-            if name not in existing
-        ]
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(wanted)
-            log.info("created topics %s", [t.name for t in wanted])
-    finally:
-        await admin.close()
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

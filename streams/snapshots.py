@@ -1,4 +1,4 @@
-"""The routing feed in the exporter: snapshot topic publisher and the wiring of the API.
+"""The snapshot topic publisher of the routing feed (wired into the exporter by streams.exporter).
 
 Snapshots go to a compacted topic (CCMON_SNAPSHOTS_TOPIC, default ccmon.snapshots),
 keyed by queue, value = the queue's routing snapshot (docs/events.md#routing-snapshots).
@@ -18,30 +18,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from prometheus_client import CollectorRegistry
+from aiokafka.errors import KafkaError
 
-from metrics.clock import wall_ms
-from metrics.config.queues import QueuesConfig
-from metrics.exposition.routing import RoutingCollector
 from metrics.routing.cache import RoutingCache, Snapshots
-from metrics.store.base import AggregateStore
-from metrics.store.redis import RedisStore
-from metrics.web.routing import add_routing
 from streams.settings import Settings
+from streams.topics import ensure_snapshots_topic
 
-__all__ = [
-    "SNAPSHOT_TOPIC_CONFIGS",
-    "SnapshotPublisher",
-    "ensure_snapshots_topic",
-    "install_routing_feed",
-]
+__all__ = ["SnapshotPublisher", "publishing"]
 
 log = logging.getLogger(__name__)
-
-#: Set explicitly at creation: some brokers (Tansu) only report configs given then.
-SNAPSHOT_TOPIC_CONFIGS = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
 
 #: Longest wait for the broker at exporter start before serving without the topic.
 STARTUP_WAIT_S = 5.0
@@ -51,27 +36,6 @@ CONNECT_TIMEOUT_S = 30.0
 RETRY_S = 10.0
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
-
-
-async def ensure_snapshots_topic(settings: Settings) -> bool:
-    """Create the compacted snapshots topic when missing; True when it was created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
-    await admin.start()
-    try:
-        if settings.snapshots_topic in set(await admin.list_topics()):
-            return False
-        topic = NewTopic(
-            settings.snapshots_topic,
-            settings.topic_partitions,
-            1,
-            topic_configs=SNAPSHOT_TOPIC_CONFIGS,
-        )
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics([topic])
-        log.info("created compacted topic %s", settings.snapshots_topic)
-        return True
-    finally:
-        await admin.close()
 
 
 class SnapshotPublisher:
@@ -119,7 +83,7 @@ async def _connect(settings: Settings) -> AIOKafkaProducer:
     return producer
 
 
-def _publishing(
+def publishing(
     cache: RoutingCache, settings: Settings
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """Connect in the background (retrying) so a broker outage never blocks the exporter."""
@@ -162,26 +126,3 @@ def _publishing(
                 await producer.stop()
 
     return publishing
-
-
-def install_routing_feed(
-    app: web.Application,
-    registry: CollectorRegistry,
-    store: AggregateStore,
-    queues: QueuesConfig,
-    settings: Settings,
-    clock_ms: Callable[[], int] = wall_ms,
-) -> RoutingCache:
-    """Routing API, routing gauges and (if enabled) the snapshot topic, on one cache."""
-    # Refreshes run in their own process (their own store connection): building the
-    # snapshots of many queues would otherwise hold this process's GIL while requests
-    # wait (p99 rose from ~3 ms to 30-40 ms at 100 queues, benchmarks/routing_api.py).
-    factory = settings.redis_store if isinstance(store, RedisStore) else None
-    cache = RoutingCache(store, queues, clock_ms, settings.routing_refresh_ms, factory)
-    registry.register(RoutingCollector(cache))
-    if settings.publish_snapshots:
-        # Before add_routing's refresh task, so the first refresh is already published.
-        app.cleanup_ctx.append(_publishing(cache, settings))
-    token = settings.api_token
-    add_routing(app, cache, token if token and token.get_secret_value() else None)
-    return cache

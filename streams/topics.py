@@ -1,17 +1,39 @@
-"""Create Kafka topics that behave the same on Apache Kafka and Tansu (tests, benchmarks)."""
+"""Every topic ccmon creates, through one creator that behaves the same on Apache Kafka and Tansu.
+
+The worker and the producers create the events and dead-letter topics (:func:`ensure_topics`),
+the exporter the compacted snapshots topic (:func:`ensure_snapshots_topic`); the test fixtures
+and the benchmarks call :func:`create_topics` directly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
-__all__ = ["DEFAULT_TOPIC_CONFIGS", "create_topic", "create_topics", "unique_name"]
+from metrics.errors import CcmonError
+
+if TYPE_CHECKING:
+    from streams.settings import Settings
+
+__all__ = [
+    "DEFAULT_TOPIC_CONFIGS",
+    "SNAPSHOT_TOPIC_CONFIGS",
+    "TopicError",
+    "create_topic",
+    "create_topics",
+    "ensure_snapshots_topic",
+    "ensure_topics",
+    "unique_name",
+]
+
+log = logging.getLogger(__name__)
 
 #: Always sent at creation. Tansu's DescribeConfigs only returns configs that were set
 #: explicitly when the topic was created, so clients (e.g. Faust) that read them back would
@@ -21,8 +43,18 @@ DEFAULT_TOPIC_CONFIGS: Final[Mapping[str, str]] = {
     "cleanup.policy": "delete",
 }
 
+#: The snapshots topic keeps the latest snapshot per queue (compacted, no time retention).
+SNAPSHOT_TOPIC_CONFIGS: Final[Mapping[str, str]] = {
+    "cleanup.policy": "compact",
+    "min.compaction.lag.ms": "0",
+}
+
 _TOPIC_ALREADY_EXISTS = 36
 _MAX_TOPIC_LEN = 249
+
+
+class TopicError(CcmonError, RuntimeError):
+    """The broker refused to create a topic, or one exists with another partition count."""
 
 
 def unique_name(prefix: str = "t", hint: str = "") -> str:
@@ -52,17 +84,18 @@ async def create_topics(
     configs: Mapping[str, str] | None = None,
     exist_ok: bool = False,
     timeout_s: float = 30.0,
+    defaults: Mapping[str, str] = DEFAULT_TOPIC_CONFIGS,
 ) -> None:
     """Create ``{name: partitions}`` (replication factor 1) and wait until all have leaders.
 
-    ``configs`` are merged over :data:`DEFAULT_TOPIC_CONFIGS`. Raises RuntimeError naming the
+    ``configs`` are merged over ``defaults``. Raises TopicError naming the
     broker error per topic; with ``exist_ok`` an existing topic is accepted if its partition
     count matches. Waiting for leaders avoids NotLeaderForPartition on the first produce to
     Apache Kafka, which answers CreateTopics before the broker has the new metadata.
     """
     if not topics:
         return
-    topic_configs = {**DEFAULT_TOPIC_CONFIGS, **(configs or {})}
+    topic_configs = {**defaults, **(configs or {})}
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
     )
@@ -81,7 +114,7 @@ async def create_topics(
                 message = entry[2] if len(entry) > 2 and entry[2] else ""
                 errors.append(f"{name}: {for_code(code).__name__} ({code}) {message}".rstrip())
             if errors:
-                raise RuntimeError(f"CreateTopics on {bootstrap} failed: " + "; ".join(errors))
+                raise TopicError(f"CreateTopics on {bootstrap} failed: " + "; ".join(errors))
 
             delay = 0.02
             while True:
@@ -92,7 +125,7 @@ async def create_topics(
                     want = topics.get(t["topic"])
                     have = len(t["partitions"])
                     if want is not None and t["error_code"] == 0 and have and have != want:
-                        raise RuntimeError(
+                        raise TopicError(
                             f"topic {t['topic']} exists with {have} partitions, wanted {want}"
                         )
                 await asyncio.sleep(delay)
@@ -119,3 +152,46 @@ async def create_topic(
         bootstrap, {name: partitions}, configs=configs, exist_ok=exist_ok, timeout_s=timeout_s
     )
     return name
+
+
+async def _create_missing(
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    configs: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] = DEFAULT_TOPIC_CONFIGS,
+) -> list[str]:
+    """Create those of ``names`` the broker lacks, with the settings' partitions; their names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    missing = [name for name in names if name not in existing]
+    if missing:
+        await create_topics(
+            settings.brokers,
+            dict.fromkeys(missing, settings.topic_partitions),
+            configs=configs,
+            exist_ok=True,
+            defaults=defaults,
+        )
+    return missing
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the events and dead-letter topics when missing (7-day retention, delete)."""
+    created = await _create_missing(settings, [settings.events_topic, settings.deadletter_topic])
+    if created:
+        log.info("created topics %s", created)
+
+
+async def ensure_snapshots_topic(settings: Settings) -> bool:
+    """Create the compacted snapshots topic when missing; True when it was created."""
+    created = await _create_missing(
+        settings, [settings.snapshots_topic], configs=SNAPSHOT_TOPIC_CONFIGS, defaults={}
+    )
+    if created:
+        log.info("created compacted topic %s", settings.snapshots_topic)
+    return bool(created)

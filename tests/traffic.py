@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.events import agent, contact, wrapup
+from streams.testing.events import agent, contact, wrapup
 
 S = 1000
 

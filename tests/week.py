@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from metrics.config.queues import parse_queues_yaml
-from tests.events import contact, outcome, selfservice, survey, ticket, wrapup, yesterday_ms
+from streams.testing.events import (
+    contact,
+    outcome,
+    selfservice,
+    survey,
+    ticket,
+    wrapup,
+    yesterday_ms,
+)
 
 H, M, S = 3_600_000, 60_000, 1000
 DAY = 24 * H

@@ -152,6 +152,18 @@ def _timeline(state: TicketState, t0: int) -> list[tuple[int, str, str]]:
     return sorted(steps)
 
 
+class _Panes:
+    """Adds one ticket's counts to the pane of the time they happened in."""
+
+    __slots__ = ("channel", "out", "queue")
+
+    def __init__(self, out: Contribution, queue: str, channel: str) -> None:
+        self.out, self.queue, self.channel = out, queue, channel
+
+    def at(self, t: int, name: str, amount: int = 1) -> None:
+        self.out.add((self.queue, self.channel, pane_start(t)), name, amount)
+
+
 def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
     """Pane counters, maxima and live sets of one ticket (see metrics/core/ticket_fields.py)."""
     out = Contribution()
@@ -160,47 +172,68 @@ def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
     created = state.created
     t0, _, queue, channel, _, _, tags = created
     complaint = COMPLAINT_TAG in tags
-
-    def at(t: int, name: str, amount: int = 1) -> None:
-        out.add((queue, channel, pane_start(t)), name, amount)
-
-    at(t0, "tickets_created")
+    panes = _Panes(out, queue, channel)
+    panes.at(t0, "tickets_created")
     if complaint:
-        at(t0, "complaints_created")
+        panes.at(t0, "complaints_created")
+    resolved, solves = _add_solves(panes, state, t0)
+    public = sorted((max(t, t0), k, agent) for k, (t, agent, pub) in state.replies.items() if pub)
+    agent_times = [t for t, _, agent in public if agent]
+    customer_times = [t for t, _, agent in public if not agent]
+    if resolved:
+        _add_full_resolution(panes, t0, solves[-1], public, complaint)
+    if state.escalations:
+        first = max(min(state.escalations.values()), t0)
+        panes.at(first, "tickets_escalated")
+        if complaint:
+            panes.at(first, "complaints_escalated")
+    _add_first_response(panes, rules, t0, agent_times, customer_times)
+    _add_responses(panes, agent_times, customer_times)
+    _add_sla(panes, rules, state, created, agent_times[0] if agent_times else None)
+    if not resolved:
+        out.members[(f"backlog:{state.priority()}", queue, channel)] = t0
+        if complaint:
+            out.members[("complaints", queue, channel)] = t0
+    return out
 
+
+def _add_solves(panes: _Panes, state: TicketState, t0: int) -> tuple[bool, list[int]]:
+    """Count solves and reopens along the status timeline, and the first resolution.
+
+    Returns whether the ticket is resolved now and the times of its solves.
+    """
     resolved, solves = False, []
     for t, _, status in _timeline(state, t0):
         now = status in RESOLVED_STATUSES
         if now and not resolved:
             solves.append(t)
-            at(t, "tickets_solved")
+            panes.at(t, "tickets_solved")
         elif resolved and not now:
-            at(t, "tickets_reopened")
+            panes.at(t, "tickets_reopened")
         resolved = now
     if solves:
-        at(solves[0], "ticket_first_resolution_count")
-        at(solves[0], "ticket_first_resolution_sum_ms", solves[0] - t0)
+        panes.at(solves[0], "ticket_first_resolution_count")
+        panes.at(solves[0], "ticket_first_resolution_sum_ms", solves[0] - t0)
+    return resolved, solves
 
-    public = sorted((max(t, t0), k, agent) for k, (t, agent, pub) in state.replies.items() if pub)
-    agent_times = [t for t, _, agent in public if agent]
-    customer_times = [t for t, _, agent in public if not agent]
 
-    if resolved:
-        final = solves[-1]
-        took = final - t0
-        at(final, "ticket_full_resolution_count")
-        at(final, "ticket_full_resolution_sum_ms", took)
-        at(final, bucket_field("resolution", took))
-        at(final, "ticket_solved_public_replies", sum(1 for t, _, _ in public if t <= final))
-        if complaint:
-            at(final, "complaints_resolved")
+def _add_full_resolution(
+    panes: _Panes, t0: int, final: int, public: list[tuple[int, str, bool]], complaint: bool
+) -> None:
+    """Count a resolved ticket's full resolution at its final solve."""
+    took = final - t0
+    panes.at(final, "ticket_full_resolution_count")
+    panes.at(final, "ticket_full_resolution_sum_ms", took)
+    panes.at(final, bucket_field("resolution", took))
+    panes.at(final, "ticket_solved_public_replies", sum(1 for t, _, _ in public if t <= final))
+    if complaint:
+        panes.at(final, "complaints_resolved")
 
-    if state.escalations:
-        first = max(min(state.escalations.values()), t0)
-        at(first, "tickets_escalated")
-        if complaint:
-            at(first, "complaints_escalated")
 
+def _add_first_response(
+    panes: _Panes, rules: TicketRules, t0: int, agent_times: list[int], customer_times: list[int]
+) -> None:
+    """Count the first public agent reply after the creation (or first customer message)."""
     start = t0
     if rules.first_reply_from == FirstReplyFrom.CUSTOMER_MESSAGE and customer_times:
         start = customer_times[0]
@@ -208,31 +241,36 @@ def ticket_contribution(state: TicketState, rules: TicketRules) -> Contribution:
     first_reply = agent_times[index] if index < len(agent_times) else None
     if first_reply is not None:
         took = first_reply - start
-        at(first_reply, "ticket_first_response_count")
-        at(first_reply, "ticket_first_response_sum_ms", took)
-        at(first_reply, bucket_field("first_response", took))
+        panes.at(first_reply, "ticket_first_response_count")
+        panes.at(first_reply, "ticket_first_response_sum_ms", took)
+        panes.at(first_reply, bucket_field("first_response", took))
 
+
+def _add_responses(panes: _Panes, agent_times: list[int], customer_times: list[int]) -> None:
+    """Count, for each public customer message, the next public agent reply."""
     for message in customer_times:
         index = bisect.bisect_left(agent_times, message)
         if index < len(agent_times):
             reply = agent_times[index]
-            at(reply, "ticket_response_count")
-            at(reply, "ticket_response_sum_ms", reply - message)
+            panes.at(reply, "ticket_response_count")
+            panes.at(reply, "ticket_response_sum_ms", reply - message)
 
-    sla_first_reply = agent_times[0] if agent_times else None
-    targets = evaluate_sla(rules.policies, _sla_ticket(state, created, sla_first_reply))
+
+def _add_sla(
+    panes: _Panes,
+    rules: TicketRules,
+    state: TicketState,
+    created: Created,
+    first_reply: int | None,
+) -> None:
+    """Count fulfilled SLA targets by outcome; keep the ticket in sla_due while one runs."""
+    targets = evaluate_sla(rules.policies, _sla_ticket(state, created, first_reply))
     for target in targets:
         if target.fulfilled_ms is not None:
-            at(target.fulfilled_ms, f"ticket_sla_{target.target}_{target.outcome}")
+            panes.at(target.fulfilled_ms, f"ticket_sla_{target.target}_{target.outcome}")
     due = earliest_due(targets)
     if due is not None:
-        out.members[("sla_due", queue, channel)] = due
-
-    if not resolved:
-        out.members[(f"backlog:{state.priority()}", queue, channel)] = t0
-        if complaint:
-            out.members[("complaints", queue, channel)] = t0
-    return out
+        panes.out.members[("sla_due", panes.queue, panes.channel)] = due
 
 
 def ticket_contribution_of(state: TicketState, rules: TicketRules) -> Contribution:

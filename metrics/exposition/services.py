@@ -239,25 +239,8 @@ def _windowed(
     views: list[WindowViews],
     with_tickets: list[tuple[Series, SeriesData]],
 ) -> Iterator[Metric]:
-    tickets = {
-        key: GaugeMetricFamily(name, help_, labels=_WINDOW_LABELS)
-        for key, (name, help_) in TICKET_WINDOW_GAUGES.items()
-    }
-    cx = {
-        key: GaugeMetricFamily(name, help_, labels=_WINDOW_LABELS)
-        for key, (name, help_) in CX_WINDOW_GAUGES.items()
-    }
-    fcr = GaugeMetricFamily(
-        "ccmon_cx_fcr_ratio",
-        "First-contact resolution: contacts without a repeat within the horizon / contacts; "
-        "provisional until the horizon has passed.",
-        labels=[*_WINDOW_LABELS, "status"],
-    )
-    surveys = GaugeMetricFamily(
-        "ccmon_cx_window_survey_responses",
-        "Survey answers in the window, by kind.",
-        labels=[*_WINDOW_LABELS, "kind"],
-    )
+    """Windowed ticket and CX gauges, for the series that hold ticket or CX data."""
+    families = _WindowFamilies()
     ticket_series = {s for s, _ in with_tickets}
     for s, d, by_window in zip(series, data, views, strict=True):
         show_tickets, show_cx = s in ticket_series, _has_cx(d.totals)
@@ -266,17 +249,49 @@ def _windowed(
         for window, view in by_window.items():
             labels = [*s, window]
             if show_tickets:
-                add_present(tickets, view["tickets"], labels)
+                add_present(families.tickets, view["tickets"], labels)
             if show_cx:
-                experience = view["cx"]
-                add_present(cx, experience, labels)
-                if experience["fcr_ratio"] is not None:
-                    fcr.add_metric([*labels, experience["fcr_status"]], experience["fcr_ratio"])
-                for kind in SURVEY_KINDS:
-                    surveys.add_metric([*labels, kind], experience[SURVEY_RESPONSE_FIELD[kind]])
-    yield from tickets.values()
-    yield from cx.values()
-    yield from (fcr, surveys)
+                families.add_cx(view["cx"], labels)
+    yield from families.all()
+
+
+class _WindowFamilies:
+    """The windowed gauge families of tickets and CX, labelled by queue, channel, window."""
+
+    def __init__(self) -> None:
+        self.tickets = {
+            key: GaugeMetricFamily(name, help_, labels=_WINDOW_LABELS)
+            for key, (name, help_) in TICKET_WINDOW_GAUGES.items()
+        }
+        self.cx = {
+            key: GaugeMetricFamily(name, help_, labels=_WINDOW_LABELS)
+            for key, (name, help_) in CX_WINDOW_GAUGES.items()
+        }
+        self.fcr = GaugeMetricFamily(
+            "ccmon_cx_fcr_ratio",
+            "First-contact resolution: contacts without a repeat within the horizon / contacts; "
+            "provisional until the horizon has passed.",
+            labels=[*_WINDOW_LABELS, "status"],
+        )
+        self.surveys = GaugeMetricFamily(
+            "ccmon_cx_window_survey_responses",
+            "Survey answers in the window, by kind.",
+            labels=[*_WINDOW_LABELS, "kind"],
+        )
+
+    def add_cx(self, experience: Mapping[str, Any], labels: list[str]) -> None:
+        """One window's CX view: its gauges, FCR (when known) and survey answers by kind."""
+        add_present(self.cx, experience, labels)
+        if experience["fcr_ratio"] is not None:
+            self.fcr.add_metric([*labels, experience["fcr_status"]], experience["fcr_ratio"])
+        for kind in SURVEY_KINDS:
+            self.surveys.add_metric([*labels, kind], experience[SURVEY_RESPONSE_FIELD[kind]])
+
+    def all(self) -> Iterator[Metric]:
+        """Every family, tickets first."""
+        yield from self.tickets.values()
+        yield from self.cx.values()
+        yield from (self.fcr, self.surveys)
 
 
 def add_present(

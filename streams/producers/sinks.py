@@ -99,7 +99,7 @@ class KafkaSink:
         from aiokafka import AIOKafkaProducer
         from aiokafka.errors import KafkaError
 
-        from streams.kafka import ensure_topics
+        from streams.topics import TopicError, ensure_topics
 
         try:
             if self.settings.create_topics and self.topic == self.settings.events_topic:
@@ -108,7 +108,7 @@ class KafkaSink:
                 bootstrap_servers=self.settings.brokers, linger_ms=20, max_batch_size=256 * 1024
             )
             await producer.start()
-        except (KafkaError, OSError) as exc:
+        except (KafkaError, OSError, TopicError) as exc:
             raise SinkError(
                 f"cannot reach Kafka at {self.settings.brokers} (CCMON_BROKERS): {exc!r}"
             ) from exc

@@ -24,7 +24,7 @@ from metrics.config.queues import QueueConfig, QueuesConfig, SlFormula
 from metrics.exposition.queues import AggregateCollector
 from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
-from tests.events import agent, contact, iso, wrapup, yesterday_ms
+from streams.testing.events import agent, contact, iso, wrapup, yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,

@@ -26,8 +26,8 @@ from metrics.core.reads import SeriesRequest
 from metrics.exposition.queues import AggregateCollector
 from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
+from streams.testing.events import iso
 from tests.e2e.test_scripted_day import label, scrape
-from tests.events import iso
 from tests.integration.pipeline_helpers import create_topics, keyed, produce, settings_for
 from tests.integration.test_worker import worker
 from tests.week import NOW, QUEUES, SALT, SCRIPT, M, d

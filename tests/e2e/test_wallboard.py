@@ -23,8 +23,8 @@ from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
 from metrics.web.routing import auth_middleware
 from streams.settings import Settings
+from streams.testing.events import agent, contact, yesterday_ms
 from tests.e2e.browser import board, chromium, wait_for
-from tests.events import agent, contact, yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,

@@ -15,7 +15,7 @@ from metrics.core.reads import SeriesData, SeriesRequest
 from metrics.core.update import Series
 from metrics.store.base import AggregateStore
 from streams.settings import Settings
-from tests.events import key_of, raw
+from streams.testing.events import key_of, raw
 from tests.servers import create_topics as create_topics_on
 
 PARTITIONS = 4

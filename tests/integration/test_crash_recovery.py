@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from metrics.store.redis import RedisStore
-from tests.events import yesterday_ms
+from streams.testing.events import yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,
     dump,

@@ -22,10 +22,10 @@ from metrics.store.redis import RedisStore
 from streams.producers.sim.model import Simulation
 from streams.producers.sim.scenario import parse_scenario
 from streams.settings import Settings
-from tests.events import yesterday_ms
+from streams.testing.events import yesterday_ms
+from streams.testing.measure import measure
 from tests.integration.pipeline_helpers import create_topics, dump, read_records, settings_for
 from tests.integration.test_worker import worker
-from tests.sim_core import measure
 
 pytestmark = pytest.mark.integration
 

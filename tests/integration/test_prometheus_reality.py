@@ -30,8 +30,8 @@ from metrics.store.redis import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.localservers.process import ManagedProcess, free_port, poll_until
+from streams.testing.events import agent, contact, outcome, selfservice, survey, ticket, wrapup
 from tests.deploy.tools import tool
-from tests.events import agent, contact, outcome, selfservice, survey, ticket, wrapup
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,

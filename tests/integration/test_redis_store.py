@@ -16,7 +16,7 @@ from metrics.store.base import FencedError
 from metrics.store.memory import InMemoryStore
 from metrics.store.redis import RedisStore
 from streams.decode import decode
-from tests.events import agent, contact, raw, wrapup, yesterday_ms
+from streams.testing.events import agent, contact, raw, wrapup, yesterday_ms
 
 pytestmark = pytest.mark.integration
 

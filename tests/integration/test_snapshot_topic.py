@@ -24,11 +24,12 @@ from prometheus_client import CollectorRegistry
 
 from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.web.api import make_app
+from streams.exporter import install_routing_feed
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.settings import Settings
-from streams.snapshots import install_routing_feed
-from tests.events import contact, yesterday_ms
+from streams.testing.events import contact, yesterday_ms
+from streams.testing.routing_scenario import scenario
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,
@@ -37,7 +38,6 @@ from tests.integration.pipeline_helpers import (
     settings_for,
     wait_until_applied,
 )
-from tests.routing_scenario import scenario
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
-from tests.events import contact, raw, yesterday_ms
+from streams.testing.events import contact, raw, yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,
     dump,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ def _import(args: argparse.Namespace) -> int:
     from streams.producers.importers.common import ImportResult
     from streams.producers.importers.csv_calls import import_csv, load_mapping
     from streams.producers.importers.queue_log import DEFAULT_EXIT_REASONS, import_queue_log
+    from streams.producers.runner import fail, run_command
 
     tag = Path(args.file).name
     try:
@@ -60,8 +60,7 @@ def _import(args: argparse.Namespace) -> int:
                 )
             else:
                 if not args.mapping:
-                    print("ccmon import csv: --mapping MAPPING.yaml is required", file=sys.stderr)
-                    return 2
+                    return fail("import csv", "--mapping MAPPING.yaml is required")
                 mapping = load_mapping(args.mapping)
                 if args.source:
                     mapping = mapping.model_copy(update={"source": args.source})
@@ -70,19 +69,12 @@ def _import(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"ccmon import: {exc}", file=sys.stderr)
-        return 2
+        return fail("import", str(exc))
     for problem in result.problems[:MAX_REPORTED]:
         print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
-    from streams.producers.sinks import SinkError
-
-    try:
-        asyncio.run(_send(args, result))
-    except KeyboardInterrupt:
-        return 130
-    except SinkError as exc:
-        print(f"ccmon import: {exc}", file=sys.stderr)
-        return 1
+    code = run_command("import", _send(args, result))
+    if code:
+        return code
     ignored = ", ".join(f"{k} {n}" for k, n in sorted(result.ignored.items())) or "none"
     print(
         f"ccmon import: {result.lines:,} lines, {len(result.events):,} events, "
@@ -92,19 +84,11 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
-async def _send(args: argparse.Namespace, result: Any) -> None:
-    from streams.producers.sinks import EventSink, JsonlSink, KafkaSink
+async def _send(args: argparse.Namespace, result: Any) -> int:
+    from streams.producers.runner import open_sink, started
 
-    sink: EventSink
-    if args.kafka:
-        from streams.settings import Settings
-
-        sink = KafkaSink(Settings())
-    else:
-        sink = JsonlSink(args.out)
-    await sink.start()
-    try:
+    sink, _ = open_sink(None if args.kafka else args.out)
+    async with started(sink):
         for _, key, event in result.events:
             await sink.send(key, event)
-    finally:
-        await sink.close()
+    return 0

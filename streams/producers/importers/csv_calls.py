@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -158,9 +159,9 @@ def _outcome(row: _Row, answer: int | None, exit_: int | None) -> str | None:
     raw = row.text("outcome") if row.mapping.columns.outcome else None
     if raw is None:
         return "answered" if answer is not None else "abandoned" if exit_ is not None else None
-    mapped = row.mapping.outcomes.get(raw)
+    mapped: str | None = row.mapping.outcomes.get(raw)
     if mapped is None and raw in ("answered", "abandoned", "callback", *_FLOW_OUTS):
-        mapped = raw  # type: ignore[assignment]
+        mapped = raw
     if mapped is None:
         known = sorted(row.mapping.outcomes) or ["(no outcomes mapped)"]
         raise _Bad(f"outcome {raw!r} is not in the mapping's outcomes {known}")
@@ -181,7 +182,42 @@ def _resolved(row: _Row) -> bool | None:
     raise _Bad(f"resolved {raw!r} is not one of {known}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    """The queue visit of one row: builds its events, numbered within the line."""
+
+    build: EventBuilder
+    line: int
+    contact_id: str
+    #: contact_id, queue and channel: the data every event of the visit carries
+    base: dict[str, Any]
+
+    def event(self, n: int, kind: str, time_ms: int, data: dict[str, Any]) -> TimedEvent:
+        return self.build.event(self.line, n, kind, time_ms, self.contact_id, data)
+
+
 def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
+    """The events of one row: contact.queued, then those of its outcome (if it has one)."""
+    contact_id, queue, channel = _identity(row)
+    entry = row.time_ms("queue_entry")
+    if entry is None:
+        raise _Bad("queue_entry is empty")
+    answer, exit_, end = row.time_ms("answer"), row.time_ms("queue_exit"), row.time_ms("end")
+    outcome = _outcome(row, answer, exit_)
+    base: dict[str, Any] = {"contact_id": contact_id, "queue": queue, "channel": channel}
+    visit = _Visit(build, line, contact_id, base)
+    out = [visit.event(1, "contact.queued", entry, dict(base))]
+    if outcome is None:
+        return out
+    if outcome == "answered":
+        out += _answered(visit, row, entry, answer if answer is not None else exit_, end)
+    else:
+        out.append(_left_queue(visit, outcome, entry, exit_))
+    return out
+
+
+def _identity(row: _Row) -> tuple[str, str, str]:
+    """The row's contact id, queue and channel, checked."""
     contact_id = row.required("contact_id")
     if len(contact_id) > 128:
         raise _Bad("contact id is longer than 128 characters")
@@ -191,54 +227,56 @@ def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
     channel = row.text("channel") or "voice"
     if channel not in CHANNELS:
         raise _Bad(f"channel {channel!r} is not one of {list(CHANNELS)}")
-    entry = row.time_ms("queue_entry")
-    if entry is None:
-        raise _Bad("queue_entry is empty")
-    answer, exit_, end = row.time_ms("answer"), row.time_ms("queue_exit"), row.time_ms("end")
-    outcome = _outcome(row, answer, exit_)
-    base: dict[str, Any] = {"contact_id": contact_id, "queue": queue, "channel": channel}
-    out = [build.event(line, 1, "contact.queued", entry, contact_id, dict(base))]
-    if outcome is None:
-        return out
-    if outcome == "answered":
-        at = answer if answer is not None else exit_
-        if at is None:
-            raise _Bad("an answered row needs an answer (or queue exit) time")
-        if at < entry:
-            raise _Bad("answer is before queue entry")
-        agent = row.required("agent")
-        answered = base | {"agent_id": agent}
-        out.append(build.event(line, 2, "contact.answered", at, contact_id, answered))
-        if end is not None:
-            hold, acw = row.seconds("hold_s"), row.seconds("acw_s")
-            talk = (end - at) / 1000 - hold
-            if talk < 0:
-                raise _Bad("end is before answer (plus hold)")
-            done = base | {"talk_s": round(talk, 3), "hold_s": hold, "acw_s": acw}
-            done["agent_id"] = agent
-            finished = end + round(acw * 1000)
-            out.append(build.event(line, 3, "contact.wrapup_completed", finished, contact_id, done))
-            resolved = _resolved(row)
-            if resolved is not None:
-                outcome_data = base | {"resolved": resolved}
-                customer = row.text("customer")
-                if customer:
-                    outcome_data["customer_id"] = customer
-                out.append(
-                    build.event(line, 4, "contact.outcome", finished, contact_id, outcome_data)
-                )
-        return out
+    return contact_id, queue, channel
+
+
+def _answered(
+    visit: _Visit, row: _Row, entry: int, at: int | None, end: int | None
+) -> list[TimedEvent]:
+    """contact.answered at `at` (the answer, else the queue exit), then the wrap-up if ended."""
+    if at is None:
+        raise _Bad("an answered row needs an answer (or queue exit) time")
+    if at < entry:
+        raise _Bad("answer is before queue entry")
+    agent = row.required("agent")
+    answered = visit.base | {"agent_id": agent}
+    out = [visit.event(2, "contact.answered", at, answered)]
+    if end is not None:
+        out += _wrapped_up(visit, row, agent, at, end)
+    return out
+
+
+def _wrapped_up(visit: _Visit, row: _Row, agent: str, at: int, end: int) -> list[TimedEvent]:
+    """contact.wrapup_completed after the after-contact work, and contact.outcome with it
+    when the row says whether the contact was resolved."""
+    hold, acw = row.seconds("hold_s"), row.seconds("acw_s")
+    talk = (end - at) / 1000 - hold
+    if talk < 0:
+        raise _Bad("end is before answer (plus hold)")
+    done = visit.base | {"talk_s": round(talk, 3), "hold_s": hold, "acw_s": acw}
+    done["agent_id"] = agent
+    finished = end + round(acw * 1000)
+    out = [visit.event(3, "contact.wrapup_completed", finished, done)]
+    resolved = _resolved(row)
+    if resolved is not None:
+        outcome_data = visit.base | {"resolved": resolved}
+        customer = row.text("customer")
+        if customer:
+            outcome_data["customer_id"] = customer
+        out.append(visit.event(4, "contact.outcome", finished, outcome_data))
+    return out
+
+
+def _left_queue(visit: _Visit, outcome: str, entry: int, exit_: int | None) -> TimedEvent:
+    """The event of a contact that left the queue unanswered, at the queue exit."""
     if exit_ is None:
         raise _Bad(f"a row with outcome {outcome} needs a queue exit time")
     if exit_ < entry:
         raise _Bad("queue exit is before queue entry")
     if outcome in _FLOW_OUTS:
-        data = base | {"reason": outcome}
-        out.append(build.event(line, 2, "contact.flowed_out", exit_, contact_id, data))
-    else:
-        kind = "contact.abandoned" if outcome == "abandoned" else "contact.callback_requested"
-        out.append(build.event(line, 2, kind, exit_, contact_id, base))
-    return out
+        return visit.event(2, "contact.flowed_out", exit_, visit.base | {"reason": outcome})
+    kind = "contact.abandoned" if outcome == "abandoned" else "contact.callback_requested"
+    return visit.event(2, kind, exit_, visit.base)
 
 
 def import_csv(lines: Iterable[str], mapping: CsvMapping, id_prefix: str = "csv") -> ImportResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import math
 import sys
@@ -52,6 +51,7 @@ def add_simulate(sub: Any) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from streams.producers.pacing import parse_speed
+    from streams.producers.runner import fail, run_command
     from streams.producers.sim.scenario import ScenarioError, load_scenario, parse_duration
 
     try:
@@ -71,17 +71,8 @@ def _simulate(args: argparse.Namespace) -> int:
             duration = math.inf if forever else parse_duration(args.duration)
         speed = parse_speed(args.speed) if args.speed else (1.0 if live else None)
     except ValueError as exc:
-        print(f"ccmon simulate: {exc}", file=sys.stderr)
-        return 2
-    from streams.producers.sinks import SinkError
-
-    try:
-        return asyncio.run(_run(args, scenario, start, duration, speed))
-    except KeyboardInterrupt:
-        return 130
-    except SinkError as exc:
-        print(f"ccmon simulate: {exc}", file=sys.stderr)
-        return 1
+        return fail("simulate", str(exc))
+    return run_command("simulate", _run(args, scenario, start, duration, speed))
 
 
 async def _run(
@@ -92,18 +83,11 @@ async def _run(
     speed: float | None,
 ) -> int:
     from streams.producers.pacing import Progress, send_paced
+    from streams.producers.runner import open_sink, started
     from streams.producers.sim.model import Simulation
-    from streams.producers.sinks import EventSink, JsonlSink, KafkaSink
 
     sim = Simulation(scenario, start, seed=args.seed, duration_s=duration, run_id=args.run_id)
-    sink: EventSink
-    if args.out:
-        sink, where = JsonlSink(args.out), args.out
-    else:
-        from streams.settings import Settings
-
-        settings = Settings()
-        sink, where = KafkaSink(settings), f"{settings.events_topic} on {settings.brokers}"
+    sink, where = open_sink(args.out)
     pace = "as fast as possible" if speed is None else f"x{speed:g}"
     length = "ever" if math.isinf(sim.horizon) else f" {sim.horizon:g} s"
     print(
@@ -112,11 +96,11 @@ async def _run(
         file=sys.stderr,
     )
     progress = Progress("simulate")
-    await sink.start()
-    try:
-        await send_paced(sim.events(), sink, speed, progress)
-    finally:
-        await sink.close()
+
+    async def summary() -> None:
         counts = ", ".join(f"{kind} {n:,}" for kind, n in sorted(sim.counts.items()))
         print(f"ccmon simulate: {progress.sent:,} events sent ({counts})", file=sys.stderr)
+
+    async with started(sink, after=summary):
+        await send_paced(sim.events(), sink, speed, progress)
     return 0

@@ -30,24 +30,23 @@ __all__ = [
 
 ScenarioError = YamlModelError
 _clock = clock
-_Model = Model
 
 
-class Overflow(_Model):
+class Overflow(Model):
     """A contact still waiting after `after_s` is transferred to queue `to` (a flow-out)."""
 
     after_s: float = Field(gt=0)
     to: str
 
 
-class Transfer(_Model):
+class Transfer(Model):
     """After talking, an agent transfers the contact to queue `to` with `probability`."""
 
     probability: float = Field(ge=0, le=1)
     to: str
 
 
-class Callback(_Model):
+class Callback(Model):
     """Waiting `offer_after_s`, a contact takes a callback with `probability`.
 
     With `return_after_s` the callback comes back as a new contact in the same queue.
@@ -77,7 +76,7 @@ class QueueScenario(Traffic):
         return self.arrivals_per_hour
 
 
-class Shift(_Model):
+class Shift(Model):
     """Daily working hours 'HH:MM'-'HH:MM' (an end before the start runs past midnight)."""
 
     start: str
@@ -99,14 +98,14 @@ class Shift(_Model):
         return length or 86400
 
 
-class Breaks(_Model):
+class Breaks(Model):
     """Not-ready breaks while on shift: exponential gaps, then a break of `length`."""
 
     every_s: float = Field(gt=0)
     length: Distribution
 
 
-class AgentGroup(_Model):
+class AgentGroup(Model):
     """`count` agents serving the same queues on the same shift."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,40}$")
@@ -116,7 +115,7 @@ class AgentGroup(_Model):
     breaks: Breaks | None = None
 
 
-class Scenario(_Model):
+class Scenario(Model):
     """A whole simulated contact centre."""
 
     name: str = "scenario"

@@ -16,7 +16,7 @@ from streams.consume import Pipeline
 from streams.health import WorkerMetrics
 from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
-from tests.events import T0, contact, outcome, raw
+from streams.testing.events import T0, contact, outcome, raw
 
 NOW = T0 + 3_600_000
 

@@ -21,7 +21,7 @@ from metrics.events import (
     WrapupCompleted,
 )
 from streams.decode import DecodeError, decode, load_schema
-from tests.events import (
+from streams.testing.events import (
     T0,
     agent,
     contact,

@@ -66,8 +66,8 @@ async def test_an_unreachable_broker_does_not_stop_the_api() -> None:
     from metrics.config.queues import QueueConfig, QueuesConfig
     from metrics.store.memory import InMemoryStore
     from metrics.web.api import make_app
+    from streams.exporter import install_routing_feed
     from streams.settings import Settings
-    from streams.snapshots import install_routing_feed
     from tests.servers import free_port
 
     settings = Settings(brokers=f"127.0.0.1:{free_port()}", routing_refresh_ms=100)

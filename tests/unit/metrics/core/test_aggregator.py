@@ -17,7 +17,7 @@ from metrics.core.aggregator import Aggregator
 from metrics.events import Event
 from metrics.store.memory import InMemoryStore
 from streams.decode import decode
-from tests.events import T0, agent, contact, raw, wrapup
+from streams.testing.events import T0, agent, contact, raw, wrapup
 
 S = 1000  # one second in ms
 QUEUES = QueuesConfig(

@@ -16,7 +16,7 @@ from metrics.events import (
 )
 from streams.decode import decode
 from streams.rekey import customer_contact_record
-from tests.events import raw
+from streams.testing.events import raw
 from tests.unit.metrics.core.test_aggregator import aggregate_with, state_of
 from tests.week import CUSTOMER_CONTACTS, QUEUES, SALT, SELF_SERVICE, SURVEYS, TICKETS
 

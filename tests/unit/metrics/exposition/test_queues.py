@@ -10,7 +10,7 @@ from metrics.exposition.queues import AggregateCollector
 from metrics.store.base import StoreError
 from metrics.store.memory import InMemoryStore
 from streams.decode import decode
-from tests.events import T0, agent, contact, raw, wrapup
+from streams.testing.events import T0, agent, contact, raw, wrapup
 
 S = 1000
 NOW = T0 + 10 * 60 * S  # 00:10 UTC

@@ -10,8 +10,8 @@ from metrics.config.queues import QueuesConfig
 from metrics.routing.backtest import BASELINE, Prediction, replay, summarize
 from metrics.routing.ewt import EwtMethod
 from streams.decode import decode
-from tests.events import T0, raw
-from tests.routing_scenario import scenario
+from streams.testing.events import T0, raw
+from streams.testing.routing_scenario import scenario
 
 EVENTS, NOW = scenario(T0 + 10 * 3_600_000)
 TYPED = [decode(raw(e), 1 << 16) for e in EVENTS]

@@ -15,7 +15,7 @@ from metrics.exposition.queues import AggregateCollector
 from metrics.store.memory import InMemoryStore
 from metrics.web.api import make_app
 from streams.decode import decode
-from tests.events import T0, contact, raw
+from streams.testing.events import T0, contact, raw
 
 S, MIN = 1000, 60_000
 NOW = T0 + 12 * 60 * MIN + 5 * MIN  # 12:05 UTC

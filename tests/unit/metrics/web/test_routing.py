@@ -28,8 +28,8 @@ from metrics.web.api import make_app
 from metrics.web.openapi import OPENAPI, snapshot_json_schema
 from metrics.web.routing import add_routing
 from streams.decode import decode
-from tests.events import T0, raw
-from tests.routing_scenario import scenario
+from streams.testing.events import T0, raw
+from streams.testing.routing_scenario import scenario
 
 QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"), QueueConfig(name="quiet")))
 EVENTS, NOW = scenario(T0 + 10 * 3_600_000)

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from streams.producers.replay import Checkpoint, JsonlReader, event_key, retime
-from tests.events import agent, contact
+from streams.testing.events import agent, contact
 
 T = 1_794_816_000_000
 

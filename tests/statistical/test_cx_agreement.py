@@ -28,7 +28,9 @@ from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.panes import HOUR_MS
 from streams.producers.sim.model import Simulation
 from streams.producers.sim.scenario import parse_scenario
-from tests.sim_core import measure, window
+from streams.testing.measure import measure, window
+
+pytestmark = pytest.mark.statistical
 
 START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 START_MS = round(START.timestamp() * 1000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.events import agent, contact, wrapup
+from streams.testing.events import agent, contact, wrapup
 
 S, MIN = 1000, 60_000
 ANSWER_WAITS_S = (10, 20, 30, 40, 50, 60)
