@@ -17,7 +17,7 @@ import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -61,12 +61,18 @@ def read_events(path: Path) -> tuple[list[Event], list[str]]:
     return events, bad
 
 
+def _mae_s(summary: dict[str, object], method: str) -> float | int | None:
+    """One method's mean absolute error in a summarize() result."""
+    methods = cast(dict[str, dict[str, float | int | None]], summary["methods"])
+    return methods[method]["mae_s"]
+
+
 def run_file(path: Path, queues: QueuesConfig, baseline_n: int) -> dict[str, Any]:
     events, bad = read_events(path)
     predictions = replay(events, queues, METHODS, baseline_n)
     summary = summarize(predictions, [*METHODS, BASELINE])
-    base = summary["methods"][BASELINE]["mae_s"]  # type: ignore[index]
-    ours = summary["methods"]["ccmon"]["mae_s"]  # type: ignore[index]
+    base = _mae_s(summary, BASELINE)
+    ours = _mae_s(summary, "ccmon")
     summary["improvement_vs_baseline"] = (
         round(1 - ours / base, 4) if base and ours is not None else None
     )
@@ -75,8 +81,8 @@ def run_file(path: Path, queues: QueuesConfig, baseline_n: int) -> dict[str, Any
         part = summarize([p for p in predictions if p.queue == queue], ["ccmon", BASELINE])
         per_queue[queue] = {
             "compared": part["compared"],
-            "ccmon_mae_s": part["methods"]["ccmon"]["mae_s"],  # type: ignore[index]
-            "baseline_mae_s": part["methods"][BASELINE]["mae_s"],  # type: ignore[index]
+            "ccmon_mae_s": _mae_s(part, "ccmon"),
+            "baseline_mae_s": _mae_s(part, BASELINE),
         }
     summary["queues"] = per_queue
     return {

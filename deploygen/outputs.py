@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.builders import dashboard as db
 
 from deploygen import k8s, rules
 from deploygen.dashboards import DASHBOARD_DIR, DASHBOARDS
@@ -31,15 +34,15 @@ OUTPUTS: dict[str, Callable[[], str]] = {
 }
 
 
-def _dashboard_text(make: Callable[[], object]) -> Callable[[], str]:
-    return lambda: dump_json(to_json(make()))  # type: ignore[arg-type]
+def _dashboard_text(make: Callable[[], db.Dashboard]) -> Callable[[], str]:
+    return lambda: dump_json(to_json(make()))
 
 
 for _name, _make in DASHBOARDS.items():
     OUTPUTS[f"{DASHBOARD_DIR}/{_name}"] = _dashboard_text(_make)
 
 
-def _k8s_text(make: Callable[[Path], list[object]], src: str) -> Callable[[], str]:
+def _k8s_text(make: Callable[[Path], list[dict[str, Any]]], src: str) -> Callable[[], str]:
     def text() -> str:
         docs = [dump_yaml(doc) for doc in make(ROOT)]
         return HEADER.format(src=src) + "---\n".join(docs)
@@ -48,15 +51,15 @@ def _k8s_text(make: Callable[[Path], list[object]], src: str) -> Callable[[], st
 
 
 OUTPUTS[k8s.K8S_FILES["prometheusrule"]] = _k8s_text(
-    k8s.prometheus_rule,  # type: ignore[arg-type]
+    k8s.prometheus_rule,
     "deploy/prometheus/rules/*.yml",
 )
 OUTPUTS[k8s.K8S_FILES["dashboards"]] = _k8s_text(
-    k8s.dashboards_configmaps,  # type: ignore[arg-type]
+    k8s.dashboards_configmaps,
     "deploy/grafana/dashboards/*.json",
 )
 OUTPUTS[k8s.K8S_FILES["queues"]] = _k8s_text(
-    k8s.queues_configmap,  # type: ignore[arg-type]
+    k8s.queues_configmap,
     "deploy/queues.example.yaml",
 )
 

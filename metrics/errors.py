@@ -10,6 +10,7 @@ The hierarchy::
     │   └── FencedError                    stale offsets: another worker owns the partition
     ├── DecodeError (also ValueError)      one event breaks the contract (streams.decode)
     ├── SinkError (also RuntimeError)      a producer cannot reach or write its sink
+    ├── TopicError (also RuntimeError)     the broker refused to create a topic (streams.topics)
     └── ServerStartError (also RuntimeError)  a local server did not start (streams.localservers)
 """
 

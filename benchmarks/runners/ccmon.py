@@ -81,11 +81,11 @@ def _watch_process(progress: _Progress) -> Iterator[None]:
         progress.saw(records)
         await original(self, records)
 
-    Pipeline.process = process  # type: ignore[method-assign]
+    Pipeline.process = process  # type: ignore[method-assign]  # a patch for this run only
     try:
         yield
     finally:
-        Pipeline.process = original  # type: ignore[method-assign]
+        Pipeline.process = original  # type: ignore[method-assign]  # the patch undone
 
 
 def _sample(registry: CollectorRegistry, name: str) -> float:

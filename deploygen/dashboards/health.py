@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models import dashboard as dm
 
 from deploygen import thresholds as th
 from deploygen.dashboards.common import base_dashboard, graph, query, stat_panel, steps
@@ -12,7 +14,7 @@ __all__ = ["UID", "health"]
 UID = "ccmon-health"
 
 
-def _panels() -> list[object]:
+def _panels() -> list[Builder[dm.Panel]]:
     return [
         stat_panel(
             "Targets up",
@@ -140,5 +142,5 @@ def health() -> db.Dashboard:
         refresh="30s",
     ).time("now-3h", "now")
     for panel in _panels():
-        board = board.with_panel(panel)  # type: ignore[arg-type]
+        board = board.with_panel(panel)
     return board

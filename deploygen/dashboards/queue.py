@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models import dashboard as dm
 
 from deploygen import thresholds as th
 from deploygen.dashboards.common import (
@@ -62,7 +64,7 @@ def _abandonment(off: str) -> str:
     )
 
 
-def _interval_panels() -> list[object]:
+def _interval_panels() -> list[Builder[dm.Panel]]:
     aht = _ratio(
         [
             "ccmon_queue_talk_seconds_total",
@@ -114,7 +116,7 @@ def _interval_panels() -> list[object]:
     ]
 
 
-def _now_panels() -> list[object]:
+def _now_panels() -> list[Builder[dm.Panel]]:
     return [
         stat_panel(
             "Oldest wait now",
@@ -223,8 +225,8 @@ def queue_drilldown() -> db.Dashboard:
         .with_row(db.Row("Now").collapsed(False))
     )
     for panel in _now_panels():
-        board = board.with_panel(panel)  # type: ignore[arg-type]
+        board = board.with_panel(panel)
     board = board.with_row(db.Row("15-minute intervals: today vs same day last week"))
     for panel in _interval_panels():
-        board = board.with_panel(panel)  # type: ignore[arg-type]
+        board = board.with_panel(panel)
     return board

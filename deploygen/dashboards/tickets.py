@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models import dashboard as dm
 
 from deploygen import thresholds as th
 from deploygen.dashboards.common import (
@@ -27,7 +29,7 @@ def _win(metric: str, window: str = "today", extra: str = "") -> str:
     return f'max by (queue, channel) ({metric}{{{Q}, window="{window}"{extra}}})'
 
 
-def _stats() -> list[object]:
+def _stats() -> list[Builder[dm.Panel]]:
     blue = steps((None, "blue"))
     return [
         stat_panel(
@@ -142,7 +144,7 @@ def _stats() -> list[object]:
     ]
 
 
-def _graphs() -> list[object]:
+def _graphs() -> list[Builder[dm.Panel]]:
     return [
         graph(
             "Backlog by age",
@@ -264,8 +266,8 @@ def tickets_cx() -> db.Dashboard:
         .with_row(db.Row("Now and today").collapsed(False))
     )
     for panel in _stats():
-        board = board.with_panel(panel)  # type: ignore[arg-type]
+        board = board.with_panel(panel)
     board = board.with_row(db.Row("Trends"))
     for panel in _graphs():
-        board = board.with_panel(panel)  # type: ignore[arg-type]
+        board = board.with_panel(panel)
     return board

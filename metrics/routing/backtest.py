@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from metrics.config.queues import QueuesConfig
 from metrics.core.aggregator import Aggregator
@@ -94,7 +95,8 @@ def summarize(predictions: Iterable[Prediction], names: Iterable[str]) -> dict[s
     common = [p for p in rows if all(p.predicted.get(n) is not None for n in names)]
     methods: dict[str, dict[str, float | int | None]] = {}
     for name in names:
-        errors = [abs(p.predicted[name] - p.actual_s) for p in common]  # type: ignore[operator]
+        # `common` holds only predictions with both a predicted and an actual wait.
+        errors = [abs(cast(float, p.predicted[name]) - cast(float, p.actual_s)) for p in common]
         covered = sum(1 for p in rows if p.predicted.get(name) is not None)
         methods[name] = {
             "mae_s": round(sum(errors) / len(errors), 2) if errors else None,

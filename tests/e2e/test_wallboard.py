@@ -174,6 +174,7 @@ async def test_with_an_api_token_the_board_takes_it_from_the_fragment(
     try:
         with chromium() as driver:
             await asyncio.to_thread(driver.get, f"{base}/wallboard")
+            # reason: a one-line probe for wait_for to poll reads best as a lambda
             status = lambda: driver.find_element("id", "status").text  # noqa: E731
             await asyncio.to_thread(wait_for, lambda: "wants a token" in status(), 20, "401")
             await asyncio.to_thread(driver.get, f"{base}/wallboard#token=s3cret-token")

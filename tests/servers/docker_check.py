@@ -18,7 +18,7 @@ def docker_available(timeout_s: int = 3) -> bool:
     if setting in {"0", "no", "false", "off"}:
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker  # type: ignore[import-untyped]  # the docker package has no py.typed marker
 
         client = docker.from_env(timeout=timeout_s)
         try:

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from metrics.core.business_hours import BusinessCalendar
-from metrics.core.ticket_sla import SlaPolicy, SlaTicket, TargetState, earliest_due, evaluate_sla
+from metrics.core.ticket_sla import (
+    Outcome,
+    SlaPolicy,
+    SlaTicket,
+    TargetState,
+    earliest_due,
+    evaluate_sla,
+)
 
 M, H = 60_000, 3_600_000
 T = round(dt.datetime(2026, 5, 18, tzinfo=dt.UTC).timestamp() * 1000)  # a Monday, 00:00 UTC
@@ -35,12 +42,12 @@ def ticket(
     return SlaTicket(created, tier, priorities, statuses, first_reply)
 
 
-def fr(outcome: str, due: int | None = None, done: int | None = None) -> TargetState:
-    return TargetState("first_reply", outcome, due, done)  # type: ignore[arg-type]
+def fr(outcome: Outcome, due: int | None = None, done: int | None = None) -> TargetState:
+    return TargetState("first_reply", outcome, due, done)
 
 
-def res(outcome: str, due: int | None = None, done: int | None = None) -> TargetState:
-    return TargetState("resolution", outcome, due, done)  # type: ignore[arg-type]
+def res(outcome: Outcome, due: int | None = None, done: int | None = None) -> TargetState:
+    return TargetState("resolution", outcome, due, done)
 
 
 @pytest.mark.parametrize(

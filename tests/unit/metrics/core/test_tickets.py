@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -41,8 +41,10 @@ def created(
     return TicketCreated(f"c{at}", T + at, "t1", Q, CH, priority, "cust", tier, tags)
 
 
-def reply(at: int, author: str = "agent", public: bool = True) -> TicketReplied:
-    return TicketReplied(f"r{at}{author}", T + at, "t1", Q, CH, author, public)  # type: ignore[arg-type]
+def reply(
+    at: int, author: Literal["agent", "customer"] = "agent", public: bool = True
+) -> TicketReplied:
+    return TicketReplied(f"r{at}{author}", T + at, "t1", Q, CH, author, public)
 
 
 def status(at: int, value: str) -> TicketStatusChanged:

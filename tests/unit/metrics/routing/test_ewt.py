@@ -24,7 +24,7 @@ def inputs(**changes: object) -> EwtInputs:
         "abandon_share": 0.0,
     }
     base.update(changes)
-    return EwtInputs(**base)  # type: ignore[arg-type]
+    return EwtInputs(**base)  # type: ignore[arg-type]  # overrides come in untyped, by name
 
 
 @pytest.mark.parametrize(

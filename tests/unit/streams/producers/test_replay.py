@@ -80,7 +80,7 @@ def test_retime(offset_ms: int, suffix: str, time: str, ids: tuple[str, str]) ->
     ],
 )
 def test_event_key(event: dict[str, object], key: str) -> None:
-    assert event_key(event) == key  # type: ignore[arg-type]
+    assert event_key(event) == key
 
 
 def test_checkpoint_round_trip_and_wrong_file(tmp_path: Path) -> None:

@@ -189,6 +189,7 @@ def test_profile_interpolates_and_spikes_multiply(clock: str, expected: float) -
         "    spikes: [{at: '10:15', minutes: 30, factor: 3}]\n"
     )
     queue = parse_scenario(text).queues[0]
+    # reason: Arrivals only needs a tzinfo; START's is dt.UTC, not a ZoneInfo
     arrivals = Arrivals(queue, START.timestamp(), START.tzinfo)  # type: ignore[arg-type]
     hours, minutes = map(int, clock.split(":"))
     t = (hours - 8) * 3600 + minutes * 60
@@ -198,6 +199,7 @@ def test_profile_interpolates_and_spikes_multiply(clock: str, expected: float) -
 def test_thinned_arrivals_follow_the_profile() -> None:
     text = BASE + "    profile: {'00:00': 1, '12:00': 1, '12:01': 3, '23:59': 3}\n"
     queue = parse_scenario(text).queues[0]
+    # reason: Arrivals only needs a tzinfo; dt.UTC is a datetime.timezone, not a ZoneInfo
     arrivals = Arrivals(queue, START.timestamp() - 8 * 3600, dt.UTC)  # type: ignore[arg-type]
     rng = random.Random(3)
     t, morning, evening = 0.0, 0, 0
