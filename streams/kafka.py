@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -68,16 +69,9 @@ async def _report_lag(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
     pipeline.observe_time()
 
 
-async def run_consumer(
-    settings: Settings,
-    queues: QueuesConfig,
-    store: AggregateStore,
-    metrics: WorkerMetrics,
-    stop: asyncio.Event,
-) -> None:
-    """Consume the events topic in batches until `stop` is set, then flush and commit."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    consumer = AIOKafkaConsumer(
+def _consumer(settings: Settings) -> AIOKafkaConsumer:
+    """The events consumer: manual commits (the store fences), large fetches, fast heartbeats."""
+    return AIOKafkaConsumer(
         bootstrap_servers=settings.brokers,
         group_id=settings.group_id,
         enable_auto_commit=False,
@@ -89,7 +83,10 @@ async def run_consumer(
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=max(300, settings.session_timeout_ms // 10),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
+
+
+def _committer(consumer: AIOKafkaConsumer) -> Callable[[dict[str, int]], Awaitable[None]]:
+    """Commit {"topic:partition": offset} to the group; a failed commit is only logged."""
 
     async def commit(offsets: dict[str, int]) -> None:
         parts = {}
@@ -103,24 +100,45 @@ async def run_consumer(
             # that the offset fence skips.
             log.warning("offset commit failed (%s); the store's offsets still fence", exc)
 
+    return commit
+
+
+async def _consume_until(
+    stop: asyncio.Event, consumer: AIOKafkaConsumer, pipeline: Pipeline, max_batch: int
+) -> None:
+    """Feed batches to the pipeline, flushing when due and reporting lag every few seconds."""
+    loop = asyncio.get_running_loop()
+    next_lag = loop.time()
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=100, max_records=max_batch)
+        records = [r for part in batches.values() for r in part]
+        if records:
+            await pipeline.process(records)
+        await pipeline.maybe_flush()
+        if loop.time() >= next_lag:
+            next_lag = loop.time() + LAG_INTERVAL_S
+            await _report_lag(consumer, pipeline)
+
+
+async def run_consumer(
+    settings: Settings,
+    queues: QueuesConfig,
+    store: AggregateStore,
+    metrics: WorkerMetrics,
+    stop: asyncio.Event,
+) -> None:
+    """Consume the events topic in batches until `stop` is set, then flush and commit."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    consumer = _consumer(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
     outbox = KafkaOutbox(producer.send, settings.deadletter_topic, settings.events_topic)
-    pipeline = Pipeline(settings, queues, store, outbox, metrics, commit)
+    pipeline = Pipeline(settings, queues, store, outbox, metrics, _committer(consumer))
     await pipeline.start()
     await producer.start()
     consumer.subscribe([settings.events_topic], listener=_Rebalance(consumer, pipeline))
     await consumer.start()
-    loop = asyncio.get_running_loop()
-    next_lag = loop.time()
     try:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=100, max_records=settings.max_batch)
-            records = [r for part in batches.values() for r in part]
-            if records:
-                await pipeline.process(records)
-            await pipeline.maybe_flush()
-            if loop.time() >= next_lag:
-                next_lag = loop.time() + LAG_INTERVAL_S
-                await _report_lag(consumer, pipeline)
+        await _consume_until(stop, consumer, pipeline, settings.max_batch)
         await pipeline.flush_all()
     finally:
         await consumer.stop()

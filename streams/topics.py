@@ -106,36 +106,44 @@ async def create_topics(
                 [NewTopic(name, n, 1, topic_configs=topic_configs) for name, n in topics.items()],
                 timeout_ms=int(timeout_s * 1000),
             )
-            errors: list[str] = []
-            for entry in response.topic_errors:  # (topic, code) in v0, (topic, code, msg) in v1+
-                name, code = entry[0], entry[1]
-                if code == 0 or (exist_ok and code == _TOPIC_ALREADY_EXISTS):
-                    continue
-                message = entry[2] if len(entry) > 2 and entry[2] else ""
-                errors.append(f"{name}: {for_code(code).__name__} ({code}) {message}".rstrip())
+            errors = _refusals(response.topic_errors, exist_ok)
             if errors:
                 raise TopicError(f"CreateTopics on {bootstrap} failed: " + "; ".join(errors))
-
-            delay = 0.02
-            while True:
-                described = await admin.describe_topics(list(topics))
-                if _leaders_ready(described, topics):
-                    return
-                for t in described:
-                    want = topics.get(t["topic"])
-                    have = len(t["partitions"])
-                    if want is not None and t["error_code"] == 0 and have and have != want:
-                        raise TopicError(
-                            f"topic {t['topic']} exists with {have} partitions, wanted {want}"
-                        )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.25)
+            await _wait_for_leaders(admin, topics)
     except TimeoutError:
         raise TimeoutError(
             f"topics {sorted(topics)} not created with leaders on {bootstrap} within {timeout_s}s"
         ) from None
     finally:
         await admin.close()
+
+
+def _refusals(topic_errors: list[tuple[Any, ...]], exist_ok: bool) -> list[str]:
+    """'name: ErrorName (code) message' of each topic the broker did not create."""
+    errors: list[str] = []
+    for entry in topic_errors:  # (topic, code) in v0, (topic, code, msg) in v1+
+        name, code = entry[0], entry[1]
+        if code == 0 or (exist_ok and code == _TOPIC_ALREADY_EXISTS):
+            continue
+        message = entry[2] if len(entry) > 2 and entry[2] else ""
+        errors.append(f"{name}: {for_code(code).__name__} ({code}) {message}".rstrip())
+    return errors
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: Mapping[str, int]) -> None:
+    """Poll until every partition has a leader; TopicError on a partition-count mismatch."""
+    delay = 0.02
+    while True:
+        described = await admin.describe_topics(list(topics))
+        if _leaders_ready(described, topics):
+            return
+        for t in described:
+            want = topics.get(t["topic"])
+            have = len(t["partitions"])
+            if want is not None and t["error_code"] == 0 and have and have != want:
+                raise TopicError(f"topic {t['topic']} exists with {have} partitions, wanted {want}")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 async def create_topic(

@@ -193,10 +193,69 @@ def _replay(args: argparse.Namespace) -> int:
         return run_command("replay", _run(args, handle, speed, checkpoint))
 
 
+@dataclass
+class _Replay:
+    """One replay run: the reader, the time shift, and what was reported and acknowledged."""
+
+    file: str
+    reader: JsonlReader
+    checkpoint: Checkpoint | None
+    to_now: bool
+    suffix: str
+    start_line: int = 0
+    offset_ms: int | None = None
+    reported: int = 0
+    yielded: int = 0
+    completed: bool = False
+
+    def report_bad(self) -> None:
+        """Print the bad lines met since the last call (the first MAX_REPORTED of all)."""
+        while self.reported < len(self.reader.bad):
+            if self.reported < MAX_REPORTED:
+                bad = self.reader.bad[self.reported]
+                print(f"{self.file}:{bad.line}: {bad.reason}: {bad.detail}", file=sys.stderr)
+            self.reported += 1
+
+    def events(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(time ms, key, event) of each good line, shifted to now with --retime."""
+        from metrics.clock import wall_ms
+
+        for time_ms, event in self.reader:
+            self.report_bad()
+            shift = self.offset_ms
+            if shift is None:
+                shift = self.offset_ms = wall_ms() - time_ms if self.to_now else 0
+            out = retime(event, time_ms, shift, self.suffix)
+            self.yielded += 1
+            yield time_ms + shift, event_key(out), out
+        self.report_bad()
+
+    async def save(self, sent: int) -> None:
+        """Record the last line whose event the broker acknowledged."""
+        if self.checkpoint is not None:
+            # The reader stops on the line of the last event taken; it may not be sent yet.
+            line = self.reader.line if sent == self.yielded else self.reader.line - 1
+            self.checkpoint.line = max(line, self.start_line)
+            self.checkpoint.offset_ms = self.offset_ms
+            await asyncio.to_thread(self.checkpoint.save)
+
+    async def finish(self, sent: int, topic: str) -> None:
+        """Mark a completed replay's checkpoint done, and print the summary."""
+        if self.checkpoint is not None and self.completed:
+            self.checkpoint.done = True
+            await asyncio.to_thread(self.checkpoint.save)
+        bad = len(self.reader.bad)
+        more = f" ({bad - MAX_REPORTED} not listed above)" if bad > MAX_REPORTED else ""
+        print(
+            f"ccmon replay: {sent:,} events sent to {topic}, "
+            f"{bad:,} bad lines{more}, {self.reader.line:,} lines read",
+            file=sys.stderr,
+        )
+
+
 async def _run(
     args: argparse.Namespace, handle: IO[bytes], speed: float | None, checkpoint: Checkpoint | None
 ) -> int:
-    from metrics.clock import wall_ms
     from streams.producers.pacing import Progress, send_paced
     from streams.producers.runner import started
     from streams.producers.sinks import KafkaSink
@@ -204,56 +263,24 @@ async def _run(
 
     settings = Settings()
     start_line = checkpoint.line if checkpoint is not None else 0
-    reader = JsonlReader(handle, skip_lines=start_line, max_bytes=settings.max_event_bytes)
-    offset: list[int | None] = [checkpoint.offset_ms if checkpoint is not None else None]
-    reported = [0]
-    yielded = [0]
-
-    def report_bad() -> None:
-        while reported[0] < len(reader.bad):
-            if reported[0] < MAX_REPORTED:
-                bad = reader.bad[reported[0]]
-                print(f"{args.file}:{bad.line}: {bad.reason}: {bad.detail}", file=sys.stderr)
-            reported[0] += 1
-
-    def events() -> Iterator[tuple[int, str, dict[str, Any]]]:
-        for time_ms, event in reader:
-            report_bad()
-            shift = offset[0]
-            if shift is None:
-                shift = offset[0] = wall_ms() - time_ms if args.retime else 0
-            out = retime(event, time_ms, shift, args.suffix)
-            yielded[0] += 1
-            yield time_ms + shift, event_key(out), out
-        report_bad()
-
-    async def save(sent: int) -> None:
-        """Record the last line whose event the broker acknowledged."""
-        if checkpoint is not None:
-            # The reader stops on the line of the last event taken; it may not be sent yet.
-            line = reader.line if sent == yielded[0] else reader.line - 1
-            checkpoint.line, checkpoint.offset_ms = max(line, start_line), offset[0]
-            await asyncio.to_thread(checkpoint.save)
-
+    run = _Replay(
+        args.file,
+        JsonlReader(handle, skip_lines=start_line, max_bytes=settings.max_event_bytes),
+        checkpoint,
+        args.retime,
+        args.suffix,
+        start_line,
+        checkpoint.offset_ms if checkpoint is not None else None,
+    )
     if start_line:
         print(f"ccmon replay: resuming {args.file} after line {start_line}", file=sys.stderr)
     sink = KafkaSink(settings)
     progress = Progress("replay")
-    completed = False
 
     async def summary() -> None:
-        if checkpoint is not None and completed:
-            checkpoint.done = True
-            await asyncio.to_thread(checkpoint.save)
-        bad = len(reader.bad)
-        more = f" ({bad - MAX_REPORTED} not listed above)" if bad > MAX_REPORTED else ""
-        print(
-            f"ccmon replay: {progress.sent:,} events sent to {settings.events_topic}, "
-            f"{bad:,} bad lines{more}, {reader.line:,} lines read",
-            file=sys.stderr,
-        )
+        await run.finish(progress.sent, settings.events_topic)
 
     async with started(sink, after=summary):
-        await send_paced(events(), sink, speed, progress, on_sent=save)
-        completed = True
-    return 1 if reader.bad else 0
+        await send_paced(run.events(), sink, speed, progress, on_sent=run.save)
+        run.completed = True
+    return 1 if run.reader.bad else 0
