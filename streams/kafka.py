@@ -31,6 +31,7 @@ LAG_INTERVAL_S = 5.0
 GC_THRESHOLDS = (100_000, 50, 1000)
 
 
+# aiokafka ships no types, so its listener base class is Any to mypy.
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Flush and commit before partitions go; resume after the store's offsets after."""
 

@@ -186,6 +186,7 @@ def _replay(args: argparse.Namespace) -> int:
             )
             return 0
     try:
+        # Opened here to report a missing file before any Kafka work; closed by `with` below.
         handle = open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
         return fail("replay", str(exc))

@@ -65,7 +65,8 @@ class JsonlSink:
             self._file = sys.stdout.buffer
             return
         try:
-            # Opening a local file does not block the loop for any length of time.
+            # SIM115: the file stays open across send() calls and close() closes it;
+            # ASYNC230: opening a local file does not block the loop for any length of time.
             self._file = open(self.path, "wb")  # noqa: SIM115, ASYNC230
         except OSError as exc:
             raise SinkError(f"cannot write {self.path}: {exc}") from exc
