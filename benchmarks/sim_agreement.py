@@ -1,7 +1,7 @@
 """How often ccmon's measured figures on simulated traffic fall in the Erlang intervals.
 
 ``python -m benchmarks.sim_agreement [--seeds 8]`` repeats each case of
-tests/unit/streams/producers/sim/test_erlang_agreement.py with other seeds and writes, per case and
+tests/statistical/test_erlang_agreement.py with other seeds and writes, per case and
 metric, the formula's value, the mean of ccmon's estimates, and the share of runs whose
 99.9 % batch-means interval contains the formula's value, to
 benchmarks/results/sim-agreement.json. A share well below 1 would mean a biased model or
