@@ -32,7 +32,8 @@ RESULTS = Path(__file__).parent / "results" / "producers.json"
 
 def main() -> None:
     scenario = load_scenario(str(SCENARIO))
-    start = scenario.start or dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    start = scenario.start_at(now) or now
     figures: dict[str, object] = {"scenario": SCENARIO.name}
 
     began = time.perf_counter()

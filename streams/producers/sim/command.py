@@ -64,7 +64,8 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     try:
         live = args.start == "now" or (args.start is None and scenario.start is None)
-        start = parse_start(args.start) if args.start else scenario.start or parse_start("now")
+        now = parse_start("now")
+        start = parse_start(args.start) if args.start else scenario.start_at(now) or now
         duration: float | None = None
         if args.duration:
             forever = args.duration == "forever"

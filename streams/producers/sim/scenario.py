@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -15,6 +17,7 @@ from streams.producers.sim.sections import Customers, SelfService, Surveys, Tick
 __all__ = [
     "AgentGroup",
     "Callback",
+    "DayAnchor",
     "Distribution",
     "Overflow",
     "QueueScenario",
@@ -30,6 +33,34 @@ __all__ = [
 
 ScenarioError = YamlModelError
 _clock = clock
+_ANCHOR = re.compile(r"^(today|yesterday)(?:\s+(\d{1,2}:\d\d))?$")
+
+
+class DayAnchor(Model):
+    """A start relative to the day a run is made: 'yesterday 08:00', 'today 07:30'.
+
+    Shipped scenarios start this way, so their events never age past the worker's
+    retention; the time is wall-clock time in the scenario's time zone.
+    """
+
+    days_back: int = Field(ge=0, le=1)
+    at: dt.time = dt.time(0, 0)
+
+    @classmethod
+    def parse(cls, text: str) -> DayAnchor | None:
+        """The anchor a text such as 'yesterday 08:00' names, or None when it names none."""
+        match = _ANCHOR.match(text.strip().lower())
+        if match is None:
+            return None
+        hour, minute = (int(part) for part in (match[2] or "0:00").split(":"))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"start {text!r}: {match[2]} is not a time of day HH:MM")
+        return cls(days_back=1 if match[1] == "yesterday" else 0, at=dt.time(hour, minute))
+
+    def resolve(self, now: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+        """The instant this anchor names on the day of `now` (aware) in `zone`."""
+        day = now.astimezone(zone).date() - dt.timedelta(days=self.days_back)
+        return dt.datetime.combine(day, self.at, tzinfo=zone)
 
 
 class Overflow(Model):
@@ -121,8 +152,9 @@ class Scenario(Model):
     name: str = "scenario"
     description: str = ""
     seed: int = 1
-    #: when the simulated period starts; the command line's --start or now if unset
-    start: dt.datetime | None = None
+    #: when the simulated period starts: RFC 3339 or 'yesterday HH:MM' / 'today HH:MM' (a
+    #: DayAnchor); the command line's --start overrides it, and now is used if unset
+    start: dt.datetime | DayAnchor | None = None
     duration: float = Field(8 * 3600.0, gt=0)
     #: zone of the profile, spike and shift times
     time_zone: TimeZoneName = "UTC"
@@ -141,12 +173,28 @@ class Scenario(Model):
             return parse_duration(value)
         raise ValueError("duration must be seconds or text like '8h'")
 
+    @field_validator("start", mode="before")
+    @classmethod
+    def _anchor(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return DayAnchor.parse(value) or value
+        return value
+
     @field_validator("start")
     @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("start needs a UTC offset, e.g. 2026-11-16T08:00:00Z")
+    def _aware(cls, value: dt.datetime | DayAnchor | None) -> dt.datetime | DayAnchor | None:
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise ValueError(
+                "start needs a UTC offset (e.g. 2026-11-16T08:00:00Z) or a day anchor "
+                "such as 'yesterday 08:00'"
+            )
         return value
+
+    def start_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When a run made at `now` starts by this scenario (None: it names no start)."""
+        if isinstance(self.start, DayAnchor):
+            return self.start.resolve(now, self.zone)
+        return self.start
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import orjson
@@ -18,6 +19,7 @@ def test_simulate_to_jsonl_is_deterministic_and_valid(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out1, out2 = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    days = {dt.datetime.now(dt.UTC).date()}
     for out in (out1, out2):
         args = ["simulate", str(SCENARIOS / "small-team.yaml"), "--out", str(out)]
         assert main([*args, "--duration", "1h"]) == 0
@@ -27,7 +29,10 @@ def test_simulate_to_jsonl_is_deterministic_and_valid(
         decode(line, 65536)
     err = capsys.readouterr().err
     assert f"ccmon simulate: {len(lines):,} events sent" in err
-    assert "from 2026-11-16T08:00:00+00:00" in err and "as fast as possible" in err
+    days.add(dt.datetime.now(dt.UTC).date())  # the runs may straddle midnight
+    # small-team starts 'yesterday 08:00' (UTC): a whole working day that has ended.
+    starts = {f"from {day - dt.timedelta(days=1)}T08:00:00+00:00" for day in days}
+    assert any(start in err for start in starts) and "as fast as possible" in err
 
 
 def test_simulate_reports_scenario_errors_with_file_and_line(

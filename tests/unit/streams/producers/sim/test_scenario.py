@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
+from metrics.core.admission import Admission, Verdict
+from streams.decode import decode
+from streams.producers.sim.model import Simulation
 from streams.producers.sim.scenario import (
     ScenarioError,
     load_scenario,
     parse_duration,
     parse_scenario,
 )
+from streams.settings import Settings
 
 ROOT = Path(__file__).parents[5]
 SCENARIOS = [
@@ -160,3 +167,61 @@ def test_mistakes_name_file_line_and_field(text: str, message: str) -> None:
 )
 def test_durations(text: str | float, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+SHIPPED = sorted((ROOT / "deploy" / "scenarios").glob("*.yaml"))
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize(
+    ("days_ahead", "hour"), [(0, NOW.hour), (30, 0), (400, 23)], ids=["now", "+30d", "+400d"]
+)
+def test_shipped_scenarios_never_age_past_the_worker_retention(
+    path: Path, days_ahead: int, hour: int
+) -> None:
+    """Run on any day (the clock moved ahead, at either end of a UTC day), a shipped scenario
+    gives a day that has ended, every event of it applied by a worker with the defaults."""
+    now = NOW.replace(hour=hour) + dt.timedelta(days=days_ahead)
+    scenario = load_scenario(str(path))
+    start = scenario.start_at(now)
+    assert start is not None and start < now
+    settings = Settings()
+    admission = Admission(settings.lateness_s * 1000, settings.retention_s * 1000, 10_000)
+    wall_ms = round(now.timestamp() * 1000)
+    verdicts: Counter[Verdict] = Counter()
+    times = []
+    for time_ms, _, event in Simulation(scenario, start).events():
+        decoded = decode(orjson.dumps(event), settings.max_event_bytes)
+        verdicts[admission.judge("events:0", decoded.time_ms, (), False, wall_ms)] += 1
+        times.append(time_ms)
+    assert verdicts[Verdict.APPLY] == len(times) > 1000
+    assert max(times) <= wall_ms  # nothing in the future either
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        ("yesterday 08:00", "2026-12-01T10:00:00+00:00", "2026-11-30T08:00:00+00:00"),
+        ("today 07:30", "2026-12-01T10:00:00+00:00", "2026-12-01T07:30:00+00:00"),
+        ("today", "2027-03-05T23:59:00+00:00", "2027-03-05T00:00:00+00:00"),
+        # the day is the scenario zone's: 00:30 in Berlin is still 23:30 UTC the day before
+        ("yesterday 07:00", "2026-11-30T23:30:00+00:00", "2026-11-30T07:00:00+01:00"),
+        # across the spring-forward night, 07:00 local is an hour less of UTC offset
+        ("yesterday 07:00", "2027-03-29T12:00:00+00:00", "2027-03-28T07:00:00+02:00"),
+    ],
+)
+def test_a_day_anchored_start_resolves_in_the_scenario_zone(
+    text: str, now: str, expected: str
+) -> None:
+    zone = "Europe/Berlin" if "07:00" in text else "UTC"
+    scenario = parse_scenario(f"start: {text}\ntime_zone: {zone}\n{MINIMAL}")
+    start = scenario.start_at(dt.datetime.fromisoformat(now))
+    assert start == dt.datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("text", ["yesterday 25:00", "tomorrow 08:00", "2026-11-16T08:00"])
+def test_a_start_that_is_neither_an_anchor_nor_an_aware_time_is_refused(text: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(f"start: '{text}'\n{MINIMAL}", "s.yaml")
+    assert "s.yaml:1: start" in str(caught.value)
