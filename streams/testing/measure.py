@@ -20,12 +20,15 @@ from metrics.core.aggregator import Aggregator
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import HOUR_MS
 from metrics.core.reads import SeriesRequest
+from metrics.core.update import Update
 from metrics.core.views import window_view
 from metrics.events import ContactResolution, TicketCreated
 from metrics.store.memory import InMemoryStore
 from streams.decode import decode
 from streams.producers.sim.model import SimEvent
 from streams.rekey import customer_contact_record
+
+__all__ = ["Interval", "batch_means", "hourly_views", "measure", "update_of", "window"]
 
 FLUSH_EVERY = 5000
 
@@ -126,3 +129,16 @@ def batch_means(values: Sequence[float], confidence: float = 0.99) -> Interval:
     )
     half = t_quantile(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
     return Interval(mean, half, lag1)
+
+
+def update_of(
+    events: Sequence[dict[str, Any]], queues: QueuesConfig, partition: str = "events:0"
+) -> Update:
+    """The one Update the pure core makes of `events`, as offsets 0..n-1 of `partition`."""
+    aggregator = Aggregator(queues)
+    for event in events:
+        aggregator.apply(decode(orjson.dumps(event), 1 << 16))
+    update = aggregator.drain()
+    update.mark_offset(partition, 0)
+    update.mark_offset(partition, len(events) - 1)
+    return update

@@ -9,14 +9,13 @@ import pytest
 import redis
 
 from metrics.config.queues import QueueConfig, QueuesConfig
-from metrics.core.aggregator import Aggregator
 from metrics.core.reads import SeriesRequest
 from metrics.core.update import Update
 from metrics.store.base import FencedError
 from metrics.store.memory import InMemoryStore
 from metrics.store.redis import RedisStore
-from streams.decode import decode
-from streams.testing.events import agent, contact, raw, wrapup, yesterday_ms
+from streams.testing.events import agent, contact, wrapup, yesterday_ms
+from streams.testing.measure import update_of
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +42,6 @@ def store(redis_url: str) -> RedisStore:
     return RedisStore.from_url(redis_url, prefix=f"test-{uuid.uuid4().hex[:8]}")
 
 
-def update_of(events: list[dict[str, object]]) -> Update:
-    aggregator = Aggregator(QUEUES)
-    for event in events:
-        aggregator.apply(decode(raw(event), 1 << 16))
-    update = aggregator.drain()
-    update.mark_offset("events:0", 0)
-    update.mark_offset("events:0", len(events) - 1)
-    return update
-
-
 def requests() -> list[SeriesRequest]:
     panes = tuple(T0 + i * MIN for i in range(30))
     intervals = (T0, T0 + 15 * MIN)
@@ -64,8 +53,8 @@ def requests() -> list[SeriesRequest]:
 
 def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
     twin = InMemoryStore()
-    store.flush(update_of(EVENTS), NOW)
-    twin.flush(update_of(EVENTS), NOW)
+    store.flush(update_of(EVENTS, QUEUES), NOW)
+    twin.flush(update_of(EVENTS, QUEUES), NOW)
     assert store.read(requests(), READ_AT) == twin.read(requests(), READ_AT)
     assert store.series() == twin.series() == [("sales", "chat"), ("sales", "voice")]
     voice = store.read(requests(), READ_AT)[0]
@@ -76,7 +65,7 @@ def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
 
 
 def test_states_offsets_and_seen_ids_round_trip(store: RedisStore) -> None:
-    update = update_of(EVENTS)
+    update = update_of(EVENTS, QUEUES)
     store.flush(update, NOW)
     found = store.load_states({"contact": {"c1", "nobody"}, "agent": {"a1"}})
     contacts, agents = found["contact"], found["agent"]
@@ -93,9 +82,9 @@ def test_states_offsets_and_seen_ids_round_trip(store: RedisStore) -> None:
 def test_a_flush_at_or_below_the_applied_offset_is_fenced_and_changes_nothing(
     store: RedisStore,
 ) -> None:
-    store.flush(update_of(EVENTS), NOW)
+    store.flush(update_of(EVENTS, QUEUES), NOW)
     before = store.read(requests(), READ_AT)
-    stale = update_of(EVENTS[:2])  # offsets 0..1, already applied
+    stale = update_of(EVENTS[:2], QUEUES)  # offsets 0..1, already applied
     with pytest.raises(FencedError):
         store.flush(stale, NOW)
     assert store.read(requests(), READ_AT) == before
@@ -103,7 +92,7 @@ def test_a_flush_at_or_below_the_applied_offset_is_fenced_and_changes_nothing(
 
 def test_panes_expire_after_the_retention(store: RedisStore, redis_url: str) -> None:
     retention = 8 * 24 * 60 * MIN
-    store.flush(update_of(EVENTS), NOW)
+    store.flush(update_of(EVENTS, QUEUES), NOW)
     client = redis.Redis.from_url(redis_url)
     pane_key = f"{store.prefix}:p1:sales|voice:{T0}"
     expire_at = client.pexpiretime(pane_key)
@@ -118,7 +107,7 @@ def test_unreachable_redis_is_reported_as_down() -> None:
 
 
 def test_contacts_waiting_longer_than_the_state_ttl_are_not_counted(store: RedisStore) -> None:
-    store.flush(update_of(EVENTS), NOW)
+    store.flush(update_of(EVENTS, QUEUES), NOW)
     day_later = T0 + 16 * MIN + 24 * 60 * MIN
     assert store.read(requests(), day_later)[0].live.waiting == 1
     stale = store.read(requests(), day_later + 1)[0].live

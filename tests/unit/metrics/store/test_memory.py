@@ -5,27 +5,16 @@ from __future__ import annotations
 import pytest
 
 from metrics.config.queues import QueueConfig, QueuesConfig
-from metrics.core.aggregator import Aggregator
 from metrics.core.reads import SeriesRequest
 from metrics.core.update import Update
 from metrics.errors import CcmonError
 from metrics.store.base import FencedError, StoreError
 from metrics.store.memory import InMemoryStore
-from streams.decode import decode
-from streams.testing.events import T0, contact, raw
+from streams.testing.events import T0, contact
+from streams.testing.measure import update_of
 
 S, MIN = 1000, 60_000
 QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"),))
-
-
-def update_of(events: list[dict[str, object]]) -> Update:
-    aggregator = Aggregator(QUEUES)
-    for event in events:
-        aggregator.apply(decode(raw(event), 1 << 16))
-    update = aggregator.drain()
-    update.mark_offset("events:0", 0)
-    update.mark_offset("events:0", len(events) - 1)
-    return update
 
 
 EVENTS = [
@@ -37,7 +26,7 @@ EVENTS = [
 
 def test_a_flush_is_read_back_per_pane_with_the_live_wait_set() -> None:
     store = InMemoryStore()
-    store.flush(update_of(EVENTS), T0 + MIN)
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
     (data,) = store.read([SeriesRequest(("sales", "voice"), (T0,))], T0 + MIN)
     assert data.panes[0]["queued"] == 2
     assert data.panes[0]["answered"] == 1
@@ -49,9 +38,9 @@ def test_a_flush_is_read_back_per_pane_with_the_live_wait_set() -> None:
 
 def test_a_second_flush_of_the_same_offsets_is_fenced() -> None:
     store = InMemoryStore()
-    store.flush(update_of(EVENTS), T0 + MIN)
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
     with pytest.raises(FencedError) as caught:
-        store.flush(update_of(EVENTS), T0 + MIN)
+        store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
     assert isinstance(caught.value, StoreError) and isinstance(caught.value, CcmonError)
     assert caught.value.retriable is False
     (data,) = store.read([SeriesRequest(("sales", "voice"), (T0,))], T0 + MIN)
@@ -60,7 +49,7 @@ def test_a_second_flush_of_the_same_offsets_is_fenced() -> None:
 
 def test_applied_event_ids_are_seen_within_the_dedupe_horizon() -> None:
     store = InMemoryStore(dedupe_horizon_ms=60 * MIN)
-    update = update_of(EVENTS)
+    update = update_of(EVENTS, QUEUES)
     update.seen.update({"e1": T0 + 10 * S, "e3": T0 + 50 * S})  # as the pipeline marks them
     store.flush(update, T0 + MIN)
     assert store.seen({"e1": T0 + 10 * S, "e3": T0 + 50 * S, "e9": T0}) == {"e1", "e3"}
@@ -72,7 +61,7 @@ def test_applied_event_ids_are_seen_within_the_dedupe_horizon() -> None:
 
 def test_a_contact_waiting_longer_than_the_state_ttl_is_not_counted_waiting() -> None:
     store = InMemoryStore(state_ttl_ms=10 * MIN)
-    store.flush(update_of(EVENTS), T0 + MIN)
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
     request = [SeriesRequest(("sales", "voice"))]
     assert store.read(request, T0 + 5 * MIN)[0].live.waiting == 1
     assert store.read(request, T0 + 50 * S + 11 * MIN)[0].live.waiting == 0
