@@ -8,7 +8,7 @@ from metrics.core.reads import SeriesData, SeriesRequest
 from metrics.core.update import Series, Update
 from metrics.errors import CcmonError
 
-__all__ = ["AggregateStore", "FencedError", "StoreError", "WAIT_SET"]
+__all__ = ["AggregateStore", "FencedError", "StoreError", "StoreLostError", "WAIT_SET"]
 
 #: The live set of waiting contacts (score: enqueue time ms).
 WAIT_SET = "wait"
@@ -26,11 +26,30 @@ class FencedError(StoreError):
     retriable = False
 
 
+class StoreLostError(StoreError):
+    """The store no longer holds the generation this worker wrote under: it lost its data
+    (restarted without persistence, flushed, evicted). Writing on would add deltas onto
+    nothing; the worker must claim the new generation and rebuild from the log."""
+
+    retriable = False
+
+
 class AggregateStore(Protocol):
     """Where panes, live state, entity states and applied offsets are kept."""
 
     def flush(self, update: Update, now_ms: int) -> None:
-        """Write `update` atomically, fenced by its offsets; raise FencedError if stale."""
+        """Write `update` atomically, fenced by its offsets; raise FencedError if stale.
+
+        After `claim_generation`, a flush onto a store that no longer holds that generation
+        writes nothing and raises StoreLostError.
+        """
+
+    def claim_generation(self) -> str:
+        """Adopt the store's generation marker, creating one if it has none; later flushes
+        are checked against it. Every worker on one store shares the same marker."""
+
+    def holds_generation(self) -> bool:
+        """True while the store still holds the generation last claimed (or none was)."""
 
     def load_offsets(self) -> dict[str, int]:
         """Last applied offset per "topic:partition"."""

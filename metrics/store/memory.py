@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from metrics.core.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
 from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
-from metrics.store.base import WAIT_SET, FencedError
+from metrics.store.base import WAIT_SET, FencedError, StoreLostError
 
 __all__ = ["InMemoryStore"]
 
@@ -38,8 +39,31 @@ class InMemoryStore:
     queues: set[str] = field(default_factory=set)
     times: dict[str, int] = field(default_factory=dict)
     now_ms: int = 0
+    #: the generation marker the store holds, and the one this client claimed
+    marker: str | None = None
+    claimed: str | None = None
+
+    def claim_generation(self) -> str:
+        if self.marker is None:
+            self.marker = uuid.uuid4().hex
+        self.claimed = self.marker
+        return self.marker
+
+    def holds_generation(self) -> bool:
+        return self.claimed is None or self.marker == self.claimed
+
+    def lose(self) -> None:
+        """Forget every write, as a Redis restarted without persistence does; the client's
+        claimed generation (not part of the store) is kept."""
+        claimed = self.claimed
+        for spec in fields(self):
+            if spec.name not in ("retention_ms", "dedupe_horizon_ms", "state_ttl_ms"):
+                setattr(self, spec.name, type(self)().__dict__[spec.name])
+        self.claimed = claimed
 
     def flush(self, update: Update, now_ms: int) -> None:
+        if not self.holds_generation():
+            raise StoreLostError(f"store holds generation {self.marker}, not {self.claimed}")
         for partition, (first, _) in update.offsets.items():
             if self.offsets.get(partition, -1) >= first:
                 raise FencedError(f"{partition}: offset {first} already applied")

@@ -14,10 +14,13 @@ Key layout (prefix configurable, default ``ccmon``)::
     {p}:seen:{hour ms}                        hash  event ids applied (expire)
     {p}:offsets / {p}:evtime                  hash  "topic:partition" -> offset / event ms
     {p}:series / {p}:queues                   set   "queue|channel" / queue names
+    {p}:gen:all                               string generation marker: a flush checks it
+                                                    is still the one its worker claimed
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +34,7 @@ from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetSta
 from metrics.core.states import DECODERS, KEY_PARTS
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
-from metrics.store.base import WAIT_SET, FencedError, StoreError
+from metrics.store.base import WAIT_SET, FencedError, StoreError, StoreLostError
 
 __all__ = ["RedisStore"]
 
@@ -40,11 +43,18 @@ _HOUR_MS = 3_600_000
 #: (hash key, expire at ms; 0 for never)
 _Target = tuple[str, int]
 
-# KEYS[1] offsets hash, KEYS[2] event-time hash; ARGV[1] the JSON payload (numbers as strings);
-# then key, value, TTL ms triples of states: passed as plain arguments, not inside the JSON,
-# because decoding them in Lua cost more than writing them.
+# KEYS[1] offsets hash, KEYS[2] event-time hash, KEYS[3] generation marker; ARGV[1] the JSON
+# payload (numbers as strings; p.g the claimed generation or ''); then key, value, TTL ms
+# triples of states: passed as plain arguments, not inside the JSON, because decoding them
+# in Lua cost more than writing them.
 _FLUSH_LUA = """
 local p = cjson.decode(ARGV[1])
+if p.g ~= '' then
+  local held = redis.call('GET', KEYS[3])
+  if held ~= p.g then
+    return redis.error_reply('LOST generation ' .. p.g .. ' not held (' .. tostring(held) .. ')')
+  end
+end
 for _, f in ipairs(p.f) do
   local cur = redis.call('HGET', KEYS[1], f[1])
   if cur and tonumber(cur) >= tonumber(f[2]) then
@@ -182,6 +192,7 @@ class RedisStore:
         if customer_ttl_ms is not None:
             self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
+        self._generation = ""
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
@@ -201,6 +212,7 @@ class RedisStore:
         """The flush script's JSON argument: every write of one update, grouped by command."""
         floor = now_ms + 60_000  # never expire a key that was just written
         return {
+            "g": self._generation,
             "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
             "h": _flat(self._increments(update, floor), keep_zero=False),
             "m": _flat(self._maxima(update, floor), keep_zero=True),
@@ -286,15 +298,28 @@ class RedisStore:
             part, ttl = KEY_PARTS[kind], str(self.state_ttls.get(kind, self.long_state_ttl_ms))
             for entity, state in changed.items():
                 states += [self._key(part, entity), orjson.dumps(state.to_dict()), ttl]
-        keys = [self._key("offsets", "all"), self._key("evtime", "all")]
+        keys = [self._key("offsets", "all"), self._key("evtime", "all"), self._key("gen", "all")]
         try:
             self._flush_script(keys=keys, args=[payload, *states])
         except redis.ResponseError as exc:
+            if "LOST" in str(exc):
+                raise StoreLostError(str(exc)) from exc
             if "FENCED" in str(exc):
                 raise FencedError(str(exc)) from exc
             raise StoreError(f"flush failed: {exc}") from exc
         except redis.RedisError as exc:
             raise StoreError(f"flush failed: {exc}") from exc
+
+    def claim_generation(self) -> str:
+        key = self._key("gen", "all")
+        marker = uuid.uuid4().hex
+        self._call(lambda: self.client.set(key, marker, nx=True))
+        self._generation = str(self._call(self.client.get, key))
+        return self._generation
+
+    def holds_generation(self) -> bool:
+        held = self._call(self.client.get, self._key("gen", "all"))
+        return not self._generation or held == self._generation
 
     def load_offsets(self) -> dict[str, int]:
         return _ints(self._call(self.client.hgetall, self._key("offsets", "all")))

@@ -11,7 +11,7 @@ import redis
 from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.reads import SeriesRequest
 from metrics.core.update import Update
-from metrics.store.base import FencedError
+from metrics.store.base import FencedError, StoreLostError
 from metrics.store.memory import InMemoryStore
 from metrics.store.redis import RedisStore
 from streams.testing.events import agent, contact, wrapup, yesterday_ms
@@ -112,3 +112,40 @@ def test_contacts_waiting_longer_than_the_state_ttl_are_not_counted(store: Redis
     assert store.read(requests(), day_later)[0].live.waiting == 1
     stale = store.read(requests(), day_later + 1)[0].live
     assert (stale.waiting, stale.oldest_enqueued_ms) == (0, None)
+
+
+def _keys(store: RedisStore) -> list[str]:
+    return sorted(store.client.scan_iter(f"{store.prefix}:*"))
+
+
+def test_a_store_that_lost_its_data_refuses_the_next_flush_and_writes_nothing(
+    store: RedisStore,
+) -> None:
+    first = store.claim_generation()
+    store.flush(update_of(EVENTS[:3], QUEUES), NOW)
+    store.client.delete(*_keys(store))  # what a restart without persistence leaves
+    assert not store.holds_generation()
+    later = update_of(EVENTS[3:], QUEUES)
+    later.offsets = {"events:0": (3, 8)}
+    with pytest.raises(StoreLostError, match="LOST"):
+        store.flush(later, NOW)
+    assert _keys(store) == []
+    second = store.claim_generation()
+    assert second != first
+    store.flush(later, NOW)
+    assert store.holds_generation()
+    assert store.load_offsets() == {"events:0": 8}
+
+
+def test_workers_on_one_store_share_its_generation(store: RedisStore) -> None:
+    other = RedisStore(store.client, prefix=store.prefix)
+    assert store.claim_generation() == other.claim_generation()
+    assert store.holds_generation() and other.holds_generation()
+
+
+def test_a_store_never_claimed_is_not_checked(store: RedisStore) -> None:
+    store.flush(update_of(EVENTS, QUEUES), NOW)
+    store.client.delete(*_keys(store))
+    assert store.holds_generation()
+    store.flush(update_of(EVENTS, QUEUES), NOW)
+    assert store.load_offsets() == {"events:0": len(EVENTS) - 1}

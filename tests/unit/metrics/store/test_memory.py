@@ -8,7 +8,7 @@ from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.reads import SeriesRequest
 from metrics.core.update import Update
 from metrics.errors import CcmonError
-from metrics.store.base import FencedError, StoreError
+from metrics.store.base import FencedError, StoreError, StoreLostError
 from metrics.store.memory import InMemoryStore
 from streams.testing.events import T0, contact
 from streams.testing.measure import update_of
@@ -65,3 +65,26 @@ def test_a_contact_waiting_longer_than_the_state_ttl_is_not_counted_waiting() ->
     request = [SeriesRequest(("sales", "voice"))]
     assert store.read(request, T0 + 5 * MIN)[0].live.waiting == 1
     assert store.read(request, T0 + 50 * S + 11 * MIN)[0].live.waiting == 0
+
+
+def test_a_twin_that_lost_its_data_refuses_flushes_until_the_new_generation_is_claimed() -> None:
+    store = InMemoryStore()
+    first = store.claim_generation()
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
+    store.lose()
+    assert (store.offsets, store.panes, store.marker) == ({}, {}, None)
+    assert not store.holds_generation()
+    with pytest.raises(StoreLostError):
+        store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
+    assert store.panes == {}
+    assert store.claim_generation() != first
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
+    assert store.load_offsets() == {"events:0": 2}
+
+
+def test_an_unclaimed_twin_is_never_checked() -> None:
+    store = InMemoryStore()
+    store.lose()
+    assert store.holds_generation()
+    store.flush(update_of(EVENTS, QUEUES), T0 + MIN)
+    assert store.load_offsets() == {"events:0": 2}
