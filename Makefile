@@ -95,3 +95,7 @@ sim-agreement:  ## the simulator's Erlang C/A agreement over other seeds -> benc
 
 bench-producers:  ## simulator and replay speeds (large-centre day) -> benchmarks/results/
 	$(PYTHON) -m benchmarks.producers
+
+.PHONY: bench-scrape
+bench-scrape:  ## /metrics and GET /api/v1/queues at 100 and 1,000 queues, before/after -> benchmarks/results/
+	$(PYTHON) -m benchmarks.scrape

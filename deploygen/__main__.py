@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from deploygen.links import DEFAULT_LINKS, Links
 from deploygen.outputs import render_all
 
 
@@ -13,13 +14,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploygen")
     parser.add_argument("command", choices=["write", "check"])
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
+    parser.add_argument(
+        "--grafana-url",
+        default=DEFAULT_LINKS.grafana_url,
+        help=f"Grafana as on-call opens it, for alert links (default {DEFAULT_LINKS.grafana_url})",
+    )
+    parser.add_argument(
+        "--runbook-url",
+        default=DEFAULT_LINKS.runbook_url,
+        help="where docs/runbooks.md is published; each alert links to its section "
+        f"(default {DEFAULT_LINKS.runbook_url})",
+    )
     args = parser.parse_args(argv)
+    links = Links(grafana_url=args.grafana_url, runbook_url=args.runbook_url)
     stale: list[str] = []
     # Some outputs are built from others (the PrometheusRule from the rules files), so
     # writing repeats until nothing changes.
     for _ in range(3):
         changed = False
-        for rel, text in render_all().items():
+        for rel, text in render_all(links).items():
             path = args.root / rel
             current = path.read_text(encoding="utf-8") if path.exists() else None
             if current == text:

@@ -14,10 +14,17 @@ from prometheus_client.core import Metric
 
 from metrics.config.queues import QueuesConfig
 from metrics.exposition.queues import AggregateCollector
+from metrics.exposition.runtime import register_runtime_metrics
 from metrics.store.memory import InMemoryStore
 from streams.health import WorkerMetrics
 
-__all__ = ["PROMETHEUS_NAMES", "exported_names", "exporter_names", "worker_names"]
+__all__ = [
+    "PROMETHEUS_NAMES",
+    "exported_names",
+    "exporter_names",
+    "runtime_names",
+    "worker_names",
+]
 
 #: Series Prometheus itself writes for every target; queries may use them.
 PROMETHEUS_NAMES = frozenset({"up", "scrape_duration_seconds", "ALERTS", "ALERTS_FOR_STATE"})
@@ -50,6 +57,13 @@ def worker_names() -> set[str]:
     return _sample_names(registry.collect())
 
 
+def runtime_names() -> set[str]:
+    """ccmon_build_info and the process, platform and GC families every process has."""
+    registry = CollectorRegistry()
+    register_runtime_metrics(registry)
+    return _sample_names(registry.collect())
+
+
 def exported_names() -> frozenset[str]:
     """Exporter and worker sample names plus what Prometheus adds per target."""
-    return frozenset(exporter_names() | worker_names() | PROMETHEUS_NAMES)
+    return frozenset(exporter_names() | worker_names() | runtime_names() | PROMETHEUS_NAMES)

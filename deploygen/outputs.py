@@ -11,9 +11,10 @@ from grafana_foundation_sdk.builders import dashboard as db
 from deploygen import k8s, rules
 from deploygen.dashboards import DASHBOARD_DIR, DASHBOARDS
 from deploygen.dashboards.common import to_json
+from deploygen.links import DEFAULT_LINKS, Links
 from deploygen.yamlio import dump_json, dump_yaml
 
-__all__ = ["OUTPUTS", "ROOT", "render_all"]
+__all__ = ["LINKED_OUTPUTS", "OUTPUTS", "ROOT", "render_all"]
 
 #: The repository root: the k8s objects are built from files committed there.
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,11 @@ def _rules_text(data: Callable[[], object]) -> Callable[[], str]:
 #: path -> function returning the file's text. Later modules register their own files.
 OUTPUTS: dict[str, Callable[[], str]] = {
     rules.RECORDING_FILE: _rules_text(rules.recording_rules),
-    rules.ALERT_FILE: _rules_text(rules.alert_rules),
+}
+
+#: path -> function of the links (Grafana, runbooks) returning the file's text.
+LINKED_OUTPUTS: dict[str, Callable[[Links], str]] = {
+    rules.ALERT_FILE: lambda links: _rules_text(lambda: rules.alert_rules(links))(),
 }
 
 
@@ -64,5 +69,7 @@ OUTPUTS[k8s.K8S_FILES["queues"]] = _k8s_text(
 )
 
 
-def render_all() -> dict[str, str]:
-    return {path: make() for path, make in sorted(OUTPUTS.items())}
+def render_all(links: Links = DEFAULT_LINKS) -> dict[str, str]:
+    texts = {path: make() for path, make in OUTPUTS.items()}
+    texts.update({path: make(links) for path, make in LINKED_OUTPUTS.items()})
+    return dict(sorted(texts.items()))

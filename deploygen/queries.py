@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from deploygen.dashboards import DASHBOARD_DIR
+from deploygen.dashboards.targets import FALLBACK_MATCHER
 from deploygen.rules import ALERT_FILE, RECORDING_FILE
 
 __all__ = ["GRAFANA_VARIABLES", "Query", "all_queries", "recorded_names", "substitute"]
@@ -33,7 +34,7 @@ class Query:
     """One PromQL expression and where it comes from (for test ids and messages)."""
 
     source: str
-    kind: str  # panel | variable | record | alert
+    kind: str  # panel | fallback | variable | record | alert
     expr: str
 
 
@@ -55,6 +56,13 @@ def _label_values(query: str) -> str:
     if m is None:
         raise ValueError(f"unsupported variable query {query!r}")
     return f"count by ({m.group(2)}) ({m.group(1)})"
+
+
+def _panel_kind(expr: str) -> str:
+    """ "fallback" for a per-queue tile's query of the queues the queues file does not name
+    (deploygen/dashboards/targets.py): it has data only when events name such a queue,
+    while its twins, one per named queue, must have data like any panel query."""
+    return "fallback" if FALLBACK_MATCHER in expr else "panel"
 
 
 def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,7 +88,7 @@ def dashboard_queries(root: Path) -> list[Query]:
             for target in panel.get("targets", []):
                 if target.get("expr"):
                     source = f"{path.name} '{panel.get('title')}' {target.get('refId')}"
-                    out.append(Query(source, "panel", target["expr"]))
+                    out.append(Query(source, _panel_kind(target["expr"]), target["expr"]))
     return out
 
 

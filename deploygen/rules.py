@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from deploygen import thresholds as th
+from deploygen.links import DEFAULT_LINKS, Links
 
-__all__ = ["ALERT_FILE", "GRAFANA_URL", "RECORDING_FILE", "alert_rules", "recording_rules"]
+__all__ = ["ALERT_FILE", "RECORDING_FILE", "alert_rules", "recording_rules"]
 
 RECORDING_FILE = "deploy/prometheus/rules/ccmon-recording.yml"
 ALERT_FILE = "deploy/prometheus/rules/ccmon-alerts.yml"
-
-#: Where the dashboard links in alert annotations point (compose publishes Grafana here).
-GRAFANA_URL = "http://localhost:3000"
 
 #: Windows the SL ratio is recorded for: the burn-rate tiers' long and short windows
 #: plus the 30 minutes of the plain below-target alert.
@@ -125,14 +123,11 @@ def recording_rules() -> dict[str, Any]:
     }
 
 
-def _link(uid: str, slug: str, queue: bool = True) -> str:
-    var = "?var-queue={{ $labels.queue }}" if queue else ""
-    return f"{GRAFANA_URL}/d/{uid}/{slug}{var}"
-
-
-QUEUE_BOARD = _link("ccmon-queue", "ccmon-queue-drill-down")
-TICKET_BOARD = _link("ccmon-tickets", "ccmon-tickets-and-cx")
-HEALTH_BOARD = _link("ccmon-health", "ccmon-health", queue=False)
+#: The dashboard each alert links to: (uid, slug, opened on the alert's queue).
+QUEUE_BOARD = ("ccmon-queue", "ccmon-queue-drill-down", True)
+TICKET_BOARD = ("ccmon-tickets", "ccmon-tickets-and-cx", True)
+HEALTH_BOARD = ("ccmon-health", "ccmon-health", False)
+Board = tuple[str, str, bool]
 
 
 def _alert(
@@ -142,7 +137,7 @@ def _alert(
     family: str,
     summary: str,
     description: str,
-    dashboard: str,
+    dashboard: Board,
     for_: str | None = None,
     queue: str | None = None,
 ) -> Rule:
@@ -153,11 +148,9 @@ def _alert(
     if for_ is not None:
         rule["for"] = for_
     rule["labels"] = labels
-    rule["annotations"] = {
-        "summary": summary,
-        "description": description,
-        "dashboard": dashboard,
-    }
+    # The links are filled in by alert_rules (they depend on where things are published).
+    rule["annotations"] = {"summary": summary, "description": description}
+    rule["_board"] = dashboard
     return rule
 
 
@@ -361,6 +354,18 @@ def _pipeline_alerts() -> list[Rule]:
             **pipe,
         ),
         _alert(
+            "CcmonStoreDataLost",
+            "sum by (job, instance) (increase(ccmon_store_data_lost_total[30m])) > 0",
+            "page",
+            summary="{{ $labels.instance }} found Redis without its data and is rebuilding",
+            description="{{ $labels.job }} {{ $labels.instance }} found {{ $value }} time(s) in "
+            "30 minutes that Redis no longer holds what it wrote (restarted without "
+            "persistence, flushed or evicting) and "
+            "re-reads its partitions from the earliest offsets Kafka holds; figures are low "
+            "until the rebuild catches up, and lost for good beyond Kafka's retention.",
+            **pipe,
+        ),
+        _alert(
             "CcmonDeadLetterRateHigh",
             "sum by (job) (rate(ccmon_events_rejected_total[10m]))\n"
             "  / (sum by (job) (rate(ccmon_events_consumed_total[10m])) > 0)"
@@ -378,12 +383,21 @@ def _pipeline_alerts() -> list[Rule]:
     ]
 
 
-def alert_rules() -> dict[str, Any]:
+def _with_links(rules: list[Rule], links: Links) -> list[Rule]:
+    """Each alert's dashboard link and its runbook section (docs/runbooks.md)."""
+    for rule in rules:
+        uid, slug, queue = rule.pop("_board")
+        rule["annotations"]["dashboard"] = links.board(uid, slug, queue)
+        rule["annotations"]["runbook_url"] = links.runbook(rule["alert"])
+    return rules
+
+
+def alert_rules(links: Links = DEFAULT_LINKS) -> dict[str, Any]:
     """Every alert, grouped: queues, tickets, the pipeline itself."""
     return {
         "groups": [
-            {"name": "ccmon-queue-alerts", "rules": _queue_alerts()},
-            {"name": "ccmon-ticket-alerts", "rules": _ticket_alerts()},
-            {"name": "ccmon-pipeline-alerts", "rules": _pipeline_alerts()},
+            {"name": "ccmon-queue-alerts", "rules": _with_links(_queue_alerts(), links)},
+            {"name": "ccmon-ticket-alerts", "rules": _with_links(_ticket_alerts(), links)},
+            {"name": "ccmon-pipeline-alerts", "rules": _with_links(_pipeline_alerts(), links)},
         ]
     }

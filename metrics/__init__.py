@@ -6,6 +6,7 @@ The shared words, importable from every room:
 - ``fields``  the names of the stored pane fields, the channels
 - ``errors``  ``CcmonError``, the root of every error ccmon raises on purpose
 - ``clock``   the wall clock (only the rooms that run things read it)
+- ``rfc3339`` the strict RFC 3339 parser of event times and API times (pure)
 
 The rooms, in the order they may import one another:
 
@@ -28,7 +29,8 @@ The rooms, in the order they may import one another:
 ``exposition/``
     The Prometheus collectors: ``queues``, ``services`` (tickets and CX), ``routing``.
 ``web/``
-    The aiohttp routes: ``api`` (read API, /metrics), ``routing``, ``openapi``, ``wallboard/``.
+    The aiohttp routes: ``api`` (read API, /metrics), ``routing``, ``openapi``, ``wallboard/``,
+    ``docs`` (/ and /docs), ``errors`` (JSON errors), ``server`` (timeouts, connection cap).
 
 Rules, checked by ``make lint`` (import-linter; contracts in pyproject.toml):
 

@@ -7,10 +7,15 @@
 - ``topics``      every topic ccmon creates, through one creator
 - the worker: ``kafka`` (consumer loop, rebalances), ``consume`` (batches into the core and
   the store), ``decode`` (contract v1 and its JSON Schema), ``deadletter``, ``outbox``,
-  ``rekey``, ``health`` (the worker's own metrics), ``snapshots`` (the snapshot publisher)
-- ``producers/``  what writes events into Kafka from outside the worker: ``sinks``,
-  ``pacing``, ``runner`` (what the producer commands share), ``replay``, ``sim/``,
-  ``importers/``; it imports no worker module (checked by ``make lint``)
+  ``rekey``, ``health`` (the worker's own metrics), ``healthserver`` (its /healthz, /readyz
+  and /metrics port), ``retry`` (backoff, one log line per outage), ``faults`` (what is
+  waited out, what exits with which status), ``snapshots`` (the snapshot publisher)
+- ``export``      ``ccmon export``: interval reports from the store as CSV
+- ``producers/``  what writes events into Kafka from outside the worker: ``keys`` (the
+  contract's Kafka key of every event), ``sinks``, ``pacing``, ``progress``, ``history``
+  (event times against the worker's retention), ``runner`` (what the producer commands
+  share), ``replay``, ``sim/``, ``importers/``; it imports no worker module (checked by
+  ``make lint``)
 - ``localservers/`` local Tansu and Valkey from pip wheels (demo and test fixtures);
   ``demo/`` the ``ccmon demo`` command
 """

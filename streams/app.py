@@ -5,6 +5,10 @@ consumed in batches by an aiokafka consumer running as a Faust service, because 
 per-event stream machinery caps one worker near 9-10k events/s here (see
 docs/performance.md); the batch loop keeps at-least-once, commit-after-flush semantics
 at over three times that, with all of ccmon's work included.
+
+An error the consumer cannot recover from stops the Faust worker and the process exits
+non-zero (see streams/faults.py) after one log line, so a supervisor restarts it; Faust's
+own crash flag would leave a process that is up but consumes nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ import tempfile
 from pathlib import Path
 
 import faust
+import mode
 from faust.app.base import BootStrategy
 from mode import Service
-from prometheus_client import CollectorRegistry, start_http_server
+from mode.utils.futures import maybe_cancel
+from prometheus_client import CollectorRegistry
 
 from metrics.config.queues import QueuesConfig
+from metrics.exposition.runtime import register_runtime_metrics
+from streams.faults import exit_status
 from streams.health import WorkerMetrics
+from streams.healthserver import HealthServer, Readiness
 from streams.kafka import run_consumer
 from streams.settings import Settings
-from streams.topics import ensure_topics
 
 __all__ = ["create_app"]
 
@@ -31,17 +39,57 @@ log = logging.getLogger(__name__)
 
 
 class _BatchBoot(BootStrategy):
-    """Start Faust without its own consumer, leader assignor and tables.
+    """Start Faust without its own consumer, producer, leader assignor and tables.
 
     ccmon has no Faust agents: an idle Faust consumer would still join a group of its
-    own (for its leader-assignor topic), which costs a rebalance round at every start.
+    own (for its leader-assignor topic), which costs a rebalance round at every start,
+    and Faust's producer would end the start with a traceback when the broker is away
+    (ccmon's own clients wait for it instead).
     """
 
     enable_kafka_consumer = False
+    enable_kafka_producer = False
 
 
 class _App(faust.App):
     BootStrategy = _BatchBoot
+
+
+class _NoCrashBanner(logging.Filter):
+    """Drops mode's "We experienced a crash!" line after ccmon logged why it exits."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "We experienced a crash" not in record.getMessage()
+
+
+def _worker_of(app: faust.App) -> mode.Worker | None:
+    """The mode Worker running `app` (the root of its service tree), if any."""
+    node = app.beacon
+    while node.parent is not None:
+        node = node.parent
+    return node.data if isinstance(node.data, mode.Worker) else None
+
+
+def _exit_worker(app: faust.App, status: int) -> None:
+    """Stop the worker running `app` and make its process exit with `status`.
+
+    mode's Worker re-raises its `crash_reason` once the loop is shut down; a SystemExit
+    there passes through its `exiting()` guard, so the status reaches the process.
+    """
+    worker = _worker_of(app)
+    if worker is None:  # not under a Worker (tests driving the app directly)
+        raise SystemExit(status)
+    worker.crash_reason = SystemExit(status)
+    # mode announces the re-raise as a crash; our own line has said what happened.
+    logging.getLogger("faust.worker").addFilter(_NoCrashBanner())
+    if worker._signal_stop_future is None:  # a signal may already be stopping it
+
+        async def shutdown() -> None:
+            await worker.stop()
+            maybe_cancel(worker._starting_fut)
+
+        worker._signal_stop_time = worker.loop.time()
+        worker._signal_stop_future = asyncio.ensure_future(shutdown())
 
 
 def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
@@ -49,7 +97,7 @@ def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
     app = _App(
         f"{settings.group_id}-worker",
         broker=[f"kafka://{b.strip()}" for b in settings.brokers.split(",")],
-        # Health is served by prometheus_client in its own thread, off the event loop.
+        # Health is served by streams.healthserver in threads of its own, off the loop.
         web_enabled=False,
         topic_allow_declare=False,
         topic_replication_factor=1,
@@ -64,33 +112,42 @@ def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
         def __post_init__(self) -> None:
             self._stop_event = asyncio.Event()
             self._task: asyncio.Task[None] | None = None
+            self._health: HealthServer | None = None
+            self.readiness = Readiness(settings.ready_flush_age_s)
 
         async def on_start(self) -> None:
             registry = CollectorRegistry()
+            register_runtime_metrics(registry)
             metrics = WorkerMetrics.create(registry)
             if settings.worker_metrics_port:
-                start_http_server(settings.worker_metrics_port, registry=registry)
-                log.info("worker health metrics on :%d/metrics", settings.worker_metrics_port)
-            if settings.create_topics:
-                await ensure_topics(settings)
+                port = settings.worker_metrics_port
+                self._health = HealthServer(port, registry, self.readiness).start()
+                log.info("worker health on :%d (/healthz, /readyz, /metrics)", port)
+            # Kafka and Redis are awaited inside the task: start-up never blocks here.
             store = settings.redis_store(queues)
             self._task = asyncio.create_task(
-                run_consumer(settings, queues, store, metrics, self._stop_event)
+                run_consumer(settings, queues, store, metrics, self._stop_event, self.readiness)
             )
             self._task.add_done_callback(self._on_done)
 
         def _on_done(self, task: asyncio.Task[None]) -> None:
+            self.readiness.alive = False
             error = None if task.cancelled() else task.exception()
-            if error is not None:
-                log.error("consumer stopped", exc_info=error)
-                self._stop_event.set()
-                app._crash(error)  # let Faust shut the worker down
+            if error is None:
+                return
+            status, line = exit_status(error)
+            log.critical("%s (exit status %d)", line, status)
+            log.debug("the consumer's error", exc_info=error)
+            self._stop_event.set()
+            _exit_worker(app, status)
 
         async def on_stop(self) -> None:
             self._stop_event.set()
             if self._task is not None and not self._task.done():
                 # Shielded: a second signal must not cut the final flush and commit short.
                 await asyncio.shield(self._task)
+            if self._health is not None:
+                self._health.stop()
 
     app.service(ConsumerService)
     return app

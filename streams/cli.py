@@ -6,39 +6,46 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
 from metrics.config.queues import QueueConfigError, QueuesConfig
+from metrics.exposition.runtime import ccmon_version
 from streams.demo import add_demo
+from streams.export import add_export
+from streams.logs import LOG_FORMATS, LOG_LEVELS, logging_config, setup_logging
 from streams.producers.importers.command import add_import
 from streams.producers.replay import add_replay
 from streams.producers.sim.command import add_simulate
-from streams.settings import Settings
+from streams.settings import Settings, unknown_variables
 
 __all__ = ["main"]
 
+log = logging.getLogger("ccmon")
+
 
 def _load() -> tuple[Settings, QueuesConfig] | None:
-    """Settings and queues, or None after printing what is wrong (exit status 2)."""
+    """Settings and queues, or None after logging what is wrong (exit status 2); logged,
+    so that with --log-format json a collector gets these as JSON too."""
     try:
         settings = Settings()
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"])
-            print(f"environment: CCMON_{field.upper()}: {error['msg']}", file=sys.stderr)
+            log.error("environment: CCMON_%s: %s", field.upper(), error["msg"])
         return None
     try:
         queues = settings.queues()
     except QueueConfigError as exc:
-        print(exc, file=sys.stderr)
+        log.error("%s", exc)
         return None
     except OSError as exc:
-        print(f"CCMON_QUEUES_FILE: cannot read {settings.queues_file}: {exc}", file=sys.stderr)
+        log.error("CCMON_QUEUES_FILE: cannot read %s: %s", settings.queues_file, exc)
         return None
     conflicts = settings.conflicts(queues)
     for message in conflicts:
-        print(f"environment: {message}", file=sys.stderr)
+        log.error("environment: %s", message)
     return None if conflicts else (settings, queues)
 
 
@@ -63,7 +70,15 @@ def _worker(args: argparse.Namespace) -> int:
     loaded = _load()
     if loaded is None:
         return 2
-    worker = faust.Worker(create_app(*loaded), loglevel=args.loglevel)
+    # Faust installs its own (coloured) root handlers unless handed a config; quiet drops
+    # its banner table and the spinner writes escapes between log lines.
+    worker = faust.Worker(
+        create_app(*loaded),
+        loglevel=args.log_level,
+        logging_config=logging_config(args.log_level, args.log_format),
+        quiet=True,
+    )
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
 
@@ -78,6 +93,24 @@ def _exporter(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_log_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """--log-level and --log-format; on the subcommands too (`default` SUPPRESS there, so
+    `ccmon worker --log-format json` and `ccmon --log-format json worker` mean the same)."""
+    parser.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default="info" if default is None else default,
+        help="log level (default: info)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text" if default is None else default,
+        help="text (one plain line a record) or json (one object a line); default: text",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ccmon` console script."""
     parser = argparse.ArgumentParser(
@@ -85,9 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Streaming, real-time contact-centre monitor. "
         "Settings come from CCMON_* environment variables (see `ccmon check-config`).",
     )
+    parser.add_argument("--version", action="version", version=f"ccmon {ccmon_version()}")
+    _add_log_options(parser, None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     worker = sub.add_parser("worker", help="run the Faust worker: Kafka events -> Redis")
-    worker.add_argument("--loglevel", default="info", help="log level (default: info)")
+    # The spelling before --log-level (a global option now); kept for old scripts.
+    worker.add_argument(
+        "--loglevel",
+        dest="log_level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     worker.set_defaults(func=_worker)
     exporter = sub.add_parser("exporter", help="serve /metrics and the JSON read API")
     exporter.add_argument("--port", type=int, default=None, help="override CCMON_EXPORTER_PORT")
@@ -97,9 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_simulate(sub)
     add_replay(sub)
     add_import(sub)
+    add_export(sub)
     add_demo(sub)
+    for command in sub.choices.values():
+        _add_log_options(command, argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(args.log_level, args.log_format)
+    for warning in unknown_variables():
+        log.warning("environment: %s", warning)
     code: int = args.func(args)
     return code
 

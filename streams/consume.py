@@ -1,7 +1,9 @@
 """The consumption pipeline: records in, core, flush to the store, then commit.
 
-Kafka is reached only through two callables (commit, and the dead-letter sink), so the
-same Pipeline runs under the Kafka runner and in functional tests.
+Kafka is reached only through a commit callable and the outbox (dead letters, forwarded
+records), so the same Pipeline runs under the Kafka runner and in functional tests. Store
+calls are retried with backoff while Redis is away; `backlogged` tells the runner to pause
+fetching while the outbox or the pending flush is full.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from metrics.core.admission import Admission, Verdict
 from metrics.core.aggregator import Aggregator
 from metrics.core.update import Update
 from metrics.events import AgentStateChanged, ContactResolution, Event, TicketCreated
-from metrics.store.base import AggregateStore, FencedError, StoreError
-from streams.deadletter import DeadLetter, Record
+from metrics.store.base import AggregateStore, FencedError, StoreError, StoreLostError
+from streams.deadletter import DeadLetter, DeadLetterLog, Record
 from streams.decode import DecodeError, decode
+from streams.faults import store_retriable
 from streams.health import WorkerMetrics
+from streams.healthserver import Readiness
 from streams.outbox import Outbox
 from streams.rekey import customer_contact_record
+from streams.retry import Outage, retry_until_stopped
 from streams.settings import Settings
 
 __all__ = ["Committer", "Pipeline"]
@@ -65,6 +70,8 @@ class Pipeline:
         metrics: WorkerMetrics,
         commit: Committer,
         clock_ms: Callable[[], int] = wall_ms,
+        readiness: Readiness | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -72,15 +79,23 @@ class Pipeline:
         self.metrics = metrics
         self.commit = commit
         self.clock_ms = clock_ms
+        self.readiness = readiness or Readiness(settings.ready_flush_age_s)
+        #: set when the worker stops: start-up retries end then
+        self.stop = stop
+        self._store_outage = Outage("Redis (the aggregate store)", log)
+        self.deadletter_log = DeadLetterLog(settings.deadletter_log_interval_s)
         # Admission takes events down to the watermark (newest - lateness) minus the retention.
         reach_ms = (settings.retention_s + settings.lateness_s) * 1000
-        self.aggregator = Aggregator(queues, retention_ms=reach_ms)
+        self.aggregator = Aggregator(
+            queues, retention_ms=reach_ms, lateness_ms=settings.lateness_s * 1000
+        )
         salt = settings.customer_id_salt
         self._salt = None if salt is None else salt.get_secret_value().encode()
         self.admission = Admission(
             lateness_ms=settings.lateness_s * 1000,
             retention_ms=settings.retention_s * 1000,
             max_queues=settings.max_queues,
+            max_future_ms=settings.max_future_s * 1000,
             known_queues={q.name for q in queues.queues},
         )
         #: last offset applied per "topic:partition", as the store knows it
@@ -92,15 +107,58 @@ class Pipeline:
         self._stale_seen = 0
         self._over_cap_seen = 0
         self._seen: set[str] = set()
+        #: set when the store lost what this worker wrote; the runner then calls rebuild()
+        self.lost = False
         #: held while a batch is applied; a rebalance takes it to flush and forget safely
         self.lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Read what the store already holds: applied offsets and known queues."""
-        self.applied = await asyncio.to_thread(self.store.load_offsets)
-        known = await asyncio.to_thread(self.store.known_queues)
+        """Read what the store already holds: applied offsets and known queues.
+
+        Retried while Redis is away; only a stop ends the wait (re-raising its error).
+        """
+        self.applied, known = await self._retrying(self._claim_and_load, stop=self.stop)
         self.admission.known_queues |= known
-        self.metrics.redis_up.set(1)
+        if self.lost:  # found lost during a rebalance: the assignment rewinds what is missing
+            self.admission.watermarks.clear()
+            self.lost = False
+
+    def _claim_and_load(self) -> tuple[dict[str, int], set[str]]:
+        """Adopt the store's generation (every later flush is checked against it), then
+        read the offsets and queues written under it."""
+        self.store.claim_generation()
+        return self.store.load_offsets(), self.store.known_queues()
+
+    def store_lost(self, reason: str) -> None:
+        """Note that the store no longer holds this worker's writes: count and log it once,
+        and let the runner rebuild (no flush is written meanwhile)."""
+        if self.lost:
+            return
+        self.lost = True
+        self.metrics.store_lost.inc()
+        log.error(
+            "the store lost its data (%s): Redis restarted without persistence, was flushed "
+            "or evicted keys; rebuilding from the earliest offsets Kafka still holds",
+            reason,
+        )
+
+    async def check_store(self) -> None:
+        """Find a lost store even on a worker with nothing to flush (called on a timer)."""
+        if not self.lost and not await self._retrying(self.store.holds_generation):
+            self.store_lost("its generation marker is gone")
+
+    async def rebuild(self) -> None:
+        """Drop everything built on the lost data and adopt the store's new generation; the
+        caller then rewinds its partitions to the earliest offsets (lock held)."""
+        task, self._flush_task = self._flush_task, None
+        if task is not None:
+            await task  # the chained flushes end without writing: the store is lost
+        self._drain()
+        self.forget()
+        self.admission.watermarks.clear()
+        self.applied, known = await self._retrying(self._claim_and_load, stop=self.stop)
+        self.admission.known_queues |= known
+        self.lost = False
 
     async def process(self, records: Sequence[Record]) -> None:
         """Apply one batch of records to the pending update."""
@@ -179,6 +237,14 @@ class Pipeline:
             elif verdict is Verdict.TOO_LATE:
                 self.metrics.late.labels("too_late").inc()
                 self._reject(record, verdict.value, f"event time {event.time_ms} ms is too old")
+            elif verdict is Verdict.TOO_EARLY:
+                ahead_s = (event.time_ms - wall) / 1000
+                self._reject(
+                    record,
+                    verdict.value,
+                    f"event time {event.time_ms} ms is {ahead_s:.0f} s ahead of the wall clock "
+                    f"(CCMON_MAX_FUTURE_S {self.settings.max_future_s})",
+                )
             else:
                 self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
         return applied
@@ -218,28 +284,34 @@ class Pipeline:
 
     def _reject(self, record: Record, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()
-        self.outbox.dead_letter(
-            DeadLetter(
-                reason,
-                detail,
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                record.value or b"",
-            )
+        letter = DeadLetter(
+            reason,
+            detail,
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value or b"",
         )
+        self.deadletter_log.note(letter, self.clock_ms() / 1000)
+        self.outbox.dead_letter(letter)
+
+    def backlogged(self) -> bool:
+        """True while fetching should pause: the outbox is full, or a flush is slow and
+        the records read since have reached CCMON_MAX_PENDING_EVENTS."""
+        if self.outbox.full():
+            return True
+        task = self._flush_task
+        flushing = task is not None and not task.done()
+        return flushing and self._pending_records >= self.settings.max_pending_events
 
     async def maybe_flush(self) -> None:
-        """Start a flush when one is due and none runs; apply backpressure when behind."""
+        """Start a flush when one is due and none runs (the runner pauses when behind)."""
         task = self._flush_task
         if task is not None and task.done():
             self._flush_task = None
             task.result()  # re-raise a failed flush
         elif task is not None:
-            if self._pending_records >= self.settings.max_pending_events:
-                await task  # the store is slow: stop reading until it caught up
-                self._flush_task = None
             return
         now = self.clock_ms()
         if now - self._last_flush_ms >= self.settings.flush_interval_ms:
@@ -281,19 +353,26 @@ class Pipeline:
     ) -> None:
         if previous is not None:
             await previous
-        if update.is_empty():
-            return
         # Dead letters and forwarded events first: once the store records the offsets the
         # records that caused them are never re-read.
         await self.outbox.delivered()
+        if update.is_empty():
+            self.readiness.flushed()
+            return
+        if self.lost:
+            return  # written on nothing: the rebuild re-reads these records
         started = time.perf_counter()
         try:
             await self._retrying(lambda: self.store.flush(update, self.clock_ms()))
+        except StoreLostError as exc:
+            self.store_lost(str(exc))
+            return
         except FencedError:
             log.error("flush fenced: another worker applied these offsets; reloading state")
             self.forget()
-            self.applied = await asyncio.to_thread(self.store.load_offsets)
+            self.applied = await self._retrying(self.store.load_offsets)
             return
+        self.readiness.flushed()
         self.metrics.flush_seconds.observe(time.perf_counter() - started)
         self.metrics.flushed_events.inc(records)
         for tp, (_, last) in update.offsets.items():
@@ -303,27 +382,39 @@ class Pipeline:
             self.metrics.last_event_time.set(latest / 1000)
         await self.commit({tp: last + 1 for tp, (_, last) in update.offsets.items()})
 
-    async def _retrying(self, call: Callable[[], _T]) -> _T:
-        """Run a store call in a thread, retrying with backoff while the store is down."""
-        delay = 0.1
-        while True:
+    async def _retrying(self, call: Callable[[], _T], stop: asyncio.Event | None = None) -> _T:
+        """Run a store call in a thread, retrying with backoff while the store is down.
+
+        A fence, a lost store or refused credentials are raised at once; the outage is
+        logged when it starts and when it ends.
+        """
+
+        async def attempt() -> _T:
             try:
                 result = await asyncio.to_thread(call)
-            except FencedError:
-                raise
             except StoreError as exc:
-                self.metrics.redis_up.set(0)
-                self.metrics.flush_failures.inc()
-                log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            else:
-                self.metrics.redis_up.set(1)
-                return result
+                if store_retriable(exc):  # unreachable, not refused or fenced
+                    self.metrics.redis_up.set(0)
+                    self.readiness.store_ok = False
+                    self.metrics.flush_failures.inc()
+                raise
+            self.metrics.redis_up.set(1)
+            self.readiness.store_ok = True
+            return result
+
+        return await retry_until_stopped(
+            attempt,
+            store_retriable,
+            self._store_outage,
+            max_wait_s=self.settings.delivery_max_backoff_s,
+            stop=stop,
+        )
 
     def observe_time(self) -> None:
-        """Refresh the watermark and event-time lag gauges (called on a timer)."""
+        """Refresh the watermark and event-time lag gauges, and log the dead-letter counts
+        that are due (called on a timer)."""
         wall = self.clock_ms()
+        self.deadletter_log.tick(wall / 1000)
         newest = None
         for tp, mark in self.admission.watermarks.items():
             value = mark.value(wall)

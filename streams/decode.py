@@ -8,7 +8,6 @@ accept and reject the same payloads.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from importlib import resources
 from typing import Any, Literal, cast
@@ -39,6 +38,7 @@ from metrics.events import (
     WrapupCompleted,
 )
 from metrics.fields import AGENT_STATES, CHANNELS
+from metrics.rfc3339 import Rfc3339Error, parse_ms
 
 __all__ = [
     "CONTACT_TYPES",
@@ -152,12 +152,9 @@ def _time_ms(value: Any) -> int:
     if not isinstance(value, str):
         raise DecodeError("wrong_type" if value is not None else "missing_field", "time")
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DecodeError("invalid_value", f"time {value!r} is not RFC 3339") from exc
-    if moment.tzinfo is None:
-        raise DecodeError("invalid_value", f"time {value!r} has no UTC offset")
-    return round(moment.timestamp() * 1000)
+        return parse_ms(value)
+    except Rfc3339Error as exc:
+        raise DecodeError("invalid_value", f"time {exc}") from exc
 
 
 def _strings(obj: dict[str, Any], key: str, default: tuple[str, ...] | None) -> tuple[str, ...]:

@@ -31,12 +31,22 @@ class WorkerMetrics:
     flush_seconds: Histogram
     flush_failures: Counter
     flushed_events: Counter
+    store_lost: Counter
     customer_contacts: Counter
+    outbox_records: Gauge
+    outbox_retries: Counter
+    undeliverable: Counter
+    fetch_pauses: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WorkerMetrics:
         """Register every worker metric on `registry` (in exposition order)."""
-        return cls(**_event_counters(registry), **_lag_gauges(registry), **_flush_metrics(registry))
+        return cls(
+            **_event_counters(registry),
+            **_lag_gauges(registry),
+            **_flush_metrics(registry),
+            **_outbox_metrics(registry),
+        )
 
 
 class _EventCounters(TypedDict):
@@ -67,6 +77,16 @@ class _FlushMetrics(TypedDict):
     flush_seconds: Histogram
     flush_failures: Counter
     flushed_events: Counter
+    store_lost: Counter
+
+
+class _OutboxMetrics(TypedDict):
+    """WorkerMetrics fields about what the worker produces (dead letters, forwards)."""
+
+    outbox_records: Gauge
+    outbox_retries: Counter
+    undeliverable: Counter
+    fetch_pauses: Counter
 
 
 def _event_counters(registry: CollectorRegistry) -> _EventCounters:
@@ -156,5 +176,38 @@ def _flush_metrics(registry: CollectorRegistry) -> _FlushMetrics:
         ),
         flushed_events=Counter(
             "ccmon_flushed_records", "Records covered by completed flushes.", registry=registry
+        ),
+        store_lost=Counter(
+            "ccmon_store_data_lost",
+            "Times the store was found without the data this worker wrote (a Redis restarted "
+            "without persistence, flushed or evicting); each started a rebuild from the log.",
+            registry=registry,
+        ),
+    )
+
+
+def _outbox_metrics(registry: CollectorRegistry) -> _OutboxMetrics:
+    """How producing dead letters and forwarded records goes, and the backpressure."""
+    return _OutboxMetrics(
+        outbox_records=Gauge(
+            "ccmon_outbox_records",
+            "Dead letters and forwarded records queued or in flight to Kafka.",
+            registry=registry,
+        ),
+        outbox_retries=Counter(
+            "ccmon_outbox_retries",
+            "Records produced again after a retriable error (broker away or busy).",
+            registry=registry,
+        ),
+        undeliverable=Counter(
+            "ccmon_outbox_undeliverable",
+            "Records that could not be produced at all (skipped), by kind: deadletter or forward.",
+            ["kind"],
+            registry=registry,
+        ),
+        fetch_pauses=Counter(
+            "ccmon_fetch_pauses",
+            "Times fetching paused because the outbox or the pending flush was full.",
+            registry=registry,
         ),
     )

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrics.config.queues import QueuesConfig, parse_queues_yaml
 from metrics.core.fcr import longest_horizon_ms
+from metrics.core.views import WINDOWS
 from metrics.store.redis import RedisStore
 
-__all__ = ["Settings"]
+__all__ = ["NOT_SETTINGS", "REDIS_SCHEMES", "Settings", "unknown_variables"]
+
+#: The URL schemes redis-py connects with: TCP, TLS and a Unix socket.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+#: CCMON_* variables that are not settings: the test fixtures' and benchmarks' own
+#: (prefixes), and those of the scripts and of Grafana's provisioning (names).
+NOT_SETTINGS = (
+    "CCMON_TEST_",
+    "CCMON_BENCH_",
+    "CCMON_TOOLS_DIR",
+    "CCMON_KAFKA_CACHE",
+    "CCMON_KAFKA_DATA_DIR",
+    "CCMON_KAFKA_MAVEN_REPO",
+    "CCMON_KAFKA_VERSION",
+    "CCMON_PROMETHEUS_URL",
+)
 
 
 class Settings(BaseSettings):
@@ -33,6 +54,18 @@ class Settings(BaseSettings):
     queues_file: Path | None = Field(None, description="queues YAML; defaults apply if unset")
     exporter_host: str = Field("0.0.0.0", description="address of /metrics and the read API")
     exporter_port: int = Field(9108, ge=0, le=65535, description="port of /metrics and the API")
+    exporter_idle_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="the exporter closes a connection idle, or with its request headers "
+        "still incomplete, this long after it opened or last answered",
+    )
+    exporter_max_connections: int = Field(
+        500, gt=0, description="open HTTP connections the exporter keeps; more are answered 503"
+    )
+    exporter_access_log: bool = Field(
+        False, description="the exporter logs one INFO line per HTTP request"
+    )
     worker_metrics_port: int = Field(
         9109, ge=0, le=65535, description="port of a worker's own health metrics (0: off)"
     )
@@ -52,12 +85,57 @@ class Settings(BaseSettings):
     max_pending_events: int = Field(
         200_000, gt=0, description="events buffered while a flush is slow before pausing"
     )
+    # The worker's outbox (dead letters, re-keyed customer contacts) and its producer.
+    outbox_max_records: int = Field(
+        20_000, gt=0, description="records the worker produces in flight before it pauses fetching"
+    )
+    outbox_max_bytes: int = Field(
+        32 << 20, gt=0, description="bytes the worker produces in flight before it pauses fetching"
+    )
+    producer_acks: Literal["all", "1"] = Field(
+        "all", description="acks the worker's producer waits for (all: every in-sync replica)"
+    )
+    producer_request_timeout_ms: int = Field(
+        30_000, ge=1000, description="how long one produce request may take before it is retried"
+    )
+    producer_retry_backoff_ms: int = Field(
+        100, ge=0, description="the producer's own pause before it retries a failed request"
+    )
+    producer_max_request_bytes: int = Field(
+        1 << 20,
+        ge=1024,
+        description="largest produce request; a dead letter above it keeps only a prefix",
+    )
+    deadletter_prefix_bytes: int = Field(
+        65536, ge=0, description="bytes kept of a record whose dead letter is too large to produce"
+    )
+    delivery_max_backoff_s: float = Field(
+        5.0, gt=0, description="longest pause between retries of Kafka and Redis calls"
+    )
+    max_future_s: int = Field(
+        300, ge=0, description="events dated further ahead of the wall clock are dead-lettered"
+    )
+    deadletter_log_interval_s: float = Field(
+        10.0, gt=0, description="dead letters are logged once per reason per this interval"
+    )
+    ready_flush_age_s: float = Field(
+        60.0, gt=0, description="/readyz fails when the last flush is older than this"
+    )
     customer_id_salt: SecretStr | None = Field(
         None,
         description="key of the customer-id hash; FCR and repeat contacts need it (unset: off)",
     )
     ticket_ttl_s: int = Field(
-        90 * 86400, gt=0, description="how long ticket and customer states are kept"
+        90 * 86400,
+        gt=0,
+        description="how long ticket and customer states are kept "
+        "(unset: the retention plus 82 days, at least 90 days)",
+    )
+    backfill_s: int | None = Field(
+        None,
+        gt=0,
+        description="load history this far back: unless CCMON_RETENTION_S is set, the "
+        "retention becomes this plus 8 days (and the ticket TTL follows the retention)",
     )
 
     api_token: SecretStr | None = Field(
@@ -73,6 +151,56 @@ class Settings(BaseSettings):
     snapshot_interval_ms: int = Field(
         1000, ge=0, description="at most one snapshot per queue per this interval (on change)"
     )
+    exported_windows: str = Field(
+        "5m,15m,60m,today",
+        description="windows /metrics exports, comma-separated (5m, 15m, 60m, today); "
+        "each costs a voice queue up to 19 of its windowed samples",
+    )
+
+    @field_validator("exported_windows")
+    @classmethod
+    def _known_windows(cls, value: str) -> str:
+        """Refuse a window /metrics does not know, naming the known ones."""
+        chosen = [w.strip() for w in value.split(",") if w.strip()]
+        unknown = [w for w in chosen if w not in WINDOWS]
+        if unknown or not chosen:
+            raise ValueError(f"unknown windows {unknown}; choose among {list(WINDOWS)}")
+        return ",".join(chosen)
+
+    def exported_window_list(self) -> tuple[str, ...]:
+        """CCMON_EXPORTED_WINDOWS as a tuple."""
+        return tuple(self.exported_windows.split(","))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        """Refuse a URL redis-py cannot use, naming only its scheme (never the password)."""
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in REDIS_SCHEMES:
+            got = f"scheme {scheme!r}" if scheme else "no scheme"
+            raise ValueError(
+                f"must start with redis://, rediss:// (TLS) or unix:// (a socket); got {got}"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backfill(cls, data: Any) -> Any:
+        """The retention follows CCMON_BACKFILL_S and the ticket TTL the retention, where
+        they are not set: one setting opens a history load (`ccmon replay` checks it)."""
+        if not isinstance(data, dict):
+            return data
+        default_retention, ttl_beyond = 8 * 86400, 82 * 86400  # 90-day TTL at 8 days
+        out = dict(data)
+        try:
+            if out.get("backfill_s") is not None and "retention_s" not in out:
+                out["retention_s"] = int(out["backfill_s"]) + default_retention
+            retention = int(out.get("retention_s", default_retention))
+        except (TypeError, ValueError):
+            return data  # the field validators name the bad value
+        if "ticket_ttl_s" not in out:
+            out["ticket_ttl_s"] = max(90 * 86400, retention + ttl_beyond)
+        return out
 
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
@@ -125,3 +253,20 @@ class Settings(BaseSettings):
             if secret is not None:
                 data[name] = secret.get_secret_value() if plaintext_secrets else "**********"
         return data
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per CCMON_* variable in `environ` (default: this process's) that no
+    setting reads, with the closest valid name: a typo would otherwise go unnoticed."""
+    environ = os.environ if environ is None else environ
+    prefix = Settings.model_config.get("env_prefix", "")
+    valid = [f"{prefix}{name}".upper() for name in Settings.model_fields]
+    out = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(prefix) or upper in valid or upper.startswith(NOT_SETTINGS):
+            continue
+        close = difflib.get_close_matches(upper, valid, n=1)
+        hint = f"; did you mean {close[0]}?" if close else " (`ccmon check-config` lists them)"
+        out.append(f"{name} is not a ccmon setting and is ignored{hint}")
+    return out

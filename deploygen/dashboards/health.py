@@ -131,6 +131,38 @@ def _panels() -> list[Builder[dm.Panel]]:
             ],
             "short",
         ),
+        stat_panel(
+            "Versions running",
+            "How many ccmon processes run each version (ccmon_build_info): more than one "
+            "value during a rollout, one afterwards.",
+            [query('count by (version) (ccmon_build_info{job=~"ccmon-.*"})', "{{version}}")],
+            "none",
+            steps((None, "blue")),
+            width=6,
+            height=8,
+        ),
+        graph(
+            "Memory per process",
+            "Resident memory of each worker and exporter (process_resident_memory_bytes): "
+            "steady growth over days is worth a look (panes and states expire).",
+            [query('process_resident_memory_bytes{job=~"ccmon-.*"}', "{{job}} {{instance}}", "A")],
+            "bytes",
+            width=9,
+        ),
+        graph(
+            "CPU per process",
+            "CPU seconds per second of each worker and exporter (process_cpu_seconds_total); "
+            "1 is one core.",
+            [
+                query(
+                    'rate(process_cpu_seconds_total{job=~"ccmon-.*"}[$__rate_interval])',
+                    "{{job}} {{instance}}",
+                    "A",
+                )
+            ],
+            "short",
+            width=9,
+        ),
     ]
 
 

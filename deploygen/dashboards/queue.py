@@ -17,6 +17,7 @@ from deploygen.dashboards.common import (
     stat_panel,
     steps,
 )
+from deploygen.dashboards.targets import per_queue, sl_steps, wait_steps
 
 __all__ = ["UID", "queue_drilldown"]
 
@@ -117,18 +118,31 @@ def _interval_panels() -> list[Builder[dm.Panel]]:
 
 
 def _now_panels() -> list[Builder[dm.Panel]]:
+    wait, wait_default, wait_overrides = per_queue(
+        lambda extra: f"max by (channel) (ccmon_queue_oldest_wait_seconds{{{Q}{extra}}})",
+        "{{channel}}",
+        wait_steps,
+    )
+    sl, sl_default, sl_overrides = per_queue(
+        lambda extra: (
+            f'max by (channel) (ccmon_queue_service_level_ratio{{{Q}{extra}, window="today"}})'
+        ),
+        "{{channel}}",
+        sl_steps,
+    )
     return [
-        stat_panel(
-            "Oldest wait now",
-            f"Amber from {th.OLDEST_WAIT_WARN_S} s, red (paging) from {th.OLDEST_WAIT_PAGE_S} s.",
-            [query(f"max by (channel) (ccmon_queue_oldest_wait_seconds{{{Q}}})", "{{channel}}")],
-            "s",
-            steps(
-                (None, "green"), (th.OLDEST_WAIT_WARN_S, "orange"), (th.OLDEST_WAIT_PAGE_S, "red")
-            ),
-            width=6,
-            height=5,
-            no_value="nobody waiting",
+        wait_overrides(
+            stat_panel(
+                "Oldest wait now",
+                "Amber from the queue's SL threshold T (queues file), red from 2 T; "
+                f"CcmonContactWaitingTooLong pages from {th.OLDEST_WAIT_PAGE_S} s.",
+                wait,
+                "s",
+                wait_default,
+                width=6,
+                height=5,
+                no_value="nobody waiting",
+            )
         ),
         stat_panel(
             "Occupancy 60 min",
@@ -160,20 +174,18 @@ def _now_panels() -> list[Builder[dm.Panel]]:
             width=6,
             height=5,
         ),
-        stat_panel(
-            "Service level today",
-            "The queue's own formula over today; green from the default target.",
-            [
-                query(
-                    f'max by (channel) (ccmon_queue_service_level_ratio{{{Q}, window="today"}})',
-                    "{{channel}}",
-                )
-            ],
-            "percentunit",
-            steps((None, "red"), (th.DEFAULT_SL_TARGET, "green")),
-            width=6,
-            height=5,
-            no_value="no contacts",
+        sl_overrides(
+            stat_panel(
+                "Service level today",
+                "The queue's own formula over today; green at or above the queue's own "
+                "target (queues file), amber up to 10 points below it, red further down.",
+                sl,
+                "percentunit",
+                sl_default,
+                width=6,
+                height=5,
+                no_value="no contacts",
+            )
         ),
         graph(
             "Waiting contacts and agents by state",

@@ -12,6 +12,7 @@ from deploygen.dashboards.common import (
     stat_panel,
     steps,
 )
+from deploygen.dashboards.targets import per_queue, sl_steps, wait_steps
 
 __all__ = ["UID", "wallboard"]
 
@@ -22,6 +23,18 @@ Q = 'queue=~"$queue"'
 def wallboard() -> db.Dashboard:
     """Kiosk-friendly: /d/ccmon-wallboard?kiosk&var-queue=sales (refresh 10 s)."""
     by_channel = "{{channel}}"
+    wait, wait_default, wait_overrides = per_queue(
+        lambda extra: f"max by (channel) (ccmon_queue_oldest_wait_seconds{{{Q}{extra}}})",
+        by_channel,
+        wait_steps,
+    )
+    sl, sl_default, sl_overrides = per_queue(
+        lambda extra: (
+            f'max by (channel) (ccmon_queue_service_level_ratio{{{Q}{extra}, window="15m"}})'
+        ),
+        by_channel,
+        sl_steps,
+    )
     tiles = [
         stat_panel(
             "Waiting now",
@@ -31,36 +44,33 @@ def wallboard() -> db.Dashboard:
             steps((None, "blue")),
             width=3,
         ),
-        stat_panel(
-            "Oldest wait now",
-            "How long the oldest waiting contact has waited, right now. Amber from "
-            f"{th.OLDEST_WAIT_WARN_S} s; red from {th.OLDEST_WAIT_PAGE_S} s, where the "
-            "CcmonContactWaitingTooLong alert pages. Empty when nobody waits.",
-            [query(f"max by (channel) (ccmon_queue_oldest_wait_seconds{{{Q}}})", by_channel)],
-            "s",
-            steps(
-                (None, "green"),
-                (th.OLDEST_WAIT_WARN_S, "orange"),
-                (th.OLDEST_WAIT_PAGE_S, "red"),
-            ),
-            width=4,
-            no_value="nobody waiting",
+        wait_overrides(
+            stat_panel(
+                "Oldest wait now",
+                "How long the oldest waiting contact has waited, right now. Colours from the "
+                "queue's own SL threshold T in the queues file: amber from T, red from 2 T "
+                f"(the CcmonContactWaitingTooLong alert pages from {th.OLDEST_WAIT_PAGE_S} s). "
+                "Empty when nobody waits.",
+                wait,
+                "s",
+                wait_default,
+                width=4,
+                no_value="nobody waiting",
+            )
         ),
-        stat_panel(
-            "Service level 15 min",
-            "Answered within the queue's threshold T over the last 15 minutes, by the "
-            "queue's SL formula (default: answered within T / (answered + abandoned - "
-            f"short abandons)). Green from the default target {th.DEFAULT_SL_TARGET:.0%}.",
-            [
-                query(
-                    f'max by (channel) (ccmon_queue_service_level_ratio{{{Q}, window="15m"}})',
-                    by_channel,
-                )
-            ],
-            "percentunit",
-            steps((None, "red"), (th.DEFAULT_SL_TARGET, "green")),
-            width=4,
-            no_value="no contacts",
+        sl_overrides(
+            stat_panel(
+                "Service level 15 min",
+                "Answered within the queue's threshold T over the last 15 minutes, by the "
+                "queue's SL formula (default: answered within T / (answered + abandoned - "
+                "short abandons)). Green at or above the queue's own target in the queues "
+                "file, amber up to 10 points below it, red further down.",
+                sl,
+                "percentunit",
+                sl_default,
+                width=4,
+                no_value="no contacts",
+            )
         ),
         stat_panel(
             "SL today vs target",

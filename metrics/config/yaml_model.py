@@ -12,7 +12,14 @@ from pydantic import AfterValidator, BaseModel, ValidationError
 
 from metrics.errors import CcmonError
 
-__all__ = ["TimeZoneName", "YamlModelError", "check_time_zone", "line_of", "load_yaml_model"]
+__all__ = [
+    "TimeZoneName",
+    "YamlModelError",
+    "check_time_zone",
+    "duplicate_keys",
+    "line_of",
+    "load_yaml_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +46,34 @@ def line_of(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:
         else:
             break
     return line
+
+
+def duplicate_keys(node: yaml.Node | None) -> list[str]:
+    """`line: duplicate key 'k' (first at line n)` for every mapping key given twice.
+
+    PyYAML keeps the last value without a word, so a second `sales:` would silently
+    replace the first; merge keys (`<<`) are YAML's own way to combine and are left alone.
+    """
+    out: list[str] = []
+    stack = [] if node is None else [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key, value in current.value:
+                stack.append(value)
+                if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+                    continue
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    out.append(
+                        f"{line}: duplicate key {key.value!r} (first at line {seen[key.value]})"
+                    )
+                else:
+                    seen[key.value] = line
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return sorted(out, key=lambda message: int(message.split(":", 1)[0]))
 
 
 def check_time_zone(value: str) -> str:
@@ -73,6 +108,9 @@ def load_yaml_model(
         data: Any = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date 2026-13-01
         raise error(f"{source}: not valid YAML: {exc}") from exc
+    duplicates = duplicate_keys(root)
+    if duplicates:
+        raise error("\n".join(f"{source}:{message}" for message in duplicates))
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -1,4 +1,4 @@
-"""Which decoded events are applied: dedupe, lateness and the queue cap (pure)."""
+"""Which decoded events are applied: dedupe, lateness, future times, the queue cap (pure)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class Verdict(StrEnum):
     DUPLICATE = "duplicate"
     #: older than the retention: dead-lettered
     TOO_LATE = "too_late"
+    #: dated further ahead of the wall clock than allowed: dead-lettered, the watermark stays
+    TOO_EARLY = "too_early"
     #: names a new queue while the queue cap is reached: dead-lettered
     QUEUE_CAP = "queue_cap"
 
@@ -32,6 +34,8 @@ class Admission:
     lateness_ms: int
     retention_ms: int
     max_queues: int
+    #: how far past the wall clock an event time may lie (a clock skew allowance)
+    max_future_ms: int = 300_000
     known_queues: set[str] = field(default_factory=set)
     watermarks: dict[str, Watermark] = field(default_factory=dict)
     #: queues admitted for the first time since the last ``take_new_queues``
@@ -58,6 +62,10 @@ class Admission:
         """Classify one event; a verdict of APPLY or LATE_CORRECTION registers new queues."""
         if seen_before:
             return Verdict.DUPLICATE
+        if time_ms > wall_ms + self.max_future_ms:
+            # Checked first: admitted, it would move the watermark and make every later
+            # event of its partition too late.
+            return Verdict.TOO_EARLY
         mark = self.watermark(partition)
         value = mark.value(wall_ms)
         if time_ms < max(time_ms if value is None else value, wall_ms) - self.retention_ms:

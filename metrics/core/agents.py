@@ -1,33 +1,56 @@
-"""Per-agent state machine: live counts by state and time in state per pane (pure)."""
+"""Per-agent state history: live counts by state and time in state per pane (pure).
+
+An agent's state keeps its recent changes, so a change that arrives late (but within the
+lateness) is inserted at its own time and the span it splits is re-attributed: time in
+state then does not depend on arrival order, as every other figure does not.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from metrics.core.panes import PANE_MS, pane_start
 from metrics.events import AgentStateChanged
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES
 
-__all__ = ["MAX_ATTRIBUTED_SPAN_MS", "AgentState", "split_by_pane"]
+__all__ = [
+    "MAX_ATTRIBUTED_SPAN_MS",
+    "MAX_CHANGES",
+    "AgentState",
+    "Change",
+    "Resplit",
+    "Span",
+    "insert_change",
+    "split_by_pane",
+]
 
 #: Time in one state beyond this is not spread over panes (a forgotten log-out).
 MAX_ATTRIBUTED_SPAN_MS = 12 * 60 * PANE_MS
 
+#: Most changes one agent's history keeps, whatever the lateness: bounds the stored JSON
+#: (about 60 bytes a change) and the work per event; an agent changing state more often
+#: than this within the lateness has its oldest changes dropped (then counted stale).
+MAX_CHANGES = 32
 
-@dataclass(frozen=True)
-class AgentState:
-    """An agent's current state, since when, and which (queue, channel) pairs it serves."""
 
+class Change(NamedTuple):
+    """One state change: from `at_ms` the agent is in `state` for these queues and channels.
+
+    Changes order as tuples, by time first; changes at the same millisecond order by their
+    content, so which one holds after that millisecond does not depend on arrival order.
+    """
+
+    at_ms: int
     state: str
-    since_ms: int
     queues: tuple[str, ...]
     channels: tuple[str, ...]
 
     @classmethod
-    def of(cls, event: AgentStateChanged) -> AgentState:
-        return cls(event.state, event.time_ms, event.queues, event.channels)
+    def of(cls, event: AgentStateChanged) -> Change:
+        return cls(event.time_ms, event.state, event.queues, event.channels)
 
     def series(self) -> Iterator[tuple[str, str]]:
         for queue in self.queues:
@@ -42,12 +65,122 @@ class AgentState:
     def time_field(self) -> str | None:
         return AGENT_TIME_FIELD.get(self.state)
 
+
+@dataclass(frozen=True)
+class AgentState:
+    """An agent's recent changes, oldest first; the last one is its state now.
+
+    The history holds the change in effect at (newest - lateness) and every later one, at
+    most MAX_CHANGES: with the default 120 s lateness typically 2 or 3 (8 at most over the
+    simulated large-centre day, tests/statistical/test_agent_order.py).
+    `complete` is true while no change has been dropped from its front (a new agent), so a
+    change older than the first one may still be put before it.
+    """
+
+    history: tuple[Change, ...]
+    complete: bool = True
+
+    @property
+    def latest(self) -> Change:
+        return self.history[-1]
+
+    @property
+    def state(self) -> str:
+        return self.latest.state
+
+    @property
+    def since_ms(self) -> int:
+        return self.latest.at_ms
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        return self.latest.queues
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.latest.channels
+
     def to_dict(self) -> dict[str, Any]:
-        return {"s": self.state, "t": self.since_ms, "q": self.queues, "c": self.channels}
+        """The latest change at the top (the form older versions read), earlier ones in "h"."""
+        latest = self.latest
+        data: dict[str, Any] = {
+            "s": latest.state,
+            "t": latest.at_ms,
+            "q": latest.queues,
+            "c": latest.channels,
+        }
+        data["h"] = [[c.at_ms, c.state, c.queues, c.channels] for c in self.history[:-1]]
+        data["f"] = self.complete
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentState:
-        return cls(data["s"], data["t"], tuple(data["q"]), tuple(data["c"]))
+        """Read both forms; the older one (no "h") knows only the current state."""
+        latest = Change(data["t"], data["s"], tuple(data["q"]), tuple(data["c"]))
+        if "h" not in data:
+            return cls((latest,), complete=False)
+        earlier = tuple(Change(t, s, tuple(q), tuple(c)) for t, s, q, c in data["h"])
+        return cls((*earlier, latest), complete=bool(data.get("f", False)))
+
+
+class Span(NamedTuple):
+    """Time [start_ms, end_ms) in `change`'s state, added (sign 1) or taken back (sign -1)."""
+
+    change: Change
+    start_ms: int
+    end_ms: int
+    sign: int
+
+
+@dataclass(frozen=True)
+class Resplit:
+    """What inserting one change does: the new state and the spans to add or take back."""
+
+    state: AgentState
+    spans: tuple[Span, ...]
+
+
+def insert_change(old: AgentState | None, change: Change, lateness_ms: int) -> Resplit | None:
+    """Put `change` at its time in `old`'s history; None if it is older than the history.
+
+    A change inside the history splits the span of the change before it: that span's time
+    is taken back and re-added in two parts, before and from `change`. A change already in
+    the history returns `old` unchanged with no spans.
+    """
+    if old is None:
+        return Resplit(AgentState((change,)), ())
+    history = old.history
+    first, newest = history[0], history[-1].at_ms
+    if change.at_ms < first.at_ms and (not old.complete or change.at_ms < newest - lateness_ms):
+        return None
+    i = bisect_left(history, change)
+    if i < len(history) and history[i] == change:
+        return Resplit(old, ())
+    before = history[i - 1] if i else None
+    after = history[i] if i < len(history) else None
+    spans: list[Span] = []
+    if before is not None and after is not None:
+        spans.append(Span(before, before.at_ms, after.at_ms, -1))
+    if before is not None:
+        spans.append(Span(before, before.at_ms, change.at_ms, 1))
+    if after is not None:
+        spans.append(Span(change, change.at_ms, after.at_ms, 1))
+    grown = (*history[:i], change, *history[i:])
+    return Resplit(_pruned(grown, old.complete, lateness_ms), tuple(spans))
+
+
+def _pruned(history: tuple[Change, ...], complete: bool, lateness_ms: int) -> AgentState:
+    """Keep the change in effect at (newest - lateness), every later one, at most MAX_CHANGES."""
+    horizon = history[-1].at_ms - lateness_ms
+    in_effect = bisect_right(history, horizon, key=_time) - 1
+    keep = max(in_effect, len(history) - MAX_CHANGES, 0)
+    if keep == 0:
+        return AgentState(history, complete)
+    return AgentState(history[keep:], complete=False)
+
+
+def _time(change: Change) -> int:
+    return change.at_ms
 
 
 def split_by_pane(start_ms: int, end_ms: int) -> Iterator[tuple[int, int]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from metrics.config.queues import QueueConfig, QueuesConfig
-from metrics.core.agents import AgentState, split_by_pane
+from metrics.core.agents import AgentState, Change, insert_change, split_by_pane
 from metrics.core.contacts import ContactState, Segment, contribution_of
 from metrics.core.contribution import apply_change
 from metrics.core.customers import CustomerContact, CustomerState, prune_pair
@@ -57,12 +57,18 @@ __all__ = ["Aggregator"]
 class Aggregator:
     """The aggregation core: state caches plus the pending Update."""
 
-    def __init__(self, queues: QueuesConfig, retention_ms: int = 8 * 86_400_000) -> None:
+    def __init__(
+        self, queues: QueuesConfig, retention_ms: int = 8 * 86_400_000, lateness_ms: int = 0
+    ) -> None:
         self.queues = queues
         self.bounds = queues.wait_buckets_ms()
         #: how far behind the newest event admission still takes events (retention plus
         #: lateness): customer contacts older than newest - horizon - this change no count
         self.retention_ms = retention_ms
+        #: how far back each agent's history reaches behind its newest change (the worker
+        #: passes CCMON_LATENESS_S): a later-arriving change within it is re-split, not stale;
+        #: 0 keeps only the current state
+        self.lateness_ms = lateness_ms
         self.horizon_ms = longest_horizon_ms(queues)
         self._configs: dict[str, QueueConfig] = {q.name: q for q in queues.queues}
         self._ticket_rules: dict[str, TicketRules] = {}
@@ -90,7 +96,7 @@ class Aggregator:
             **{kind: self._apply_ticket for kind in _TICKET_TYPES},
         }
         self.update = Update()
-        #: agent events older than the agent's current state (ignored for live state)
+        #: agent events older than the agent's whole history (ignored: see metrics.core.agents)
         self.stale_agent_events = 0
         #: customer contacts dropped because a customer had more than the cap
         self.customer_contacts_over_cap = 0
@@ -200,25 +206,34 @@ class Aggregator:
             target[name] += amount
 
     def _apply_agent(self, event: AgentStateChanged) -> None:
+        """Insert the change at its time; re-split the time in state it lands in.
+
+        Time in a state goes to the (queue, channel) pairs and panes of the change that
+        began it; live counts follow the latest change by event time.
+        """
         old = self.agents.get(event.agent_id)
-        if old is not None and event.time_ms < old.since_ms:
+        resplit = insert_change(old, Change.of(event), self.lateness_ms)
+        if resplit is None:
             self.stale_agent_events += 1
             return
-        new = AgentState.of(event)
-        if old == new:
+        new = resplit.state
+        if new is old:
             return
         update = self.update
-        if old is not None:
-            field = old.time_field
+        for change, start_ms, end_ms, sign in resplit.spans:
+            field = change.time_field
             if field is not None:
-                for pane, ms in split_by_pane(old.since_ms, event.time_ms):
-                    for queue, channel in old.series():
-                        update.add((queue, channel, pane), field, ms)
-            if old.counted:
-                for series in old.series():
-                    update.live[series][f"agents_{old.state}"] -= 1
-        if new.counted:
-            for series in new.series():
-                update.live[series][f"agents_{new.state}"] += 1
+                for pane, ms in split_by_pane(start_ms, end_ms):
+                    for queue, channel in change.series():
+                        update.add((queue, channel, pane), field, sign * ms)
+        was = old.latest if old is not None else None
+        now = new.latest
+        if was != now:
+            if was is not None and was.counted:
+                for series in was.series():
+                    update.live[series][f"agents_{was.state}"] -= 1
+            if now.counted:
+                for series in now.series():
+                    update.live[series][f"agents_{now.state}"] += 1
         self.agents[event.agent_id] = new
         update.states["agent"][event.agent_id] = new

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from metrics.config.queues import QueueDefaults
 from metrics.core.experience import EXPERIENCE_SUM_FIELDS, derive_experience
@@ -56,6 +59,7 @@ CX_COUNT_FIELDS: tuple[str, ...] = (*EXPERIENCE_SUM_FIELDS, *CUSTOMER_SUM_FIELDS
 WINDOWS: tuple[str, ...] = (*ROLLING_WINDOWS, "today")
 
 
+@functools.lru_cache(maxsize=8)
 def ticket_set_queries(now_ms: int) -> tuple[SetQuery, ...]:
     """The ticket live sets: backlog by priority with age bounds, complaints, SLA due times.
 
@@ -72,16 +76,20 @@ def ticket_set_queries(now_ms: int) -> tuple[SetQuery, ...]:
 
 def snapshot_request(series: Series, now_ms: int, queue: QueueDefaults) -> SeriesRequest:
     """Panes for the longest rolling window; today as whole hours and 15-minute intervals."""
+    panes, intervals, hours = _snapshot_times(now_ms, queue.zone, queue.reset_time)
+    return SeriesRequest(series, panes, intervals, hours, ticket_set_queries(now_ms))
+
+
+@functools.lru_cache(maxsize=64)
+def _snapshot_times(
+    now_ms: int, zone: ZoneInfo, reset: dt.time
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The panes, intervals and hours of snapshot_request; the same for every series of
+    one read (one `now`), so worked out once per read and time zone."""
     longest = max(ROLLING_WINDOWS.values())
-    start = today_start(now_ms, queue.zone, queue.reset_time)
+    start = today_start(now_ms, zone, reset)
     intervals, hours = cover(interval_start(start), interval_start(now_ms) + INTERVAL_MS)
-    return SeriesRequest(
-        series,
-        tuple(rolling_panes(now_ms, longest)),
-        tuple(intervals),
-        tuple(hours),
-        ticket_set_queries(now_ms),
-    )
+    return tuple(rolling_panes(now_ms, longest)), tuple(intervals), tuple(hours)
 
 
 def window_view(

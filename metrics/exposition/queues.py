@@ -1,6 +1,9 @@
 """The Prometheus Collector: fresh families from the store at every scrape.
 
-Runs in the exporter's scrape thread, never on an event loop. Sample output::
+Runs in the exporter's scrape thread, never on an event loop. `collect()` builds the
+families; `exposition()` (what /metrics serves, metrics.exposition.text) gives the same
+text but renders a series again only when its windows, live state or totals changed, and
+the few clock-driven gauges (oldest wait, ticket ages) afresh each time. Sample output::
 
     # HELP ccmon_queue_service_level_ratio Service level of the window (queue's formula).
     # TYPE ccmon_queue_service_level_ratio gauge
@@ -10,8 +13,9 @@ Runs in the exporter's scrape thread, never on an event loop. Sample output::
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -25,13 +29,16 @@ from metrics.clock import wall_ms
 from metrics.config.queues import QueuesConfig
 from metrics.core.reads import SeriesData
 from metrics.core.update import Series
-from metrics.core.views import live_view, snapshot_request, window_views
+from metrics.core.views import WINDOWS, live_view, snapshot_request, window_views
 from metrics.exposition.services import (
     WindowViews,
     add_present,
     cumulative_buckets,
+    service_clock_families,
     service_families,
+    service_key,
 )
+from metrics.exposition.text import Group, SeriesText, family_text, join_families, sample_text
 from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES, parse_hist_field
 from metrics.store.base import AggregateStore, StoreError
 
@@ -104,68 +111,169 @@ TOTAL_SECONDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _oldest_wait_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "ccmon_queue_oldest_wait_seconds",
+        "How long the oldest waiting contact has waited, now.",
+        labels=_LABELS,
+    )
+
+
+#: where the clock-driven families sit among a series' families (see _series_families)
+_OLDEST_WAIT_AT = 1
+
+
+class _Read:
+    """One scrape's store read: the series, their data, the applied event times."""
+
+    def __init__(
+        self, series: list[Series], data: list[SeriesData], event_times: dict[str, int]
+    ) -> None:
+        self.series, self.data, self.event_times = series, data, event_times
+
+
 class AggregateCollector(Collector):
-    """Exposes every (queue, channel) the store holds: live, windowed, counters."""
+    """Exposes every (queue, channel) the store holds: live, windowed, counters.
+
+    `windows` limits the windowed gauges to some of metrics.core.views.WINDOWS (default:
+    all). A voice series costs 55 samples plus up to 19 per exported window (one per
+    windowed gauge whose denominator is not empty): 131 at most with all four windows.
+    """
 
     def __init__(
         self,
         store: AggregateStore,
         queues: QueuesConfig,
         clock_ms: Callable[[], int] = wall_ms,
+        windows: Collection[str] | None = None,
     ) -> None:
         self.store = store
         self.queues = queues
         self.clock_ms = clock_ms
+        chosen = WINDOWS if windows is None else tuple(windows)
+        unknown = sorted(set(chosen) - set(WINDOWS))
+        if unknown:
+            raise ValueError(f"unknown windows {unknown}; known: {list(WINDOWS)}")
+        self.windows = tuple(w for w in WINDOWS if w in chosen)
+        self.text = SeriesText()
+        self._headers: tuple[list[bytes], list[bytes]] | None = None
+        self._config_text: tuple[tuple[str, ...], bytes] | None = None
+        self._last: dict[Series, tuple[SeriesData, WindowViews]] = {}
+        self._lock = threading.Lock()
 
     def describe(self) -> Iterable[Metric]:
         return []  # no collect() at registration time
 
+    def _read(self, now: int) -> _Read:
+        series = self.store.series()
+        requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
+        data = self.store.read(requests, now)
+        return _Read(series, data, self.store.event_times())
+
+    def _views(self, read: _Read) -> list[WindowViews]:
+        """The exported windows of every series, derived once for every family; a series
+        whose data equals the last read's keeps the views derived then."""
+        out = []
+        last, self._last = self._last, {}
+        for s, d in zip(read.series, read.data, strict=True):
+            known = last.get(s)
+            if known is not None and known[0] == d:
+                views = known[1]
+            else:
+                every = window_views(d, self.queues.get(s[0]))
+                views = {w: every[w] for w in self.windows}
+            self._last[s] = (d, views)
+            out.append(views)
+        return out
+
     def collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
         now = self.clock_ms()
-        up = GaugeMetricFamily("ccmon_redis_up", "1 when the store answered this scrape.")
         try:
-            series = self.store.series()
-            requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-            data = self.store.read(requests, now)
-            event_times = self.store.event_times()
+            read = self._read(now)
         except StoreError as exc:
-            log.warning("scrape could not read the store: %s", exc)
-            up.add_metric([], 0)
-            yield up
+            yield _store_down(exc)
             return
-        up.add_metric([], 1)
-        yield up
-        # Every window of every series, derived once for the queue and the service families.
-        views = [window_views(d, self.queues.get(s[0])) for s, d in zip(series, data, strict=True)]
+        yield _up()
+        series, data = read.series, read.data
+        with self._lock:
+            views = self._views(read)
         yield from self._live(series, data, now)
         yield from self._windows(series, views)
         yield from self._totals(series, data)
         yield from self._config(series)
         yield from service_families(series, data, views, now)
-        applied = GaugeMetricFamily(
-            "ccmon_applied_event_timestamp_seconds",
-            "Newest event time applied to the store, per partition (Unix time).",
-            labels=["partition"],
-        )
-        for tp, t in sorted(event_times.items()):
-            applied.add_metric([tp], t / 1000)
-        yield applied
-        scrape = GaugeMetricFamily(
-            "ccmon_exporter_scrape_duration_seconds", "Time spent reading the store."
-        )
-        scrape.add_metric([], time.perf_counter() - started)
-        yield scrape
+        yield from _tail(read.event_times, started)
+
+    def exposition(self) -> bytes:
+        """collect()'s text: unchanged series' lines come from the last scrape."""
+        with self._lock:  # two Prometheus servers may scrape at once; the caches are shared
+            return self._exposition()
+
+    def _exposition(self) -> bytes:
+        started = time.perf_counter()
+        now = self.clock_ms()
+        try:
+            read = self._read(now)
+        except StoreError as exc:
+            return b"".join(family_text(_store_down(exc)))
+        series, data = read.series, read.data
+        views = self._views(read)
+        one = [[s] for s in series]
+        one_data = [[d] for d in data]
+        groups: list[Group] = [
+            ([d.live for d in data], lambda i: self._live(one[i], one_data[i], now)),
+            (views, lambda i: self._windows(one[i], [views[i]])),
+            ([d.totals for d in data], lambda i: self._totals(one[i], one_data[i])),
+            (
+                [service_key(d, v) for d, v in zip(data, views, strict=True)],
+                lambda i: service_families(one[i], one_data[i], [views[i]], now),
+            ),
+        ]
+        lines = self.text.lines(series, groups)
+        queue_headers, service_headers = self._family_headers(now)
+        fresh = {_OLDEST_WAIT_AT: sample_text(self._oldest_wait(series, data, now))}
+        clocked = service_clock_families(series, data, now)
+        service_fresh = {at: sample_text(family) for at, family in clocked.items()}
+        parts = [b"".join(family_text(_up()))]
+        parts += join_families(queue_headers, lines, 0, fresh)
+        parts.append(self._config_bytes(series))
+        parts += join_families(service_headers, lines, len(queue_headers), service_fresh)
+        parts += [b"".join(family_text(f)) for f in _tail(read.event_times, started)]
+        return b"".join(parts)
+
+    def _family_headers(self, now: int) -> tuple[list[bytes], list[bytes]]:
+        """# HELP and # TYPE lines of the per-series families: queue ones, service ones."""
+        if self._headers is None:
+            queue = [*self._live([], [], now), *self._windows([], []), *self._totals([], [])]
+            service = list(service_families([], [], [], now))
+            self._headers = (
+                [family_text(f)[0] for f in queue],
+                [family_text(f)[0] for f in service],
+            )
+        return self._headers
+
+    def _config_bytes(self, series: list[Series]) -> bytes:
+        """The config families' text, rendered again only when the set of queues changes."""
+        queues = tuple(sorted({q for q, _ in series}))
+        if self._config_text is None or self._config_text[0] != queues:
+            text = b"".join(b"".join(family_text(f)) for f in self._config(series))
+            self._config_text = (queues, text)
+        return self._config_text[1]
+
+    def _oldest_wait(self, series: list[Series], data: list[SeriesData], now: int) -> Metric:
+        oldest = _oldest_wait_family()
+        for s, d in zip(series, data, strict=True):
+            enqueued = d.live.oldest_enqueued_ms
+            if enqueued is not None:  # as live_view's oldest_wait_seconds
+                oldest.add_metric(list(s), max(0, now - enqueued) / 1000)
+        return oldest
 
     def _live(self, series: list[Series], data: list[SeriesData], now: int) -> Iterator[Metric]:
         waiting = GaugeMetricFamily(
             "ccmon_queue_contacts_waiting", "Contacts waiting in the queue now.", labels=_LABELS
         )
-        oldest = GaugeMetricFamily(
-            "ccmon_queue_oldest_wait_seconds",
-            "How long the oldest waiting contact has waited, now.",
-            labels=_LABELS,
-        )
+        oldest = _oldest_wait_family()
         oldest_ts = GaugeMetricFamily(
             "ccmon_queue_oldest_enqueued_timestamp_seconds",
             "Enqueue time of the oldest waiting contact (Unix time).",
@@ -256,3 +364,33 @@ class AggregateCollector(Collector):
             threshold.add_metric([queue], cfg.sl_threshold_s)
         yield target
         yield threshold
+
+
+def _up() -> Metric:
+    up = GaugeMetricFamily("ccmon_redis_up", "1 when the store answered this scrape.")
+    up.add_metric([], 1)
+    return up
+
+
+def _store_down(exc: StoreError) -> Metric:
+    log.warning("scrape could not read the store: %s", exc)
+    up = GaugeMetricFamily("ccmon_redis_up", "1 when the store answered this scrape.")
+    up.add_metric([], 0)
+    return up
+
+
+def _tail(event_times: dict[str, int], started: float) -> Iterator[Metric]:
+    """The applied event times per partition, then how long the scrape took."""
+    applied = GaugeMetricFamily(
+        "ccmon_applied_event_timestamp_seconds",
+        "Newest event time applied to the store, per partition (Unix time).",
+        labels=["partition"],
+    )
+    for tp, t in sorted(event_times.items()):
+        applied.add_metric([tp], t / 1000)
+    yield applied
+    scrape = GaugeMetricFamily(
+        "ccmon_exporter_scrape_duration_seconds", "Time spent reading the store."
+    )
+    scrape.add_metric([], time.perf_counter() - started)
+    yield scrape

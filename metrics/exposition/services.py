@@ -27,7 +27,14 @@ from metrics.core.update import Series
 from metrics.core.views import live_tickets
 from metrics.events import SURVEY_KINDS, TICKET_PRIORITIES
 
-__all__ = ["WindowViews", "add_present", "cumulative_buckets", "service_families"]
+__all__ = [
+    "WindowViews",
+    "add_present",
+    "cumulative_buckets",
+    "service_clock_families",
+    "service_families",
+    "service_key",
+]
 
 #: window label -> window_view, of one series
 WindowViews = dict[str, dict[str, Any]]
@@ -179,6 +186,14 @@ def _has_cx(totals: Mapping[str, int]) -> bool:
     ) or any(totals.get(field) for field in SURVEY_RESPONSE_FIELD.values())
 
 
+def service_key(data: SeriesData, views: WindowViews) -> object:
+    """What service_families' samples of one series depend on: nothing for a series
+    without ticket or CX data (it has none), else its views, live state and totals."""
+    if not (_has_tickets(data) or _has_cx(data.totals)):
+        return None
+    return (views, data.live, data.totals)
+
+
 def service_families(
     series: list[Series], data: list[SeriesData], views: list[WindowViews], now_ms: int
 ) -> Iterator[Metric]:
@@ -190,6 +205,43 @@ def service_families(
     yield from _counters(series, data, with_tickets)
 
 
+def _oldest_ticket_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "ccmon_tickets_oldest_unresolved_age_seconds",
+        "Age of the oldest unresolved ticket.",
+        labels=_LABELS,
+    )
+
+
+def _next_breach_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "ccmon_tickets_sla_next_breach_seconds",
+        "Time until the next running SLA target falls due.",
+        labels=_LABELS,
+    )
+
+
+#: where the clock-driven families sit among service_families' families
+_OLDEST_TICKET_AT, _NEXT_BREACH_AT = 2, 4
+
+
+def service_clock_families(
+    series: list[Series], data: list[SeriesData], now_ms: int
+) -> dict[int, Metric]:
+    """The families of service_families whose values move with the clock alone (ticket age,
+    time to the next SLA breach), by their position there, for every series."""
+    oldest, following = _oldest_ticket_family(), _next_breach_family()
+    for s, d in zip(series, data, strict=True):
+        if not _has_tickets(d):
+            continue
+        view = live_tickets(d.live, now_ms)
+        if view["oldest_unresolved_age_seconds"] is not None:
+            oldest.add_metric(list(s), view["oldest_unresolved_age_seconds"])
+        if view["sla_next_breach_seconds"] is not None:
+            following.add_metric(list(s), view["sla_next_breach_seconds"])
+    return {_OLDEST_TICKET_AT: oldest, _NEXT_BREACH_AT: following}
+
+
 def _ticket_live(pairs: list[tuple[Series, SeriesData]], now_ms: int) -> Iterator[Metric]:
     backlog = GaugeMetricFamily(
         "ccmon_tickets_backlog", "Unresolved tickets now.", labels=[*_LABELS, "priority"]
@@ -199,21 +251,13 @@ def _ticket_live(pairs: list[tuple[Series, SeriesData]], now_ms: int) -> Iterato
         "Unresolved tickets now, by age since creation.",
         labels=[*_LABELS, "age"],
     )
-    oldest = GaugeMetricFamily(
-        "ccmon_tickets_oldest_unresolved_age_seconds",
-        "Age of the oldest unresolved ticket.",
-        labels=_LABELS,
-    )
+    oldest = _oldest_ticket_family()
     breaches = GaugeMetricFamily(
         "ccmon_tickets_sla_active_breaches",
         "Running SLA targets already past due, now.",
         labels=_LABELS,
     )
-    following = GaugeMetricFamily(
-        "ccmon_tickets_sla_next_breach_seconds",
-        "Time until the next running SLA target falls due.",
-        labels=_LABELS,
-    )
+    following = _next_breach_family()
     complaints = GaugeMetricFamily(
         "ccmon_tickets_complaints_unresolved", "Unresolved complaint tickets now.", labels=_LABELS
     )

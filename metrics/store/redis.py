@@ -16,10 +16,15 @@ Key layout (prefix configurable, default ``ccmon``)::
     {p}:series / {p}:queues                   set   "queue|channel" / queue names
     {p}:gen:all                               string generation marker: a flush checks it
                                                     is still the one its worker claimed
+
+The exporter's reads can be mirrored (`RedisStore.mirror_reads`): a local copy of the keys
+it reads, kept current by the server naming each changed key (CLIENT TRACKING, RESP3).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -35,8 +40,11 @@ from metrics.core.states import DECODERS, KEY_PARTS
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
 from metrics.store.base import WAIT_SET, FencedError, StoreError, StoreLostError
+from metrics.store.mirror import HASH, SET, ZSET, KeyMirror, ReadKeys
 
 __all__ = ["RedisStore"]
+
+log = logging.getLogger(__name__)
 
 _HOUR_MS = 3_600_000
 
@@ -162,6 +170,93 @@ def _series_data(req: SeriesRequest, replies: Iterator[Any]) -> SeriesData:
     return SeriesData(panes, intervals, hours, live, totals)
 
 
+class _Tracking:
+    """A RESP3 connection on which the server names every changed key under some prefixes
+    (CLIENT TRACKING ON BCAST): the change feed of the mirror."""
+
+    #: after the server refused tracking, ask again this much later (seconds)
+    RETRY_S = 30.0
+
+    def __init__(self, client: redis.Redis, prefixes: list[str]) -> None:
+        pool = client.connection_pool
+        self._pool_args = (pool.connection_class, {**pool.connection_kwargs, "protocol": 3})
+        self._prefixes = prefixes
+        self._client: redis.Redis | None = None
+        self._changed: set[str] = set()
+        self._everything = True
+        #: connects seen by the callback; tracking holds while no new one happened
+        self._connects = self._tracked_since = 0
+        self._retry_at = 0.0
+
+    def _start(self) -> redis.Redis:
+        connection_class, kwargs = self._pool_args
+        pool = redis.ConnectionPool(connection_class=connection_class, **kwargs)
+        client = redis.Redis(connection_pool=pool, single_connection_client=True)
+        connection = client.connection
+        assert connection is not None  # single_connection_client holds one
+        # redis-py leaves these two untyped.
+        connection.register_connect_callback(self._on_connect)  # type: ignore[no-untyped-call]
+        connection._parser.set_invalidation_push_handler(self._on_invalidate)
+        prefixes = [arg for prefix in self._prefixes for arg in ("PREFIX", prefix)]
+        try:
+            client.execute_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)  # type: ignore[no-untyped-call]
+        except redis.RedisError as exc:
+            client.close()
+            pool.disconnect()
+            self._retry_at = time.monotonic() + self.RETRY_S
+            log.warning("no CLIENT TRACKING (%s): reads read every key for %ss", exc, self.RETRY_S)
+            raise
+        self._client, self._everything = client, True
+        self._tracked_since = self._connects
+        return client
+
+    def _on_connect(self, connection: Any) -> None:
+        self._connects += 1
+
+    def _on_invalidate(self, message: list[Any]) -> None:
+        if message[1] is None:  # FLUSHALL / FLUSHDB
+            self._everything = True
+        else:
+            self._changed.update(message[1])
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client.connection_pool.disconnect()
+        self._client = None
+
+    def changed(self) -> set[str] | None:
+        """Keys changed since the last call; None when any may have (first call, flush of
+        the database, lost connection: tracking restarts and the caller reads afresh)."""
+        if self._client is None and time.monotonic() < self._retry_at:
+            return None
+        try:
+            client = self._client or self._start()
+            # Notifications of writes the server finished before this PING arrive before
+            # its reply, and the handler takes them while the reply is read.
+            client.ping()
+        except redis.RedisError:
+            self.close()
+            return None
+        if self._connects != self._tracked_since:  # reconnected: the new one tracks nothing
+            self.close()
+            return None
+        if self._everything:
+            self._everything = False
+            self._changed.clear()
+            return None
+        changed, self._changed = self._changed, set()
+        return changed
+
+
+def _parsed(kind: str, reply: Any) -> Any:
+    if kind == HASH:
+        return _ints(reply)
+    if kind == ZSET:
+        return [score for _, score in reply]  # ZRANGE is in ascending score order
+    return set(reply)
+
+
 class RedisStore:
     """AggregateStore on a Redis (or Valkey) server, through a synchronous client.
 
@@ -193,6 +288,34 @@ class RedisStore:
             self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
         self._generation = ""
+        self._mirror: KeyMirror | None = None
+        self._tracking: _Tracking | None = None
+
+    def mirror_reads(self) -> None:
+        """Serve `read` and `series` from a local copy of the keys they read, kept current by
+        the server's change notifications (CLIENT TRACKING): only changed keys are read again.
+
+        For a process that reads much more than it writes (the exporter). Freshness: every
+        write that completed before a read began is in that read. The panes, intervals,
+        hours and totals of the SeriesData it returns are shared with later reads until
+        their keys change: callers must not change them (none in ccmon does).
+        """
+        prefixes = [self._key(kind, "") for kind in ("p1", "p15", "p60", "tot", "live", "z")]
+        prefixes.append(self._key("series", ""))
+        self._tracking = _Tracking(self.client, prefixes)
+        self._mirror = KeyMirror(self._tracking.changed, self._fetch, self.prefix)
+
+    def _fetch(self, keys: list[tuple[str, str]]) -> list[Any]:
+        """The parsed values of (key, kind) pairs, in one pipelined round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, kind in keys:
+            if kind == HASH:
+                pipe.hgetall(key)
+            elif kind == ZSET:
+                pipe.zrange(key, 0, -1, withscores=True)
+            else:
+                pipe.smembers(key)
+        return [_parsed(kind, reply) for (_, kind), reply in zip(keys, pipe.execute(), strict=True)]
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
@@ -361,7 +484,12 @@ class RedisStore:
         return set(self._call(self.client.smembers, self._key("queues", "all")))
 
     def series(self) -> list[Series]:
-        members = self._call(self.client.smembers, self._key("series", "all"))
+        key = self._key("series", "all")
+        if self._mirror is not None:
+            with self._mirror.lock:
+                members = self._call(self._mirror.refresh, {SET: [key]})[key]
+        else:
+            members = self._call(self.client.smembers, key)
         pairs = (m.split("|", 1) for m in members)
         return sorted((queue, channel) for queue, channel in pairs)
 
@@ -369,6 +497,8 @@ class RedisStore:
         """Read every request in one pipelined round trip; waits older than a state TTL
         no longer count (their contacts lost their last event)."""
         floor = now_ms - self.state_ttl_ms
+        if self._mirror is not None:
+            return self._mirrored_read(self._mirror, requests, floor)
         pipe = self.client.pipeline(transaction=False)
         for req in requests:
             self._queue_reads(pipe, req, floor)
@@ -396,6 +526,44 @@ class RedisStore:
                 pipe.zrangebyscore(key, query.next_from, "+inf", 0, 1, withscores=True)
         pipe.hgetall(self._series_key("live", req.series))
         pipe.hgetall(self._series_key("tot", req.series))
+
+    def _read_keys(self, req: SeriesRequest) -> ReadKeys:
+        """The keys one request reads: pane, interval and hour hashes, wait set, live sets,
+        live and totals hashes."""
+        name = f"{req.series[0]}|{req.series[1]}"
+        p1, p15, p60 = (self._key(kind, f"{name}:") for kind in ("p1", "p15", "p60"))
+        return ReadKeys(
+            [p1 + str(pane) for pane in req.panes],
+            [p15 + str(start) for start in req.intervals],
+            [p60 + str(hour) for hour in req.hours],
+            self._set_key(WAIT_SET, req.series),
+            [self._set_key(query.name, req.series) for query in req.sets],
+            self._series_key("live", req.series),
+            self._series_key("tot", req.series),
+        )
+
+    def _mirrored_read(
+        self, mirror: KeyMirror, requests: list[SeriesRequest], floor: int
+    ) -> list[SeriesData]:
+        """read() from the mirror: the same SeriesData, the live sets counted locally."""
+        with mirror.lock:
+            mirror.start_read()
+            plans = [mirror.plan(req, self._read_keys) for req in requests]
+        hashes: list[str] = []
+        zsets: list[str] = []
+        for _, plan in plans:
+            hashes += plan.panes
+            hashes += plan.intervals
+            hashes += plan.hours
+            hashes += (plan.live, plan.totals)
+            zsets.append(plan.wait)
+            zsets += plan.sets
+        with mirror.lock:
+            self._call(mirror.refresh, {HASH: hashes, ZSET: zsets})
+            return [
+                mirror.data(req, asked, plan, floor)
+                for req, (asked, plan) in zip(requests, plans, strict=True)
+            ]
 
     def ping(self) -> bool:
         try:

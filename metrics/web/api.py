@@ -8,6 +8,10 @@ Store reads run in threads, so a slow Redis never blocks other requests.
     GET /metrics                             Prometheus exposition
     GET /healthz                             200 when the store answers, else 503
     GET /wallboard                           the built-in wall board (metrics/web/wallboard)
+    GET /, GET /docs                         the endpoints, the browsable OpenAPI (web/docs)
+
+Bad input is a 4xx with ``{"error": ...}`` (metrics/web/errors.py), never a 500: queue
+names must match the queue-name pattern, times are strict RFC 3339 (metrics/rfc3339).
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from metrics.clock import wall_ms
-from metrics.config.queues import QueuesConfig
+from metrics.config.queues import QUEUE_NAME_PATTERN, QueuesConfig
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
 from metrics.core.reads import Live, SeriesData, SeriesRequest
@@ -37,7 +41,12 @@ from metrics.core.views import (
     window_view,
     windows_of,
 )
-from metrics.store.base import AggregateStore, StoreError
+from metrics.exposition.text import render_latest
+from metrics.fields import CHANNELS
+from metrics.rfc3339 import Rfc3339Error, parse_ms
+from metrics.store.base import AggregateStore
+from metrics.web.docs import add_docs
+from metrics.web.errors import BAD_QUEUE_NAME, error_response, json_errors
 from metrics.web.wallboard import add_wallboard
 
 __all__ = ["MAX_INTERVAL_SPAN_MS", "make_app"]
@@ -51,8 +60,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-def _error(status: int, message: str) -> web.Response:
-    return _json({"error": message}, status)
+_error = error_response
 
 
 def _iso(ms: int | None) -> str | None:
@@ -61,17 +69,15 @@ def _iso(ms: int | None) -> str | None:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+class _BadRequest(Exception):
+    """A query parameter is wrong; the message is the 400's error."""
+
+
 def _parse_time(value: str, name: str) -> int:
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(
-            text=orjson.dumps({"error": f"{name} must be RFC 3339"}).decode(),
-            content_type="application/json",
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return round(moment.timestamp() * 1000)
+        return parse_ms(value)
+    except Rfc3339Error as exc:
+        raise _BadRequest(f"{name} must be RFC 3339 with an offset: {exc}") from exc
 
 
 class ReadApi:
@@ -127,6 +133,8 @@ class ReadApi:
 
     async def queue(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
+        if not QUEUE_NAME_PATTERN.match(name):
+            return _error(400, BAD_QUEUE_NAME)
         now, series, data = await self._snapshots(name)
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
@@ -161,25 +169,30 @@ class ReadApi:
 
     async def intervals(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
+        if not QUEUE_NAME_PATTERN.match(name):
+            return _error(400, BAD_QUEUE_NAME)
         query = request.query
-        try:
-            size = int(query.get("size", "15"))
-        except ValueError:
-            size = 0
-        if size not in (15, 30):
+        size = {"15": 15, "30": 30}.get(query.get("size", "15"))
+        if size is None:
             return _error(400, "size must be 15 or 30")
         if "from" not in query:
             return _error(400, "from is required (RFC 3339)")
-        start = _parse_time(query["from"], "from")
-        end = _parse_time(query["to"], "to") if "to" in query else self.clock_ms()
+        channel = query.get("channel")
+        if channel is not None and channel not in CHANNELS:
+            return _error(400, f"channel must be one of {list(CHANNELS)}")
+        try:
+            start = _parse_time(query["from"], "from")
+            end = _parse_time(query["to"], "to") if "to" in query else self.clock_ms()
+        except _BadRequest as exc:
+            return _error(400, str(exc))
         if end <= start:
             return _error(400, "to must be after from")
         if end - start > MAX_INTERVAL_SPAN_MS:
             return _error(400, "at most 31 days per request")
         cfg = self.queues.get(name)
         series = [s for s in await asyncio.to_thread(self.store.series) if s[0] == name]
-        if "channel" in query:
-            series = [s for s in series if s[1] == query["channel"]]
+        if channel is not None:
+            series = [s for s in series if s[1] == channel]
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
         planned = [interval_request(s, start, end, size, cfg) for s in series]
@@ -197,22 +210,12 @@ class ReadApi:
         )
 
     async def metrics(self, request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(generate_latest, self.registry)
+        body = await asyncio.to_thread(render_latest, self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(self, request: web.Request) -> web.Response:
         ok = await asyncio.to_thread(self.store.ping)
         return _json({"store": "up" if ok else "down"}, 200 if ok else 503)
-
-
-@web.middleware
-async def _store_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """A StoreError becomes a 503 with a JSON message rather than a stack trace."""
-    try:
-        response: web.StreamResponse = await handler(request)
-    except StoreError as exc:
-        return _error(503, f"store unavailable: {exc}")
-    return response
 
 
 def make_app(
@@ -223,11 +226,12 @@ def make_app(
 ) -> web.Application:
     """The exporter's aiohttp application."""
     api = ReadApi(store, queues, registry, clock_ms)
-    app = web.Application(middlewares=[_store_errors])
+    app = web.Application(middlewares=[json_errors])
     app.router.add_get("/api/v1/queues", api.queues_index)
     app.router.add_get("/api/v1/queues/{queue}", api.queue)
     app.router.add_get("/api/v1/queues/{queue}/intervals", api.intervals)
     app.router.add_get("/metrics", api.metrics)
     app.router.add_get("/healthz", api.healthz)
     add_wallboard(app, queues)
+    add_docs(app)
     return app

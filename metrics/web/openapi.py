@@ -12,10 +12,11 @@ from typing import Any
 
 import orjson
 
+from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.fields import CHANNELS, COUNTED_AGENT_STATES
 from metrics.routing.snapshot import MAX_POSITIONS, SCHEMA_VERSION, STAFFING_WINDOWS
 
-__all__ = ["OPENAPI", "openapi_document", "snapshot_json_schema"]
+__all__ = ["OPENAPI", "endpoints", "openapi_document", "snapshot_json_schema"]
 
 _NUM = {"type": ["number", "null"]}
 _INT = {"type": "integer"}
@@ -191,6 +192,22 @@ _SCHEMAS: dict[str, Any] = {
         {"generated_at": _TIME, "queues": {"type": "array", "items": _ref("RoutingSnapshot")}}
     ),
     "Health": _obj({"store": {"enum": ["up", "down"]}}),
+    "Endpoints": _obj(
+        {
+            "endpoints": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "name": {"type": "string"},
+                        "method": {"const": "GET"},
+                        "path": {"type": "string"},
+                        "summary": {"type": "string"},
+                    },
+                    additionalProperties=False,
+                ),
+            }
+        }
+    ),
 }
 
 
@@ -214,10 +231,13 @@ _QUEUE_PARAM = {
     "name": "queue",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}$"},
+    "schema": {"type": "string", "pattern": QUEUE_NAME_PATTERN.pattern},
+    "example": "sales",
 }
 
 _API_ERRORS = (400, 401, 413, 414, 503)
+
+_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -238,8 +258,30 @@ OPENAPI: dict[str, Any] = {
         },
     },
     "paths": {
+        "/": {
+            "get": {
+                "operationId": "index",
+                "summary": "Every endpoint and page (always open)",
+                "responses": {"200": {"description": "This list", "content": _json("Endpoints")}},
+            }
+        },
+        "/docs": {
+            "get": {
+                "operationId": "docs",
+                "summary": "The OpenAPI document in Swagger UI, served locally (always open)",
+                "responses": {"200": _PAGE},
+            }
+        },
+        "/wallboard": {
+            "get": {
+                "operationId": "wallboard",
+                "summary": "The wall board page (always open; it calls /api/v1/queues)",
+                "responses": {"200": _PAGE},
+            }
+        },
         "/api/v1/queues": {
             "get": {
+                "operationId": "queues",
                 "summary": "Live state and 15-minute figures of every (queue, channel)",
                 "security": [{"bearer": []}, {}],
                 "responses": {
@@ -250,6 +292,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/queues/{queue}": {
             "get": {
+                "operationId": "queue",
                 "summary": "One queue: live state and every window per channel",
                 "security": [{"bearer": []}, {}],
                 "parameters": [_QUEUE_PARAM],
@@ -261,6 +304,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/queues/{queue}/intervals": {
             "get": {
+                "operationId": "queue_intervals",
                 "summary": "15- or 30-minute interval figures over a period (at most 31 days)",
                 "security": [{"bearer": []}, {}],
                 "parameters": [
@@ -270,9 +314,15 @@ OPENAPI: dict[str, Any] = {
                         "name": "from",
                         "in": "query",
                         "required": True,
+                        "description": "RFC 3339 with an offset (e.g. ...T08:00:00Z)",
                         "schema": {"type": "string", "format": "date-time"},
                     },
-                    {"name": "to", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "description": "RFC 3339 with an offset; default: now",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
                     {"name": "channel", "in": "query", "schema": {"enum": list(CHANNELS)}},
                 ],
                 "responses": {
@@ -283,6 +333,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/routing/queues": {
             "get": {
+                "operationId": "routing_queues",
                 "summary": "Routing snapshots of every queue (in-memory, refreshed in the "
                 "background)",
                 "security": [{"bearer": []}, {}],
@@ -294,6 +345,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/routing/queues/{queue}": {
             "get": {
+                "operationId": "routing_queue",
                 "summary": "Routing snapshot of one queue (same document as the snapshot "
                 "topic's value)",
                 "security": [{"bearer": []}, {}],
@@ -306,6 +358,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/openapi.json": {
             "get": {
+                "operationId": "openapi",
                 "summary": "This document",
                 "security": [{"bearer": []}, {}],
                 "responses": {
@@ -319,6 +372,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/metrics": {
             "get": {
+                "operationId": "metrics",
                 "summary": "Prometheus exposition (always open)",
                 "responses": {
                     "200": {
@@ -330,6 +384,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/healthz": {
             "get": {
+                "operationId": "healthz",
                 "summary": "Store reachability (always open)",
                 "responses": {
                     "200": {"description": "Store up", "content": _json("Health")},
@@ -349,6 +404,20 @@ def _body() -> bytes:
 def openapi_document() -> bytes:
     """The document as JSON bytes."""
     return _body()
+
+
+def endpoints() -> list[dict[str, str]]:
+    """Every operation of the document as name, method, path and summary (for ``/``)."""
+    return [
+        {
+            "name": operation["operationId"],
+            "method": method.upper(),
+            "path": path,
+            "summary": operation["summary"],
+        }
+        for path, item in OPENAPI["paths"].items()
+        for method, operation in item.items()
+    ]
 
 
 def snapshot_json_schema() -> dict[str, Any]:

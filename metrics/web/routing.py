@@ -16,13 +16,13 @@ import contextlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import SecretStr
 
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.routing.cache import RoutingCache
+from metrics.web.errors import BAD_QUEUE_NAME, error_response, json_errors
 from metrics.web.openapi import openapi_document
 
 __all__ = [
@@ -44,13 +44,7 @@ STALE_AFTER_REFRESHES = 20
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=orjson.dumps({"error": message}),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
+_error = error_response
 
 
 def _guarded(path: str) -> bool:
@@ -58,7 +52,8 @@ def _guarded(path: str) -> bool:
 
 
 def auth_middleware(token: SecretStr | None) -> Middleware:
-    """Refuse /api/* without `Authorization: Bearer <token>` (constant-time compare)."""
+    """Refuse /api/* without `Authorization: Bearer <token>` (constant-time, exact compare:
+    a token with spaces around it is a different token)."""
     expected = None if token is None else token.get_secret_value().encode()
 
     @web.middleware
@@ -70,7 +65,8 @@ def auth_middleware(token: SecretStr | None) -> Middleware:
             return _error(
                 401, "bearer token required", {"WWW-Authenticate": 'Bearer realm="ccmon"'}
             )
-        if not hmac.compare_digest(given.strip().encode(), expected):
+        # aiohttp decodes header bytes with surrogateescape: encode them back as sent.
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
             return _error(
                 401,
                 "invalid token",
@@ -127,7 +123,7 @@ class RoutingApi:
     async def queue(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
         if not QUEUE_NAME_PATTERN.match(name):
-            return _error(400, "queue must be 1-64 letters, digits, '_', '.' or '-'")
+            return _error(400, BAD_QUEUE_NAME)
         refused = self._check(request)
         if refused is not None:
             return refused
@@ -146,8 +142,9 @@ def add_routing(
 ) -> None:
     """Register the routing endpoints, the /api guards and (optionally) the refresh task."""
     api = RoutingApi(cache)
-    app.middlewares.insert(0, limits_middleware)
-    app.middlewares.insert(0, auth_middleware(token))
+    # Inside the JSON error guard (make_app's outermost middleware), if there is one.
+    at = 1 if app.middlewares[:1] == [json_errors] else 0
+    app.middlewares[at:at] = [auth_middleware(token), limits_middleware]
     app.router.add_get("/api/v1/routing/queues", api.index)
     app.router.add_get("/api/v1/routing/queues/{queue}", api.queue)
     app.router.add_get("/api/v1/openapi.json", api.openapi)

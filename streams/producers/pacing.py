@@ -1,17 +1,17 @@
-"""Send timed events at a speed factor, with progress on stderr (shared by simulate and replay)."""
+"""Send timed events at a speed factor, counting them in a Progress (simulate, replay, import)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import Any
 
+from streams.producers.progress import Progress
 from streams.producers.sinks import EventSink
 
-__all__ = ["Pacer", "Progress", "parse_speed", "send_paced"]
+__all__ = ["Pacer", "parse_speed", "send_paced"]
 
 TimedEvent = tuple[int, str, dict[str, Any]]
 
@@ -45,31 +45,6 @@ class Pacer:
         return max(0.0, target - wall_s)
 
 
-@dataclass
-class Progress:
-    """A line on stderr every `every_s` seconds of wall time on long runs."""
-
-    label: str
-    every_s: float = 2.0
-    out: IO[str] = field(default_factory=lambda: sys.stderr)
-    sent: int = 0
-    _started: float = field(default_factory=time.monotonic)
-    _last: float = field(default_factory=time.monotonic)
-
-    def tick(self, event_ms: int, extra: str = "") -> None:
-        self.sent += 1
-        now = time.monotonic()
-        if now - self._last >= self.every_s:
-            self._last = now
-            rate = self.sent / max(now - self._started, 1e-9)
-            moment = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event_ms / 1000))
-            print(
-                f"{self.label}: {self.sent:,} events, at {moment} UTC ({rate:,.0f}/s){extra}",
-                file=self.out,
-                flush=True,
-            )
-
-
 async def send_paced(
     events: Iterable[TimedEvent],
     sink: EventSink,
@@ -99,7 +74,7 @@ async def send_paced(
             await sleep(0)
         await sink.send(key, event)
         count += 1
-        progress.tick(time_ms)
+        progress.tick(time_ms, str(event.get("type", "")))
         if on_sent is not None and count % checkpoint_every == 0:
             await sink.flush()
             await on_sent(count)

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from streams.producers.keys import event_key
+
 _ids = itertools.count(1)
 
 #: A fixed Monday 2026-11-16 00:00:00 UTC, in ms; tests place events relative to it.
@@ -134,11 +136,8 @@ def raw(event: dict[str, Any]) -> bytes:
 
 
 def key_of(event: dict[str, Any]) -> bytes:
-    data = event["data"]
-    for name in ("ticket_id", "session_id", "contact_id", "agent_id"):
-        if data.get(name) and (name != "ticket_id" or event["type"].startswith("ticket.")):
-            return str(data[name]).encode()
-    return str(event["id"]).encode()
+    """The Kafka key producers give `event` (streams.producers.keys), as bytes."""
+    return event_key(event).encode()
 
 
 def yesterday_ms() -> int:

@@ -1,7 +1,8 @@
 """`ccmon demo` end to end: start it, use its URLs (wall board in a real browser), Ctrl-C it.
 
 The demo is a subprocess exactly as a user runs it; SIGINT is what Ctrl-C sends. After
-it, every process the demo started must be gone and its ports closed.
+it, every process the demo started must be gone and its ports closed. It refuses ports
+that are taken before starting anything, and names the process that ends first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -21,7 +23,7 @@ import pytest
 
 from tests.e2e.browser import board, board_and_last_poll, chromium, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e]
 
 STARTUP_S = 120
 
@@ -68,6 +70,7 @@ def port_open(address: str) -> bool:
         return False
 
 
+@pytest.mark.browser
 def test_demo_starts_everything_serves_the_wallboard_and_stops_cleanly_on_ctrl_c(
     tmp_path: Path,
 ) -> None:
@@ -134,3 +137,88 @@ def test_demo_starts_everything_serves_the_wallboard_and_stops_cleanly_on_ctrl_c
     assert not [pid for pid in started if alive(pid)], text
     assert not port_open(kafka.group(1)) and not port_open(redis.group(1))
     assert not port_open(urls["read API"].split("/")[2])
+
+
+def demo_env(**settings: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CCMON_")}
+    return {**clean, **settings}
+
+
+@pytest.fixture
+def taken() -> Iterator[tuple[str, int]]:
+    """A port another server listens on (every address), for the test's duration."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("0.0.0.0", 0))
+        sock.listen(1)
+        yield "0.0.0.0", sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "variable", "where", "setting"),
+    [
+        ([], "CCMON_EXPORTER_PORT", "127.0.0.1", "CCMON_EXPORTER_PORT or --port (0: a free one)"),
+        (
+            ["--port", "0"],
+            "CCMON_WORKER_METRICS_PORT",
+            "0.0.0.0",
+            "CCMON_WORKER_METRICS_PORT (0: off)",
+        ),
+    ],
+)
+def test_demo_refuses_a_taken_port_before_starting_anything(
+    taken: tuple[str, int], tmp_path: Path, args: list[str], variable: str, where: str, setting: str
+) -> None:
+    port = taken[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "demo", *args, "--log-dir", str(tmp_path)],
+        env=demo_env(**{variable: str(port)}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "running" not in result.stdout
+    what = (
+        "the exporter (wall board, read API, /metrics)"
+        if variable.endswith("R_PORT")
+        else ("the worker's health metrics")
+    )
+    assert result.stderr == (
+        f"ccmon demo: port {port} on {where} is already in use, and {what} needs it: "
+        f"stop what listens there, or choose another port with {setting}\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # no server was started, no log written
+
+
+def test_demo_port_option_overrides_the_setting(taken: tuple[str, int], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "demo", "--port", str(taken[1])],
+        env=demo_env(CCMON_EXPORTER_PORT="0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"port {taken[1]} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_demo_names_the_process_that_ended_and_stops_the_rest(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-scenario.yaml"
+    argv = [sys.executable, "-m", "streams.cli", "demo", "--port", "0", "--scenario", str(missing)]
+    result = subprocess.run(
+        [*argv, "--log-dir", str(tmp_path)],
+        env=demo_env(CCMON_WORKER_METRICS_PORT="0"),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_S,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        "the simulator process stopped (simulator exited with code 2), so the demo stops; "
+        f"its log {tmp_path / 'simulator.log'} ends with:" in result.stderr
+    ), result.stderr
+    assert str(missing) in result.stderr  # the simulator's own message, from its log
+    assert result.stdout.rstrip().endswith("ccmon demo: stopped")

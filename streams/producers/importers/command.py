@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.producers.importers.common import TimedEvent
 
 __all__ = ["add_import"]
 
@@ -26,7 +30,16 @@ def add_import(sub: Any) -> None:
     parser.add_argument("--mapping", help="column-mapping YAML (csv)")
     parser.add_argument("--out", default="-", help="JSON lines file (default: stdout)")
     parser.add_argument(
-        "--kafka", action="store_true", help="send to CCMON_EVENTS_TOPIC instead of --out"
+        "--kafka",
+        action="store_true",
+        help="send to CCMON_EVENTS_TOPIC instead of --out (refused when older than the "
+        "worker's retention: the message says how to load it)",
+    )
+    parser.add_argument(
+        "--retime",
+        choices=["first", "days", "weeks"],
+        help="shift all times: so that the first event is now, or by the most whole days "
+        "or weeks that keep the last event in the past",
     )
     parser.add_argument("--time-zone", default="UTC", help="zone of times without an offset")
     parser.add_argument("--source", help="the events' source field")
@@ -40,6 +53,8 @@ def add_import(sub: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from metrics.config.yaml_model import YamlModelError
     from streams.producers.importers.common import ImportResult
     from streams.producers.importers.csv_calls import import_csv, load_mapping
@@ -72,7 +87,13 @@ def _import(args: argparse.Namespace) -> int:
         return fail("import", str(exc))
     for problem in result.problems[:MAX_REPORTED]:
         print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
-    code = run_command("import", _send(args, result))
+    try:
+        events, why = _timed(args, result.events)
+    except ValidationError as exc:
+        return fail("import", f"settings: {exc}")
+    if why:
+        return fail("import", why)
+    code = run_command("import", _send(args, events))
     if code:
         return code
     ignored = ", ".join(f"{k} {n}" for k, n in sorted(result.ignored.items())) or "none"
@@ -84,11 +105,50 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
-async def _send(args: argparse.Namespace, result: Any) -> int:
+def _timed(args: argparse.Namespace, events: list[TimedEvent]) -> tuple[list[TimedEvent], str]:
+    """The events shifted as --retime says; and, when they go to Kafka but reach further
+    back than the worker's retention, why they are refused (else '')."""
+    from metrics.clock import wall_ms
+    from streams.producers.history import Span, early_refusal, refusal, retime_offset
+    from streams.producers.replay import retime
+    from streams.settings import Settings
+
+    span = Span.of([t for t, _, _ in events])
+    if span is None:
+        return events, ""
+    now = wall_ms()
+    offset = retime_offset(args.retime or "none", span, now)
+    if offset:
+        events = [(t + offset, key, retime(e, t, offset)) for t, key, e in events]
+        span = Span.of([t for t, _, _ in events])
+    if not args.kafka or span is None:
+        return events, ""
+    settings = Settings()
+    words = ["import", args.format, args.file, "--kafka"]
+    words += ["--mapping", args.mapping] if args.mapping else []
+    words += ["--retime", args.retime] if args.retime else []
+    command = shlex.join(words)
+    why = refusal(command, span, now, settings.retention_s, settings.lateness_s)
+    why = why or early_refusal(command, span, 0, now, None, settings.max_future_s)
+    return events, why or ""
+
+
+async def _send(args: argparse.Namespace, events: list[TimedEvent]) -> int:
+    from streams.producers.pacing import send_paced
+    from streams.producers.progress import Progress
     from streams.producers.runner import open_sink, started
 
-    sink, _ = open_sink(None if args.kafka else args.out)
-    async with started(sink):
-        for _, key, event in result.events:
-            await sink.send(key, event)
+    sink, where = open_sink(None if args.kafka else args.out)
+    progress = Progress("import", total=len(events))
+    done = False
+
+    async def summary() -> None:
+        progress.stop()
+        how = "" if done else "interrupted: "
+        print(f"ccmon import: {how}{progress.summary()} to {where}", file=sys.stderr)
+
+    async with started(sink, after=summary):
+        progress.start()
+        await send_paced(events, sink, None, progress)
+        done = True
     return 0

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.producers.keys import event_key
+
 __all__ = ["EventBuilder", "ImportResult", "LineProblem", "TimedEvent", "iso_ms"]
 
 #: (event time in epoch ms, Kafka key, contract-v1 event)
@@ -49,9 +51,8 @@ class EventBuilder:
     source: str
     id_prefix: str
 
-    def event(
-        self, line: int, n: int, kind: str, time_ms: int, key: str, data: dict[str, Any]
-    ) -> TimedEvent:
+    def event(self, line: int, n: int, kind: str, time_ms: int, data: dict[str, Any]) -> TimedEvent:
+        """Event `n` of input line `line`, keyed as the contract says."""
         body = {
             "id": f"{self.id_prefix}:{line}:{n}",
             "type": kind,
@@ -59,4 +60,4 @@ class EventBuilder:
             "source": self.source,
             "data": data,
         }
-        return time_ms, key, body
+        return time_ms, event_key(body), body

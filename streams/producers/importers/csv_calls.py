@@ -15,6 +15,12 @@ time abandoned, and one with neither still waiting. With a `resolved` column, an
 row that ended also gives a contact.outcome (resolved or not, with the `customer` column's
 id as customer_id) when the wrap-up completes: that feeds first-contact resolution and
 repeat contacts. The customer id is used nowhere else.
+
+Real exports often split a moment in two: a `date` column, joined with each time column
+(`date_format` and `time_format`; a time earlier than the queue entry is taken as after
+midnight, the next day). `empty_values` (e.g. "0:00:00", "NULL") are read as empty: an
+answer time "0:00:00" means the contact was never answered. A `contact_id` may be a
+list of columns, joined with `id_separator`, when no single column is unique.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.config.yaml_model import TimeZoneName, load_yaml_model
@@ -44,7 +50,8 @@ class Columns(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    contact_id: str
+    #: one column, or several whose values joined make the id (e.g. [date, call_number])
+    contact_id: str | tuple[str, ...]
     queue: str | None = None
     channel: str | None = None
     agent: str | None = None
@@ -57,6 +64,25 @@ class Columns(BaseModel):
     hold_s: str | None = None
     acw_s: str | None = None
     resolved: str | None = None
+    #: a date column joined with every time column (which then holds only the time of day)
+    date: str | None = None
+
+    @field_validator("contact_id")
+    @classmethod
+    def _id_columns(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        if isinstance(value, tuple) and not value:
+            raise ValueError("name at least one column")
+        return value
+
+    def names(self) -> set[str]:
+        """Every header column the mapping reads."""
+        out: set[str] = set()
+        for value in self.model_dump().values():
+            if isinstance(value, str):
+                out.add(value)
+            elif isinstance(value, tuple | list):
+                out.update(value)
+        return out
 
 
 class CsvMapping(BaseModel):
@@ -67,8 +93,14 @@ class CsvMapping(BaseModel):
     delimiter: str = Field(",", min_length=1, max_length=1)
     #: iso (RFC 3339 / 'YYYY-MM-DD HH:MM:SS'), epoch (seconds), epoch_ms, or a strftime pattern
     time_format: str = "iso"
+    #: with a `date` column: iso (YYYY-MM-DD) or a strftime pattern such as '%d.%m.%Y'
+    date_format: str = "iso"
     #: zone of times written without an offset
     time_zone: TimeZoneName = "UTC"
+    #: values that mean "empty" in any column (e.g. '0:00:00' for a time that never came)
+    empty_values: tuple[str, ...] = ()
+    #: joins the columns of a several-column contact_id
+    id_separator: str = "-"
     source: str = "csv"
     columns: Columns
     #: values used when a column is not mapped or empty: queue, channel
@@ -86,6 +118,12 @@ class CsvMapping(BaseModel):
         if unknown:
             raise ValueError(f"defaults may set queue and channel, not {unknown}")
         return value
+
+    @model_validator(mode="after")
+    def _date_needs_a_time_of_day(self) -> CsvMapping:
+        if self.columns.date and self.time_format in ("epoch", "epoch_ms"):
+            raise ValueError("a date column needs time_format iso or a pattern, not an epoch")
+        return self
 
 
 def parse_mapping(text: str, source: str = "<mapping>") -> CsvMapping:
@@ -109,20 +147,36 @@ class _Row:
         self.mapping, self.row = mapping, row
         self.zone = zoneinfo.ZoneInfo(mapping.time_zone)
 
+    def cell(self, column: str) -> str | None:
+        """A column's value, stripped; None when empty or one of the empty values."""
+        value = self.row.get(column)
+        value = value.strip() if value else None
+        return None if value in self.mapping.empty_values else value
+
     def text(self, field: str) -> str | None:
         column = getattr(self.mapping.columns, field)
-        value = self.row.get(column) if column else None
-        value = value.strip() if value else None
+        if isinstance(column, tuple):
+            parts = [self.cell(c) for c in column]
+            if any(p is None for p in parts):
+                return None
+            return self.mapping.id_separator.join(p for p in parts if p is not None)
+        value = self.cell(column) if column else None
         return value or self.mapping.defaults.get(field)
 
     def required(self, field: str) -> str:
         value = self.text(field)
         if value is None:
             column = getattr(self.mapping.columns, field, None) or field
+            if isinstance(column, tuple):
+                column = "+".join(column)
             raise _Bad(f"{field} (column {column!r}) is empty")
         return value
 
-    def time_ms(self, field: str) -> int | None:
+    def time_ms(self, field: str, after: int | None = None) -> int | None:
+        """A time column as epoch ms; with a date column, a time of day on that date (the
+        next day when it would come before `after`, the queue entry: past midnight)."""
+        if self.mapping.columns.date:
+            return self._date_time_ms(field, after)
         value = self.text(field)
         if value is None:
             return None
@@ -141,6 +195,33 @@ class _Row:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.zone)
         return round(moment.timestamp() * 1000)
+
+    def _date_time_ms(self, field: str, after: int | None) -> int | None:
+        value = self.text(field)
+        date_text = self.required("date")
+        if value is None:
+            return None
+        fmt, date_fmt = self.mapping.time_format, self.mapping.date_format
+        try:
+            if date_fmt == "iso":
+                day = dt.date.fromisoformat(date_text)
+            else:
+                day = dt.datetime.strptime(date_text, date_fmt).date()  # noqa: DTZ007 (a date)
+        except ValueError:
+            raise _Bad(f"date {date_text!r} is not a date in format {date_fmt!r}") from None
+        try:
+            if fmt == "iso":
+                clock = dt.time.fromisoformat(value)
+            else:
+                clock = dt.datetime.strptime(value, fmt).time()  # noqa: DTZ007 (zone below)
+        except ValueError:
+            raise _Bad(f"{field} {value!r} is not a time of day in format {fmt!r}") from None
+        moment = dt.datetime.combine(day, clock.replace(tzinfo=None), tzinfo=self.zone)
+        ms = round(moment.timestamp() * 1000)
+        if after is not None and ms < after:
+            moment = dt.datetime.combine(day + dt.timedelta(days=1), moment.timetz())
+            ms = round(moment.timestamp() * 1000)
+        return ms
 
     def seconds(self, field: str) -> float:
         value = self.text(field)
@@ -193,7 +274,7 @@ class _Visit:
     base: dict[str, Any]
 
     def event(self, n: int, kind: str, time_ms: int, data: dict[str, Any]) -> TimedEvent:
-        return self.build.event(self.line, n, kind, time_ms, self.contact_id, data)
+        return self.build.event(self.line, n, kind, time_ms, data)
 
 
 def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
@@ -202,7 +283,8 @@ def _row_events(build: EventBuilder, line: int, row: _Row) -> list[TimedEvent]:
     entry = row.time_ms("queue_entry")
     if entry is None:
         raise _Bad("queue_entry is empty")
-    answer, exit_, end = row.time_ms("answer"), row.time_ms("queue_exit"), row.time_ms("end")
+    answer, exit_ = row.time_ms("answer", entry), row.time_ms("queue_exit", entry)
+    end = row.time_ms("end", entry)
     outcome = _outcome(row, answer, exit_)
     base: dict[str, Any] = {"contact_id": contact_id, "queue": queue, "channel": channel}
     visit = _Visit(build, line, contact_id, base)
@@ -285,7 +367,7 @@ def import_csv(lines: Iterable[str], mapping: CsvMapping, id_prefix: str = "csv"
     build = EventBuilder(mapping.source, id_prefix)
     reader = csv.DictReader(lines, delimiter=mapping.delimiter)
     header = reader.fieldnames or []
-    wanted = {c for c in mapping.columns.model_dump().values() if c}
+    wanted = mapping.columns.names()
     missing = sorted(wanted - set(header))
     if missing:
         result.problems.append(LineProblem(1, f"header lacks mapped column(s) {missing}"))

@@ -134,13 +134,13 @@ class QueueLogImporter:
     def _problem(self, number: int, message: str) -> None:
         self.result.problems.append(LineProblem(number, message))
 
-    def _emit(self, kind: str, t: int, key: str, data: dict[str, Any]) -> None:
+    def _emit(self, kind: str, t: int, data: dict[str, Any]) -> None:
         self._n += 1
-        self._out.append(self.build.event(self._line, self._n, kind, t, key, data))
+        self._out.append(self.build.event(self._line, self._n, kind, t, data))
 
     def _contact(self, kind: str, t: int, callid: str, queue: str, **extra: Any) -> None:
         data = {"contact_id": callid, "queue": queue, "channel": self.channel, **extra}
-        self._emit(kind, t, callid, data)
+        self._emit(kind, t, data)
 
     def _queue(self, queue: str) -> str:
         if not QUEUE_NAME_PATTERN.match(queue):
@@ -248,7 +248,7 @@ class QueueLogImporter:
         self._state[agent] = (state, queues)
         data = {"agent_id": agent, "state": state, "queues": list(queues)}
         data["channels"] = [self.channel]
-        self._emit("agent.state_changed", t, agent, data)
+        self._emit("agent.state_changed", t, data)
 
 
 def import_queue_log(lines: Iterable[str], **options: Any) -> ImportResult:

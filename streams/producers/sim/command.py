@@ -83,7 +83,8 @@ async def _run(
     duration: float | None,
     speed: float | None,
 ) -> int:
-    from streams.producers.pacing import Progress, send_paced
+    from streams.producers.pacing import send_paced
+    from streams.producers.progress import Progress
     from streams.producers.runner import open_sink, started
     from streams.producers.sim.model import Simulation
 
@@ -96,12 +97,18 @@ async def _run(
         f"{start.isoformat()} for{length}, {pace}, to {where}",
         file=sys.stderr,
     )
-    progress = Progress("simulate")
+    # Progress by simulated time: the event count is not known ahead.
+    total = None if math.isinf(sim.horizon) else sim.horizon * 1000
+    progress = Progress("simulate", total=total, origin_ms=round(start.timestamp() * 1000))
+    done = False
 
     async def summary() -> None:
-        counts = ", ".join(f"{kind} {n:,}" for kind, n in sorted(sim.counts.items()))
-        print(f"ccmon simulate: {progress.sent:,} events sent ({counts})", file=sys.stderr)
+        progress.stop()
+        how = "" if done else "interrupted: "
+        print(f"ccmon simulate: {how}{progress.summary()}", file=sys.stderr)
 
     async with started(sink, after=summary):
+        progress.start()
         await send_paced(sim.events(), sink, speed, progress)
+        done = True
     return 0

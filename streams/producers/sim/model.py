@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.producers.keys import event_key
 from streams.producers.sim.arrivals import Arrivals
 from streams.producers.sim.experience import CustomerPool, outcome_fields, survey_answers
 from streams.producers.sim.scenario import AgentGroup, QueueScenario, Scenario
@@ -135,7 +136,7 @@ class Simulation:
 
     # -- emitting -------------------------------------------------------------------
 
-    def _emit(self, kind: str, key: str, data: dict[str, Any]) -> None:
+    def _emit(self, kind: str, data: dict[str, Any]) -> None:
         time_ms = self.start_ms + round(self.now * 1000)
         moment = dt.datetime.fromtimestamp(time_ms / 1000, tz=dt.UTC)
         event = {
@@ -146,12 +147,12 @@ class Simulation:
             "data": data,
         }
         self.counts[kind] += 1
-        self._out.append((time_ms, key, event))
+        self._out.append((time_ms, event_key(event), event))
 
     def _contact(self, kind: str, visit: _Visit, **extra: Any) -> None:
         data = {"contact_id": visit.contact_id, "queue": visit.queue.name}
         data["channel"] = visit.queue.channel
-        self._emit(kind, visit.contact_id, data | extra)
+        self._emit(kind, data | extra)
 
     def _set_state(self, agent: _Agent, state: str) -> None:
         if agent.state == state:
@@ -164,7 +165,7 @@ class Simulation:
             self._available.pop(agent.id, None)
         data = {"agent_id": agent.id, "state": state, "queues": list(agent.queues)}
         data["channels"] = list(agent.channels)
-        self._emit("agent.state_changed", agent.id, data)
+        self._emit("agent.state_changed", data)
 
     # -- contacts -------------------------------------------------------------------
 
@@ -431,9 +432,9 @@ class Simulation:
         """Run `handler(*args)` at sim time `t` (for the ticket desk)."""
         self._at(t, handler, *args)
 
-    def emit(self, kind: str, key: str, data: dict[str, Any]) -> None:
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
         """Emit one event now (for the ticket desk)."""
-        self._emit(kind, key, data)
+        self._emit(kind, data)
 
     def ticket_customer(self, stream: TicketStream) -> dict[str, str]:
         """customer_id and customer_tier of a new ticket: from the pool, else a tier drawn."""
@@ -454,7 +455,7 @@ class Simulation:
     def ticket_solved(self, stream: TicketStream, ticket_id: str) -> None:
         """A ticket's final solve: maybe survey answers later."""
         about = {"ticket_id": ticket_id}
-        self._surveys(stream.queue, stream.channel, ticket_id, about, "ticket")
+        self._surveys(stream.queue, stream.channel, about, "ticket")
 
     def _handled(self, visit: _Visit) -> None:
         """A contact ended with an agent: its outcome, a come-back, survey answers."""
@@ -474,11 +475,9 @@ class Simulation:
                 later = self.now + come_back.delay.sample(rng)
                 self._at(later, self._new_contact, queue, visit.customer)
         about = {"contact_id": visit.contact_id}
-        self._surveys(queue.name, queue.channel, visit.contact_id, about, "contact")
+        self._surveys(queue.name, queue.channel, about, "contact")
 
-    def _surveys(
-        self, queue: str, channel: str, key: str, about: dict[str, str], after: str
-    ) -> None:
+    def _surveys(self, queue: str, channel: str, about: dict[str, str], after: str) -> None:
         surveys = self.scenario.surveys
         if surveys is None:
             return
@@ -486,7 +485,7 @@ class Simulation:
         for kind, score in survey_answers(surveys, after, rng):
             delay = surveys.delay.sample(rng) if surveys.delay is not None else 0.0
             data = {"queue": queue, "channel": channel, "kind": kind, "score": score} | about
-            self._at(self.now + delay, self._emit, "survey.submitted", key, data)
+            self._at(self.now + delay, self._emit, "survey.submitted", data)
 
     def _schedule_session(self, arrivals: Arrivals, after: float) -> None:
         t = arrivals.next_after(after, self._service_rng, self.horizon)
@@ -521,4 +520,4 @@ class Simulation:
     def _session_stage(self, service: SelfService, session_id: str, stage: str) -> None:
         queue = self._queues[service.queue]
         data = {"session_id": session_id, "queue": queue.name, "channel": queue.channel}
-        self._emit("selfservice.session", session_id, data | {"stage": stage})
+        self._emit("selfservice.session", data | {"stage": stage})

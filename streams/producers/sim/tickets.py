@@ -32,7 +32,7 @@ class TicketHost(Protocol):
 
     def schedule(self, t: float, handler: Callable[..., None], *args: Any) -> None: ...
 
-    def emit(self, kind: str, key: str, data: dict[str, Any]) -> None: ...
+    def emit(self, kind: str, data: dict[str, Any]) -> None: ...
 
     def ticket_customer(self, stream: TicketStream) -> dict[str, str]: ...
 
@@ -90,7 +90,7 @@ class TicketDesk:
     def _emit(self, ticket: _Ticket, kind: str, **extra: Any) -> None:
         data = {"ticket_id": ticket.id, "queue": ticket.stream.queue}
         data["channel"] = ticket.stream.channel
-        self.host.emit(kind, ticket.id, data | extra)
+        self.host.emit(kind, data | extra)
 
     def _status(self, ticket: _Ticket, status: str) -> None:
         if ticket.status != status:

@@ -184,3 +184,76 @@ async def test_without_a_salt_customer_ids_are_not_used_and_counted() -> None:
     await h.pipeline.flush_all()
     assert h.dead.forwarded == []
     assert h.sample("ccmon_customer_contacts_total", outcome="no_salt") == 1
+
+
+async def test_an_event_dated_past_the_future_bound_is_dead_lettered_and_moves_nothing() -> None:
+    h = Harness()
+    future = raw(contact("contact.queued", NOW + 30 * 86_400_000, "c-future"))
+    await h.run(
+        h.records(
+            future,
+            raw(contact("contact.queued", T0, "c1")),
+            raw(contact("contact.queued", NOW + 300_000, "c2")),  # at the bound: admitted
+        )
+    )
+    assert [(d.reason, d.offset, d.value) for d in h.dead.letters] == [("too_early", 0, future)]
+    assert "CCMON_MAX_FUTURE_S 300" in h.dead.letters[0].detail
+    assert h.sample("ccmon_events_rejected_total", reason="too_early") == 1
+    assert h.sample("ccmon_events_applied_total") == 2
+    # The watermark follows the admitted events only: T0 is not too late.
+    assert h.pipeline.admission.watermarks["events:0"].max_event_ms == NOW + 300_000
+    assert voice_pane(h.store)["queued"] == 1
+
+
+class FullOutbox(InMemoryOutbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.is_full = False
+
+    def full(self) -> bool:
+        return self.is_full
+
+
+async def test_the_pipeline_is_backlogged_while_its_outbox_is_full() -> None:
+    h = Harness()
+    box = FullOutbox()
+    h.pipeline.outbox = box
+    assert not h.pipeline.backlogged()
+    box.is_full = True
+    assert h.pipeline.backlogged()
+
+
+async def test_a_store_that_lost_its_data_gets_no_flush_and_the_rebuild_starts_afresh() -> None:
+    h = Harness()
+    first = [raw(contact("contact.queued", T0 + 1000, "c1"))]
+    await h.run(h.records(*first))
+    assert voice_pane(h.store)["queued"] == 1
+    h.store.lose()  # Redis restarted without persistence
+    await h.pipeline.check_store()
+    assert h.pipeline.lost
+    await h.pipeline.process(h.records(raw(contact("contact.queued", T0 + 2000, "c2"))))
+    await h.pipeline.flush_all()
+    assert h.store.panes == {} and h.store.offsets == {}  # nothing written on nothing
+    assert h.sample("ccmon_store_data_lost_total") == 1
+    await h.pipeline.rebuild()
+    assert (h.pipeline.lost, h.pipeline.applied) == (False, {})
+    # The runner rewinds to offset 0: both records are applied again, once.
+    h.offset = 0
+    both = [first[0], raw(contact("contact.queued", T0 + 2000, "c2"))]
+    await h.pipeline.process(h.records(*both))
+    await h.pipeline.flush_all()
+    assert voice_pane(h.store)["queued"] == 2
+    assert h.store.offsets == {"events:0": 1}
+    assert h.sample("ccmon_store_data_lost_total") == 1
+
+
+async def test_a_lost_store_found_by_a_flush_is_counted_once() -> None:
+    h = Harness()
+    await h.run(h.records(raw(contact("contact.queued", T0 + 1000, "c1"))))
+    h.store.lose()
+    for cid in ("c2", "c3"):
+        await h.pipeline.process(h.records(raw(contact("contact.queued", T0 + 2000, cid))))
+        await h.pipeline.flush_all()
+    assert h.pipeline.lost
+    assert h.sample("ccmon_store_data_lost_total") == 1
+    assert h.store.panes == {}

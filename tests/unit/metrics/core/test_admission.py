@@ -59,3 +59,28 @@ def test_queue_cap_rejects_new_queues_beyond_the_cap_but_keeps_known_ones() -> N
     assert adm.judge("t:0", NOW, ["sales", "new-1"], False, NOW) is Verdict.APPLY
     assert adm.take_new_queues() == {"new-1"}
     assert adm.take_new_queues() == set()
+
+
+def test_an_event_dated_past_the_future_bound_is_too_early_and_leaves_the_watermark() -> None:
+    adm = admission()
+    adm.judge("t:0", NOW, ["sales"], False, NOW)
+    # Five minutes ahead (the default bound) is still admitted; one millisecond more is not.
+    assert adm.judge("t:0", NOW + 5 * MIN, ["sales"], False, NOW) is Verdict.APPLY
+    assert adm.judge("t:0", NOW + 5 * MIN + 1, ["sales"], False, NOW) is Verdict.TOO_EARLY
+    assert adm.judge("t:0", NOW + 30 * DAY, ["sales"], False, NOW) is Verdict.TOO_EARLY
+    assert adm.watermark("t:0").max_event_ms == NOW + 5 * MIN
+    # Later events of the partition are judged against the real watermark, not the future.
+    assert adm.judge("t:0", NOW + 4 * MIN, ["sales"], False, NOW) is Verdict.APPLY
+
+
+def test_a_future_event_naming_a_new_queue_does_not_take_a_place_under_the_cap() -> None:
+    adm = admission(max_queues=2)
+    assert adm.judge("t:0", NOW + DAY, ["new-1"], False, NOW) is Verdict.TOO_EARLY
+    assert adm.take_new_queues() == set()
+    assert adm.known_queues == {"sales"}
+
+
+def test_the_future_bound_is_configurable() -> None:
+    adm = Admission(lateness_ms=0, retention_ms=DAY, max_queues=5, max_future_ms=0)
+    assert adm.judge("t:0", NOW, ["q"], False, NOW) is Verdict.APPLY
+    assert adm.judge("t:0", NOW + 1, ["q"], False, NOW) is Verdict.TOO_EARLY

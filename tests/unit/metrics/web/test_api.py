@@ -119,6 +119,15 @@ async def test_interval_series_in_15_and_30_minutes(client: TestClient[Any, Any]
             "after from",
         ),
         ("/api/v1/queues/sales/intervals?from=2026-01-01T00:00:00Z", 400, "31 days"),
+        # Queue names that cannot be queue names: 400, not a failed config lookup (500).
+        ("/api/v1/queues/caf%C3%A9", 400, "queue must be"),
+        ("/api/v1/queues/" + "q" * 65, 400, "queue must be"),
+        ("/api/v1/queues/-sales", 400, "queue must be"),
+        ("/api/v1/queues/caf%C3%A9/intervals?from=2026-11-16T00:00:00Z", 400, "queue must be"),
+        ("/api/v1/queues/" + "q" * 65 + "/intervals?from=2026-11-16T00:00:00Z", 400, "queue must"),
+        ("/api/v1/queues/sales/intervals?from=2026-11-16T00:00:00Z&channel=fax", 400, "channel"),
+        ("/api/v1/queues/sales/intervals?size=15.0&from=2026-11-16T00:00:00Z", 400, "15 or 30"),
+        ("/api/v1/queues/sales/intervals?size=%EF%BC%91%EF%BC%95&from=x", 400, "15 or 30"),
     ],
 )
 async def test_bad_requests_get_a_clear_message(
@@ -136,3 +145,38 @@ async def test_metrics_and_health(client: TestClient[Any, Any]) -> None:
         'ccmon_queue_contacts_waiting{channel="voice",queue="sales"} 1.0' in await response.text()
     )
     assert (await (await client.get("/healthz")).json()) == {"store": "up"}
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        # Years 0 and 10000 in UTC: 400, not "year 0 is out of range" (500).
+        ("from", "0001-01-01T00:00:00+01:00", "is out of range"),
+        ("to", "9999-12-31T00:00:00-01:00", "is out of range"),
+        # ISO 8601 but not RFC 3339.
+        ("from", "2026-W47-1T09:00:00Z", "is not RFC 3339"),
+        ("from", "20261116T090000Z", "is not RFC 3339"),
+        ("from", "2026-11-16 09:00:00Z", "is not RFC 3339"),
+        ("from", "2026-11-16T09:00:00+01:00:30", "is not RFC 3339"),
+        ("from", "2026-11-16T09:00:00Z\x00", "is not RFC 3339"),
+        ("to", "2026-11-16T24:00:00Z", "is not RFC 3339"),
+        ("from", "2026-11-16T09:00:00", "has no UTC offset"),
+    ],
+)
+async def test_interval_times_are_strict_rfc3339(
+    client: TestClient[Any, Any], param: str, value: str, message: str
+) -> None:
+    query = {"from": "2026-11-16T09:00:00Z", "to": "2026-11-16T09:30:00Z"} | {param: value}
+    response = await client.get("/api/v1/queues/sales/intervals", params=query)
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error.startswith(f"{param} must be RFC 3339 with an offset: {value!r} {message}")
+
+
+async def test_lower_case_t_and_z_are_rfc3339(client: TestClient[Any, Any]) -> None:
+    query = {"size": "15", "from": "2026-11-16t09:00:00z", "to": "2026-11-16T10:15:00+01:00"}
+    response = await client.get("/api/v1/queues/sales/intervals", params=query)
+    assert response.status == 200
+    assert [r["start"] for r in (await response.json())["channels"]["voice"]] == [
+        "2026-11-16T09:00:00Z"
+    ]

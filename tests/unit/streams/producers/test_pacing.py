@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from streams.producers.pacing import Pacer, Progress, parse_speed, send_paced
+from streams.producers.pacing import Pacer, parse_speed, send_paced
+from streams.producers.progress import Progress
 from streams.producers.sinks import MemorySink
 
 

@@ -115,3 +115,104 @@ def test_default_speed_is_real_time_only_for_live_runs(
     args = ["simulate", str(SCENARIOS / "small-team.yaml"), "--duration", "0.001s", "--out", out]
     assert main([*args, *extra]) == 0
     assert f", {pace}, to {out}" in capsys.readouterr().err
+
+
+def _history(path: Path, days_ago: int) -> Path:
+    """Two events of one contact, `days_ago` days back (relative to now)."""
+    from streams.testing.events import contact
+
+    at = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - days_ago * 86_400_000
+    events = [contact("contact.queued", at, "c1"), contact("contact.answered", at + 9000, "c1")]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return path
+
+
+def test_replay_refuses_history_older_than_the_retention(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Unreachable: the refusal comes before any Kafka work.
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    old = _history(tmp_path / "old.jsonl", 40)
+    assert main(["replay", str(old), "--no-checkpoint"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ccmon replay: the oldest event (")
+    assert "worker's retention (CCMON_RETENTION_S=691200, 8 days)" in err
+    assert "\n  CCMON_BACKFILL_S=3542400 ccmon worker\n" in err
+    assert f"\n  CCMON_BACKFILL_S=3542400 ccmon replay {old} --no-checkpoint\n" in err
+    assert not (tmp_path / "old.jsonl.checkpoint").exists()
+
+
+@pytest.mark.parametrize("retimed", [False, True])
+def test_import_csv_to_kafka_refuses_old_rows_unless_retimed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], retimed: bool
+) -> None:
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    mapping = str(FIXTURES / "calls-mapping.yaml")
+    argv = ["import", "csv", str(FIXTURES / "calls.csv"), "--mapping", mapping, "--kafka"]
+    code = main([*argv, *(["--retime", "weeks"] if retimed else [])])
+    err = capsys.readouterr().err
+    if retimed:  # inside the retention now: it gets as far as the (unreachable) broker
+        assert code == 1 and "cannot reach Kafka" in err
+    else:
+        assert code == 2 and "CCMON_BACKFILL_S=" in err and "ccmon import csv" in err
+
+
+def test_replay_with_a_backfill_gets_past_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    monkeypatch.setenv("CCMON_BACKFILL_S", "3542400")
+    old = _history(tmp_path / "old.jsonl", 40)
+    assert main(["replay", str(old), "--no-checkpoint"]) == 1
+    assert "cannot reach Kafka at 127.0.0.1:1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        # the old spelling: bare --retime before FILE still means "first event now"
+        (["--retime", "{file}"], 1, "cannot reach Kafka"),
+        (["{file}", "--retime"], 1, "cannot reach Kafka"),
+        (["{file}", "--retime", "days"], 1, "cannot reach Kafka"),
+        (["--retime", "fortnights", "{file}"], 2, "use --retime, --retime days or --retime weeks"),
+        (["--retime"], 2, "ccmon replay: FILE is required"),
+    ],
+)
+def test_replay_retime_spellings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    old = str(_history(tmp_path / "old.jsonl", 40))
+    argv = [a.replace("{file}", old) for a in args]
+    assert main(["replay", *argv, "--no-checkpoint"]) == code
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("speed", "code"), [("max", 2), ("1", 1)])
+def test_replay_refuses_to_send_events_ahead_of_the_worker_clock(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    speed: str,
+    code: int,
+) -> None:
+    from streams.testing.events import contact
+
+    monkeypatch.setenv("CCMON_BROKERS", "127.0.0.1:1")
+    at = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 86_400_000
+    events = [contact("contact.queued", at + i * 3_600_000, f"c{i}") for i in range(4)]
+    path = tmp_path / "day.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    args = ["replay", str(path), "--retime", "--speed", speed, "--no-checkpoint"]
+    assert main(args) == code
+    err = capsys.readouterr().err
+    if code == 2:  # all at once, the last event would be 3 hours early
+        assert "up to 180 minutes ahead of its clock" in err and "too_early" in err
+        assert f"ccmon replay {path} --no-checkpoint --retime days" in err
+    else:  # in real time each goes out when it happens: as far as the broker
+        assert "cannot reach Kafka" in err

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.producers.replay import Checkpoint, JsonlReader, event_key, retime
+from streams.producers.replay import Checkpoint, JsonlReader, retime
 from streams.testing.events import agent, contact
 
 T = 1_794_816_000_000
@@ -70,17 +70,6 @@ def test_retime(offset_ms: int, suffix: str, time: str, ids: tuple[str, str]) ->
     out = retime(event, T, offset_ms, suffix)
     assert (out["time"], out["id"], out["data"]["contact_id"]) == (time, *ids)
     assert event["id"] == "e1"  # the original is left alone
-
-
-@pytest.mark.parametrize(
-    ("event", "key"),
-    [
-        (contact("contact.queued", T, "c1"), "c1"),
-        (agent(T, "a7", "available", ["sales"]), "a7"),
-    ],
-)
-def test_event_key(event: dict[str, object], key: str) -> None:
-    assert event_key(event) == key
 
 
 def test_checkpoint_round_trip_and_wrong_file(tmp_path: Path) -> None:
