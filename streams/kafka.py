@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from metrics.config.queues import QueuesConfig
 from metrics.store.base import AggregateStore
+from streams.connections import kafka_options
 from streams.consume import Pipeline
 from streams.faults import kafka_retriable
 from streams.health import WorkerMetrics
@@ -97,7 +98,7 @@ async def _report_lag(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
 def _consumer(settings: Settings) -> AIOKafkaConsumer:
     """The events consumer: manual commits (the store fences), large fetches, fast heartbeats."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.brokers,
+        **kafka_options(settings),
         group_id=settings.group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -118,7 +119,7 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
     pause, and the largest request (a dead letter above it keeps a prefix of its bytes).
     """
     return AIOKafkaProducer(
-        bootstrap_servers=settings.brokers,
+        **kafka_options(settings),
         acks="all" if settings.producer_acks == "all" else int(settings.producer_acks),
         linger_ms=5,
         request_timeout_ms=settings.producer_request_timeout_ms,

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from metrics.routing.cache import RoutingCache, Snapshots
+from streams.connections import kafka_options
 from streams.settings import Settings
 from streams.topics import ensure_snapshots_topic
 
@@ -71,7 +72,7 @@ class SnapshotPublisher:
 
 async def _connect(settings: Settings) -> AIOKafkaProducer:
     """Create the topic when missing and start a producer; stop it again on failure."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.brokers, linger_ms=5)
+    producer = AIOKafkaProducer(**kafka_options(settings), linger_ms=5)
     try:
         if settings.create_topics:
             await ensure_snapshots_topic(settings)

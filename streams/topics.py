@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
 from metrics.errors import CcmonError
+from streams.connections import kafka_options
 
 if TYPE_CHECKING:
     from streams.settings import Settings
@@ -170,7 +171,7 @@ async def _create_missing(
     defaults: Mapping[str, str] = DEFAULT_TOPIC_CONFIGS,
 ) -> list[str]:
     """Create those of ``names`` the broker lacks, with the settings' partitions; their names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.brokers)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -119,17 +120,17 @@ def _oldest_wait_family() -> GaugeMetricFamily:
     )
 
 
-#: where the clock-driven families sit among a series' families (see _series_families)
+#: where the clock-driven family sits among a series' families (the second of _live)
 _OLDEST_WAIT_AT = 1
 
 
+@dataclass(frozen=True)
 class _Read:
     """One scrape's store read: the series, their data, the applied event times."""
 
-    def __init__(
-        self, series: list[Series], data: list[SeriesData], event_times: dict[str, int]
-    ) -> None:
-        self.series, self.data, self.event_times = series, data, event_times
+    series: list[Series]
+    data: list[SeriesData]
+    event_times: dict[str, int]
 
 
 class AggregateCollector(Collector):

@@ -100,13 +100,14 @@ class KafkaSink:
         from aiokafka import AIOKafkaProducer
         from aiokafka.errors import KafkaError
 
+        from streams.connections import kafka_options
         from streams.topics import TopicError, ensure_topics
 
         try:
             if self.settings.create_topics and self.topic == self.settings.events_topic:
                 await ensure_topics(self.settings)
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.settings.brokers, linger_ms=20, max_batch_size=256 * 1024
+                **kafka_options(self.settings), linger_ms=20, max_batch_size=256 * 1024
             )
             await producer.start()
         except (KafkaError, OSError, TopicError) as exc:
