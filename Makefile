@@ -2,6 +2,9 @@
 PYTHON ?= python3
 KAFKA_PORT ?= 39092
 KAFKA_DATA ?= $(or $(TMPDIR),/tmp)/ccmon-apache-kafka
+KAFKA_SASL_PORT ?= 39094
+KAFKA_SSL_PORT ?= 39095
+KAFKA_SASL_PASSWORD ?= ccmon-test-password
 TOOLS_DIR ?= $(or $(CCMON_TOOLS_DIR),$(HOME)/.cache/ccmon-tools)
 K8S_MANIFESTS = $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml deploy/k8s/generated/*.yaml))
 
@@ -36,8 +39,15 @@ test-unit:  ## the pure core only: fast, no servers
 	$(PYTHON) -m pytest tests/unit
 
 test-apache-kafka:  ## integration and e2e tests against a real single-node Apache Kafka 4.x (KRaft)
-	scripts/kafka/apache-kafka.sh start --port $(KAFKA_PORT) --data-dir $(KAFKA_DATA) --fresh
-	CCMON_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(KAFKA_PORT) $(PYTHON) -m pytest tests/integration tests/e2e; \
+	scripts/kafka/apache-kafka.sh start --port $(KAFKA_PORT) --data-dir $(KAFKA_DATA) --fresh \
+	  --sasl-ssl-port $(KAFKA_SASL_PORT) --sasl-user ccmon --sasl-password $(KAFKA_SASL_PASSWORD) \
+	  --ssl-port $(KAFKA_SSL_PORT)
+	CCMON_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$(KAFKA_PORT) \
+	CCMON_TEST_KAFKA_SASL_SSL_BOOTSTRAP=127.0.0.1:$(KAFKA_SASL_PORT) \
+	CCMON_TEST_KAFKA_SASL_SSL_CA_FILE=$(KAFKA_DATA)/tls/ca.pem \
+	CCMON_TEST_KAFKA_SASL_USERNAME=ccmon CCMON_TEST_KAFKA_SASL_PASSWORD=$(KAFKA_SASL_PASSWORD) \
+	CCMON_TEST_KAFKA_MTLS_BOOTSTRAP=127.0.0.1:$(KAFKA_SSL_PORT) CCMON_TEST_KAFKA_TLS_DIR=$(KAFKA_DATA)/tls \
+	  $(PYTHON) -m pytest tests/integration tests/e2e; \
 	  status=$$?; scripts/kafka/apache-kafka.sh stop --data-dir $(KAFKA_DATA); exit $$status
 
 .PHONY: bench-routing backtest-ewt
@@ -59,7 +69,7 @@ bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Stream
 freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
 	$(PYTHON) -m benchmarks.freshness
 
-deploy-tools:  ## build the offline validators (Compose plugin, crdcheck, dockerfilecheck) from the Go module proxy, cached
+deploy-tools:  ## build the offline validators (Compose plugin, crdcheck, dockerfilecheck) and toxiproxy-server from the Go module proxy, cached
 	CCMON_TOOLS_DIR=$(TOOLS_DIR) scripts/deploy/tools.sh
 
 deploy-generate:  ## regenerate Prometheus rules, Grafana dashboards and k8s objects (deploygen); commit them
@@ -99,3 +109,11 @@ bench-producers:  ## simulator and replay speeds (large-centre day) -> benchmark
 .PHONY: bench-scrape
 bench-scrape:  ## /metrics and GET /api/v1/queues at 100 and 1,000 queues, before/after -> benchmarks/results/
 	$(PYTHON) -m benchmarks.scrape
+
+.PHONY: bench-ingest
+bench-ingest:  ## HTTP ingest: events/s accepted, request -> broker ack p50/p99 -> benchmarks/results/ingest.json
+	$(PYTHON) -m benchmarks.ingest
+
+.PHONY: soak-faults
+soak-faults:  ## every fault of docs/reliability.md at full size (~25 min) -> benchmarks/results/faults.json and the doc's table
+	$(PYTHON) -m benchmarks.faults

@@ -170,7 +170,7 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
     w = max([10, *(len(name) for name in results)])
     head = (
         f"{'runner':<{w}} {'events/s':>11} {'x ceiling':>9} {'x faust':>8} {'seconds':>8} "
-        f"{'startup':>8} {'wall':>7} {'process':>8}"
+        f"{'ev/cpu-s':>9} {'startup':>8} {'wall':>7} {'process':>8}"
     )
     rows = [head, "-" * len(head)]
     for name, res in results.items():
@@ -179,11 +179,13 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
             continue
         ratio = res.get("ratio_to_ceiling")
         to_faust = res.get("ratio_to_faust")
+        per_cpu = res.get("events_per_cpu_s")
         rows.append(
             f"{name:<{w}} {res['events_per_s']:>11,.0f} "
             f"{(f'{ratio:.3f}' if ratio is not None else '-'):>9} "
             f"{(f'{to_faust:.2f}' if to_faust is not None else '-'):>8} "
-            f"{res['seconds']:>8.2f} {res['startup_seconds']:>8.2f} "
+            f"{res['seconds']:>8.2f} {(f'{per_cpu:,.0f}' if per_cpu else '-'):>9} "
+            f"{res['startup_seconds']:>8.2f} "
             f"{res['wall_seconds']:>7.2f} {res['process_seconds']:>8.2f}"
             + (f"  !! {res['error']}" if res.get("error") else "")
         )

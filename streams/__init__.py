@@ -1,7 +1,10 @@
 """Kafka and the processes: the worker, the exporter, the producers and the ``ccmon`` command.
 
 - ``cli``         parsing and dispatch of the ``ccmon`` command only
-- ``settings``    every ``CCMON_*`` setting, in one pydantic-settings model
+- ``settings``    every ``CCMON_*`` setting, in one pydantic-settings model; ``secretfiles``
+  reads secrets from the files ``CCMON_<NAME>_FILE`` names
+- ``connections`` how every Kafka client connects (``kafka_options``: SASL, TLS) and how a
+  refused password or certificate is told from a broker that is away
 - ``app``         the worker wiring (a Faust app running the batch consumer as a service)
 - ``exporter``    the exporter wiring (/metrics, read API, wall board, routing feed)
 - ``topics``      every topic ccmon creates, through one creator
@@ -16,6 +19,8 @@
   (event times against the worker's retention), ``runner`` (what the producer commands
   share), ``replay``, ``sim/``, ``importers/``; it imports no worker module (checked by
   ``make lint``)
+- ``ingest/``     ``ccmon ingest``: the HTTP ingest (events and CloudEvents over HTTP,
+  vendor webhooks through ``sources/``, produced to Kafka after the broker's ack)
 - ``localservers/`` local Tansu and Valkey from pip wheels (demo and test fixtures);
   ``demo/`` the ``ccmon demo`` command
 """

@@ -27,6 +27,8 @@ from prometheus_client import CollectorRegistry
 
 from metrics.config.queues import QueuesConfig
 from metrics.exposition.runtime import register_runtime_metrics
+from metrics.store.redis import RedisStore
+from streams.connections import KafkaRefused, kafka_options, kafka_refusal
 from streams.faults import exit_status
 from streams.health import WorkerMetrics
 from streams.healthserver import HealthServer, Readiness
@@ -92,11 +94,49 @@ def _exit_worker(app: faust.App, status: int) -> None:
         worker._signal_stop_future = asyncio.ensure_future(shutdown())
 
 
+def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """Faust's view of CCMON_KAFKA_*: its own consumer and producer are off (see
+    _BatchBoot), but whatever Faust opens must speak the same protocol as ccmon's clients."""
+    try:
+        options = kafka_options(settings)
+    except KafkaRefused:
+        return None  # unloadable TLS files: the consumer's start reports them (exit 2)
+    protocol = settings.kafka_security_protocol
+    if protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+        return faust.SASLCredentials(
+            username=options["sasl_plain_username"],
+            password=options["sasl_plain_password"],
+            ssl_context=options.get("ssl_context"),
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    if protocol == "SSL":
+        return faust.SSLCredentials(options["ssl_context"])
+    return None
+
+
+async def _consume(
+    settings: Settings,
+    queues: QueuesConfig,
+    store: RedisStore,
+    metrics: WorkerMetrics,
+    stop: asyncio.Event,
+    readiness: Readiness,
+) -> None:
+    """The batch consumer, after a check that a secured broker accepts the settings: a
+    wrong password or untrusted certificate ends the worker (exit 2) instead of retrying."""
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        refusal = await kafka_refusal(settings)
+        if refusal is not None:
+            raise KafkaRefused(refusal)
+    await run_consumer(settings, queues, store, metrics, stop, readiness)
+
+
 def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
     """A Faust app whose one service consumes the events topic into Redis."""
     app = _App(
         f"{settings.group_id}-worker",
         broker=[f"kafka://{b.strip()}" for b in settings.brokers.split(",")],
+        broker_credentials=_credentials(settings),
         # Health is served by streams.healthserver in threads of its own, off the loop.
         web_enabled=False,
         topic_allow_declare=False,
@@ -126,7 +166,7 @@ def create_app(settings: Settings, queues: QueuesConfig) -> faust.App:
             # Kafka and Redis are awaited inside the task: start-up never blocks here.
             store = settings.redis_store(queues)
             self._task = asyncio.create_task(
-                run_consumer(settings, queues, store, metrics, self._stop_event, self.readiness)
+                _consume(settings, queues, store, metrics, self._stop_event, self.readiness)
             )
             self._task.add_done_callback(self._on_done)
 

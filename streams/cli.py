@@ -15,6 +15,7 @@ from metrics.exposition.runtime import ccmon_version
 from streams.demo import add_demo
 from streams.export import add_export
 from streams.logs import LOG_FORMATS, LOG_LEVELS, logging_config, setup_logging
+from streams.producers.connect.command import add_connect
 from streams.producers.importers.command import add_import
 from streams.producers.replay import add_replay
 from streams.producers.sim.command import add_simulate
@@ -93,6 +94,23 @@ def _exporter(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from streams.ingest.run import load_tokens, run_ingest
+    from streams.ingest.tokens import TokenError
+
+    loaded = _load()
+    if loaded is None:
+        return 2
+    settings = loaded[0]
+    try:
+        tokens = load_tokens(settings)
+    except TokenError as exc:
+        log.error("CCMON_INGEST_TOKENS: %s", exc)
+        return 2
+    run_ingest(settings, tokens, port=args.port)
+    return 0
+
+
 def _add_log_options(parser: argparse.ArgumentParser, default: Any) -> None:
     """--log-level and --log-format; on the subcommands too (`default` SUPPRESS there, so
     `ccmon worker --log-format json` and `ccmon --log-format json worker` mean the same)."""
@@ -135,11 +153,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     exporter = sub.add_parser("exporter", help="serve /metrics and the JSON read API")
     exporter.add_argument("--port", type=int, default=None, help="override CCMON_EXPORTER_PORT")
     exporter.set_defaults(func=_exporter)
+    ingest = sub.add_parser("ingest", help="serve the HTTP ingest: POSTed events -> Kafka")
+    ingest.add_argument("--port", type=int, default=None, help="override CCMON_INGEST_PORT")
+    ingest.set_defaults(func=_ingest)
     check = sub.add_parser("check-config", help="validate settings and the queues file")
     check.set_defaults(func=_check_config)
     add_simulate(sub)
     add_replay(sub)
     add_import(sub)
+    add_connect(sub)
     add_export(sub)
     add_demo(sub)
     for command in sub.choices.values():

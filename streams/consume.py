@@ -50,6 +50,10 @@ Committer = Callable[[dict[str, int]], Awaitable[None]]
 CACHE_LIMIT = 1_000_000
 
 
+#: The event classes that may name a customer (checked by class first: it runs per event).
+_CUSTOMER_NAMING = frozenset((ContactResolution, TicketCreated))
+
+
 def _names_customer(event: Event) -> bool:
     return isinstance(event, ContactResolution | TicketCreated) and bool(event.customer_id)
 
@@ -188,28 +192,34 @@ class Pipeline:
         """Decode the records not applied yet; dead-letter those that do not decode.
 
         Returns the decoded ones, the first and last offset read per partition, and how
-        many records were new.
+        many records were new. Runs per record: names and lookups are bound once.
         """
         decoded: list[_Decoded] = []
-        names: dict[tuple[str, int], str] = {}
+        append = decoded.append
+        names: dict[tuple[str, int], tuple[str, int]] = {}
         offsets: _Offsets = {}
         limit = self.settings.max_event_bytes
+        applied = self.applied
         consumed = 0
         for record in records:
-            tp = names.get((record.topic, record.partition))
-            if tp is None:
-                tp = names[(record.topic, record.partition)] = f"{record.topic}:{record.partition}"
-            if record.offset <= self.applied.get(tp, -1):
+            part = (record.topic, record.partition)
+            known = names.get(part)
+            if known is None:
+                tp = f"{record.topic}:{record.partition}"
+                known = names[part] = (tp, applied.get(tp, -1))
+            tp, done = known
+            offset = record.offset
+            if offset <= done:
                 continue  # applied by an earlier flush (replay after a crash)
             consumed += 1
             seen = offsets.get(tp)
-            offsets[tp] = (record.offset if seen is None else seen[0], record.offset)
+            offsets[tp] = (offset, offset) if seen is None else (seen[0], offset)
             try:
                 event = decode(record.value or b"", limit)
             except DecodeError as exc:
                 self._reject(record, exc.reason, exc.detail)
                 continue
-            decoded.append((record, tp, event))
+            append((record, tp, event))
         return decoded, offsets, consumed
 
     def _admit(self, decoded: list[_Decoded], update: Update, wall: int) -> int:
@@ -218,20 +228,24 @@ class Pipeline:
         Returns how many were applied. Synchronous: nothing else may write to `update`.
         """
         applied = 0
+        recent, seen_ids = self._recent_ids, self._seen
+        seen, event_time = update.seen, update.event_time
+        judge, apply = self.admission.judge, self.aggregator.apply
         for record, tp, event in decoded:
-            duplicate = event.id in self._recent_ids or event.id in self._seen
-            verdict = self.admission.judge(tp, event.time_ms, _queues_of(event), duplicate, wall)
+            event_id, time_ms = event.id, event.time_ms
+            duplicate = event_id in recent or event_id in seen_ids
+            verdict = judge(tp, time_ms, _queues_of(event), duplicate, wall)
             if verdict is Verdict.APPLY or verdict is Verdict.LATE_CORRECTION:
                 if verdict is Verdict.LATE_CORRECTION:
                     self.metrics.late.labels("corrected").inc()
-                self.aggregator.apply(event)
-                if _names_customer(event):
+                apply(event)
+                if event.__class__ in _CUSTOMER_NAMING and _names_customer(event):
                     self._forward_customer(event)
                 applied += 1
-                self._recent_ids[event.id] = event.time_ms
-                update.seen[event.id] = event.time_ms
-                if event.time_ms > update.event_time.get(tp, 0):
-                    update.event_time[tp] = event.time_ms
+                recent[event_id] = time_ms
+                seen[event_id] = time_ms
+                if time_ms > event_time.get(tp, 0):
+                    event_time[tp] = time_ms
             elif verdict is Verdict.DUPLICATE:
                 self.metrics.duplicates.inc()
             elif verdict is Verdict.TOO_LATE:

@@ -2,16 +2,19 @@
 
 Kafka or Redis being away (at start or later) is retried with backoff. Anything else the
 worker cannot recover from ends the process non-zero with one log line, so a supervisor
-restarts it: 2 when Redis refuses the configured credentials (a restart cannot help until
-CCMON_REDIS_URL is fixed), 1 otherwise.
+restarts it: 2 when Redis or Kafka refuses the configured credentials or certificate (a
+restart cannot help until the setting is fixed), 1 otherwise.
 """
 
 from __future__ import annotations
 
+import ssl
+
 from aiokafka.errors import KafkaError, KafkaTimeoutError
-from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
 from metrics.store.base import StoreError
+from streams.connections import KafkaRefused
 
 __all__ = [
     "EXIT_CONFIG",
@@ -20,6 +23,7 @@ __all__ = [
     "exit_status",
     "kafka_retriable",
     "store_retriable",
+    "tls_refused",
     "wrong_type",
 ]
 
@@ -44,6 +48,15 @@ def credentials_refused(error: BaseException) -> bool:
     return any(isinstance(e, AuthenticationError) for e in _causes(error))
 
 
+def tls_refused(error: BaseException) -> ssl.SSLError | None:
+    """The TLS error when Redis's certificate is not trusted or the handshake failed (a
+    Redis or store error caused by one; Kafka's refusals are KafkaRefused)."""
+    chain = _causes(error)
+    if not any(isinstance(e, StoreError | RedisError) for e in chain):
+        return None
+    return next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+
+
 def wrong_type(error: BaseException) -> bool:
     """True when a key under ccmon's prefix holds another type: something else writes there,
     and waiting will not change it."""
@@ -59,6 +72,7 @@ def store_retriable(error: BaseException) -> bool:
         isinstance(error, StoreError)
         and bool(getattr(error, "retriable", False))
         and not credentials_refused(error)
+        and tls_refused(error) is None
         and not wrong_type(error)
     )
 
@@ -77,6 +91,26 @@ def exit_status(error: BaseException) -> tuple[int, str]:
             f"Redis refused the credentials in CCMON_REDIS_URL ({error}); "
             "fix the setting and start the worker again"
         )
+    if isinstance(error, KafkaRefused):
+        return EXIT_CONFIG, f"{error}; start the worker again once it is fixed"
+    tls = tls_refused(error)
+    if tls is not None:
+        if not isinstance(tls, ssl.SSLCertVerificationError):
+            what = (
+                "the TLS handshake with Redis failed; check CCMON_REDIS_URL (rediss://), "
+                "CCMON_REDIS_SSL_CERT_FILE and CCMON_REDIS_SSL_KEY_FILE"
+            )
+        elif "mismatch" in str(getattr(tls, "verify_message", "")):
+            what = (
+                "Redis's TLS certificate does not name the host in CCMON_REDIS_URL (connect "
+                "by a name it holds, or set CCMON_REDIS_SSL_CHECK_HOSTNAME=false)"
+            )
+        else:
+            what = (
+                "Redis's TLS certificate is not trusted by CCMON_REDIS_SSL_CA_FILE (or the "
+                "system's CAs)"
+            )
+        return EXIT_CONFIG, f"{what} ({tls}); fix the setting and start the worker again"
     if wrong_type(error):
         return EXIT_FAILURE, (
             f"Redis keys under CCMON_REDIS_PREFIX hold data of another type ({error}); "

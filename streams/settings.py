@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from metrics.config.queues import QueuesConfig, parse_queues_yaml
 from metrics.core.fcr import longest_horizon_ms
 from metrics.core.views import WINDOWS
 from metrics.store.redis import RedisStore
+from streams.secretfiles import SecretFileError, SecretFiles, secret_fields
 
 __all__ = ["NOT_SETTINGS", "REDIS_SCHEMES", "Settings", "unknown_variables"]
 
@@ -46,6 +54,44 @@ class Settings(BaseSettings):
         SecretStr("redis://localhost:6379/0"), description="Redis URL (may hold a password)"
     )
     redis_prefix: str = Field("ccmon", description="prefix of every Redis key")
+    # Secured connections (docs/security.md); every secret may come from CCMON_<NAME>_FILE.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how every Kafka client connects: TLS (SSL), SASL, both or none"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (with SASL_PLAINTEXT or SASL_SSL)"
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name")
+    kafka_sasl_password: SecretStr | None = Field(
+        None, validate_default=True, description="SASL password"
+    )
+    kafka_ssl_ca_file: FilePath | None = Field(
+        None, description="PEM CAs that sign the brokers' certificates (unset: the system's)"
+    )
+    kafka_ssl_cert_file: FilePath | None = Field(
+        None, description="PEM client certificate, for brokers that require one"
+    )
+    kafka_ssl_key_file: FilePath | None = Field(
+        None, description="PEM key of the client certificate (unset: in the certificate file)"
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        None, description="password of an encrypted client key"
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="the broker's certificate must name the host connected to"
+    )
+    redis_ssl_ca_file: FilePath | None = Field(
+        None, description="PEM CAs that sign Redis's certificate (rediss:// URLs; unset: system's)"
+    )
+    redis_ssl_cert_file: FilePath | None = Field(
+        None, description="PEM client certificate, for a Redis that requires one"
+    )
+    redis_ssl_key_file: FilePath | None = Field(
+        None, description="PEM key of the client certificate (unset: in the certificate file)"
+    )
+    redis_ssl_check_hostname: bool = Field(
+        True, description="Redis's certificate must name the host connected to"
+    )
     events_topic: str = Field("ccmon.events", description="topic of contact and agent events")
     deadletter_topic: str = Field("ccmon.deadletter", description="topic of rejected events")
     group_id: str = Field("ccmon", description="Kafka consumer group of the workers")
@@ -156,6 +202,60 @@ class Settings(BaseSettings):
         description="windows /metrics exports, comma-separated (5m, 15m, 60m, today); "
         "each costs a voice queue up to 19 of its windowed samples",
     )
+    # The Asterisk Manager Interface (`ccmon connect asterisk`; docs/sources/asterisk.md).
+    ami_host: str = Field("localhost", description="Asterisk Manager Interface host")
+    ami_port: int = Field(5038, ge=1, le=65535, description="Asterisk Manager Interface port")
+    ami_username: str = Field("ccmon", description="AMI user (a manager.conf section)")
+    ami_secret: SecretStr | None = Field(
+        None, description="the AMI user's secret (or CCMON_AMI_SECRET_FILE)"
+    )
+    # Vendor webhook sources (/ingest/v1/sources/{name}; docs/sources/).
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="Twilio auth token: checks X-Twilio-Signature (unset: no twilio source)"
+    )
+    zendesk_webhook_secret: SecretStr | None = Field(
+        None, description="Zendesk webhook signing secret (unset: no zendesk source)"
+    )
+    amazon_connect_access_key: SecretStr | None = Field(
+        None,
+        description="key amazon-connect requests carry in X-Amz-Firehose-Access-Key or "
+        "X-Api-Key (unset: no amazon-connect source)",
+    )
+    genesys_api_key: SecretStr | None = Field(
+        None, description="key genesys requests carry in X-Api-Key (unset: no genesys source)"
+    )
+    genesys_agent_queues: str = Field(
+        "", description="queues (comma-separated) Genesys agents' states are counted in"
+    )
+    # The HTTP ingest (`ccmon ingest`, streams/ingest/; docs/ingest.md).
+    ingest_host: str = Field("0.0.0.0", description="address of the HTTP ingest")
+    ingest_port: int = Field(9110, ge=0, le=65535, description="port of the HTTP ingest")
+    ingest_tokens: SecretStr | None = Field(
+        None,
+        description="bearer tokens of /ingest/v1/events as name:token,name:token or one a "
+        "line (the name appears in metrics and logs; unset: the endpoint is open)",
+    )
+    ingest_max_body_bytes: int = Field(
+        1 << 20, ge=1024, description="largest request body the ingest reads; larger: 413"
+    )
+    ingest_max_events: int = Field(5000, gt=0, description="most events in one request; more: 413")
+    ingest_idempotence: bool = Field(
+        False,
+        description="idempotent Kafka producer (Apache Kafka accepts it; Tansu refuses "
+        "InitProducerId, so off by default; the worker dedupes event ids either way)",
+    )
+    ingest_produce_timeout_s: float = Field(
+        10.0, gt=0, description="how long the ingest waits for the broker's ack before a 503"
+    )
+    ingest_max_inflight_bytes: int = Field(
+        16 << 20, ge=1024, description="bytes awaiting the broker's ack; beyond: 429"
+    )
+    ingest_idle_timeout_s: float = Field(
+        10.0, gt=0, description="the ingest closes a connection idle or slow this long"
+    )
+    ingest_max_connections: int = Field(
+        500, gt=0, description="open HTTP connections the ingest keeps; more are answered 503"
+    )
 
     @field_validator("exported_windows")
     @classmethod
@@ -182,6 +282,74 @@ class Settings(BaseSettings):
                 f"must start with redis://, rediss:// (TLS) or unix:// (a socket); got {got}"
             )
         return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then secrets read from CCMON_<NAME>_FILE, then CCMON_* variables."""
+        # Files before the plain variables, so that both set is an error rather than a guess.
+        return init_settings, SecretFiles(settings_cls), env_settings, dotenv_settings
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _secret_file_usable(cls, value: Any) -> Any:
+        """A CCMON_<NAME>_FILE that could not be used fails its setting, saying why."""
+        if isinstance(value, SecretFileError):
+            raise ValueError(value.message)
+        return value
+
+    @field_validator("kafka_sasl_password")
+    @classmethod
+    def _sasl_complete(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """SASL needs a user name and a password."""
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if protocol.startswith("SASL") and (
+            value is None or not info.data.get("kafka_sasl_username")
+        ):
+            raise ValueError(
+                f"CCMON_KAFKA_SECURITY_PROTOCOL={protocol} needs CCMON_KAFKA_SASL_USERNAME "
+                "and CCMON_KAFKA_SASL_PASSWORD (or CCMON_KAFKA_SASL_PASSWORD_FILE)"
+            )
+        return value
+
+    @field_validator("kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file")
+    @classmethod
+    def _kafka_tls_used(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """Refuse a TLS file the protocol would silently ignore."""
+        protocol = info.data.get("kafka_security_protocol", "PLAINTEXT")
+        if value is not None and protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(
+                f"set, but CCMON_KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS "
+                "(choose SSL or SASL_SSL)"
+            )
+        return value
+
+    @field_validator("redis_ssl_ca_file", "redis_ssl_cert_file", "redis_ssl_key_file")
+    @classmethod
+    def _redis_tls_used(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """Refuse a TLS file a redis:// or unix:// URL would silently ignore."""
+        url = info.data.get("redis_url")
+        if value is not None and url is not None and not _is_tls(url):
+            raise ValueError("set, but CCMON_REDIS_URL does not use TLS (a rediss:// URL does)")
+        return value
+
+    def redis_tls_options(self) -> dict[str, Any]:
+        """redis-py keyword arguments for a rediss:// URL (none for a plain one)."""
+        if not _is_tls(self.redis_url):
+            return {}
+        options: dict[str, Any] = {"ssl_check_hostname": self.redis_ssl_check_hostname}
+        if self.redis_ssl_ca_file is not None:
+            options["ssl_ca_certs"] = str(self.redis_ssl_ca_file)
+        if self.redis_ssl_cert_file is not None:
+            options["ssl_certfile"] = str(self.redis_ssl_cert_file)
+            options["ssl_keyfile"] = str(self.redis_ssl_key_file or self.redis_ssl_cert_file)
+        return options
 
     @model_validator(mode="before")
     @classmethod
@@ -243,16 +411,22 @@ class Settings(BaseSettings):
             state_ttl_ms=self.state_ttl_s * 1000,
             long_state_ttl_ms=self.ticket_ttl_s * 1000,
             customer_ttl_ms=None if queues is None else self.customer_ttl_ms(queues),
+            connection=self.redis_tls_options(),
         )
 
     def as_dict(self, plaintext_secrets: bool = False) -> dict[str, Any]:
         """Settings for logs and `ccmon check-config`, secrets masked unless asked."""
         data = self.model_dump()
-        for name in ("redis_url", "customer_id_salt", "api_token"):
+        for name in secret_fields(type(self)):
             secret = getattr(self, name)
             if secret is not None:
                 data[name] = secret.get_secret_value() if plaintext_secrets else "**********"
         return data
+
+
+def _is_tls(url: SecretStr) -> bool:
+    """True for a rediss:// URL."""
+    return urlsplit(url.get_secret_value()).scheme == "rediss"
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -261,6 +435,7 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     environ = os.environ if environ is None else environ
     prefix = Settings.model_config.get("env_prefix", "")
     valid = [f"{prefix}{name}".upper() for name in Settings.model_fields]
+    valid += [f"{prefix}{name}_FILE".upper() for name in secret_fields(Settings)]
     out = []
     for name in sorted(environ):
         upper = name.upper()

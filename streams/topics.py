@@ -86,19 +86,23 @@ async def create_topics(
     exist_ok: bool = False,
     timeout_s: float = 30.0,
     defaults: Mapping[str, str] = DEFAULT_TOPIC_CONFIGS,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     """Create ``{name: partitions}`` (replication factor 1) and wait until all have leaders.
 
-    ``configs`` are merged over ``defaults``. Raises TopicError naming the
-    broker error per topic; with ``exist_ok`` an existing topic is accepted if its partition
-    count matches. Waiting for leaders avoids NotLeaderForPartition on the first produce to
-    Apache Kafka, which answers CreateTopics before the broker has the new metadata.
+    ``configs`` are merged over ``defaults``; ``options`` are the admin client's connection
+    keywords (``kafka_options(settings)``: security protocol, TLS, SASL). Raises TopicError
+    naming the broker error per topic; with ``exist_ok`` an existing topic is accepted if
+    its partition count matches. Waiting for leaders avoids NotLeaderForPartition on the
+    first produce to Apache Kafka, which answers CreateTopics before the broker has the new
+    metadata.
     """
     if not topics:
         return
     topic_configs = {**defaults, **(configs or {})}
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+        **{**(options or {}), "bootstrap_servers": bootstrap},
+        request_timeout_ms=int(timeout_s * 1000),
     )
     await admin.start()
     try:
@@ -155,10 +159,16 @@ async def create_topic(
     configs: Mapping[str, str] | None = None,
     exist_ok: bool = False,
     timeout_s: float = 30.0,
+    options: Mapping[str, Any] | None = None,
 ) -> str:
     """Create one topic (see :func:`create_topics`) and return its name."""
     await create_topics(
-        bootstrap, {name: partitions}, configs=configs, exist_ok=exist_ok, timeout_s=timeout_s
+        bootstrap,
+        {name: partitions},
+        configs=configs,
+        exist_ok=exist_ok,
+        timeout_s=timeout_s,
+        options=options,
     )
     return name
 
@@ -171,7 +181,8 @@ async def _create_missing(
     defaults: Mapping[str, str] = DEFAULT_TOPIC_CONFIGS,
 ) -> list[str]:
     """Create those of ``names`` the broker lacks, with the settings' partitions; their names."""
-    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    options = kafka_options(settings)
+    admin = AIOKafkaAdminClient(**options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -185,6 +196,7 @@ async def _create_missing(
             configs=configs,
             exist_ok=True,
             defaults=defaults,
+            options=options,
         )
     return missing
 

@@ -66,7 +66,7 @@ class Admission:
             # Checked first: admitted, it would move the watermark and make every later
             # event of its partition too late.
             return Verdict.TOO_EARLY
-        mark = self.watermark(partition)
+        mark = self.watermarks.get(partition) or self.watermark(partition)
         value = mark.value(wall_ms)
         if time_ms < max(time_ms if value is None else value, wall_ms) - self.retention_ms:
             return Verdict.TOO_LATE

@@ -13,7 +13,7 @@ from typing import Any
 
 from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.agents import AgentState, Change, insert_change, split_by_pane
-from metrics.core.contacts import ContactState, Segment, contribution_of
+from metrics.core.contacts import ContactRules, ContactState, Segment, contribution_of
 from metrics.core.contribution import apply_change
 from metrics.core.customers import CustomerContact, CustomerState, prune_pair
 from metrics.core.experience import experience_deltas
@@ -71,6 +71,7 @@ class Aggregator:
         self.lateness_ms = lateness_ms
         self.horizon_ms = longest_horizon_ms(queues)
         self._configs: dict[str, QueueConfig] = {q.name: q for q in queues.queues}
+        self._contact_rules: dict[str, ContactRules] = {}
         self._ticket_rules: dict[str, TicketRules] = {}
         self._fcr_rules: dict[str, FcrRule] = {}
         self.contacts: dict[str, ContactState | None] = {}
@@ -145,21 +146,28 @@ class Aggregator:
         update, self.update = self.update, Update()
         return update
 
+    def contact_rules(self, queue: str) -> ContactRules:
+        found = self._contact_rules.get(queue)
+        if found is None:
+            found = self._contact_rules[queue] = ContactRules.of(self.config(queue), self.bounds)
+        return found
+
     def _apply_contact(self, event: ContactEvent) -> None:
-        previous = self.contacts.get(event.contact_id)
+        contact_id, queue = event.contact_id, event.queue
+        previous = self.contacts.get(contact_id)
         segments = previous.segments if previous is not None else {}
-        queue = event.queue
         old = segments.get(queue)
         new = old.copy() if old is not None else Segment()
         new.merge(event)
-        cfg = self.config(queue)
-        after = contribution_of(new, cfg, self.bounds)
-        before = contribution_of(old, cfg, self.bounds) if old is not None else None
-        apply_change(self.update, event.contact_id, before, after)
+        rules = self._contact_rules.get(queue) or self.contact_rules(queue)
+        after = contribution_of(new, rules)
+        before = contribution_of(old, rules) if old is not None else None
+        update = self.update
+        apply_change(update, contact_id, before, after)
         # Copy on write: the published state may be serialised by a flush thread.
         state = ContactState({**segments, queue: new})
-        self.contacts[event.contact_id] = state
-        self.update.states["contact"][event.contact_id] = state
+        self.contacts[contact_id] = state
+        update.states["contact"][contact_id] = state
 
     def _apply_ticket(self, event: TicketEvent) -> None:
         old = self.tickets.get(event.ticket_id)
@@ -220,12 +228,16 @@ class Aggregator:
         if new is old:
             return
         update = self.update
+        sums = update.sums
         for change, start_ms, end_ms, sign in resplit.spans:
             field = change.time_field
             if field is not None:
+                pairs = tuple(change.series())
                 for pane, ms in split_by_pane(start_ms, end_ms):
-                    for queue, channel in change.series():
-                        update.add((queue, channel, pane), field, sign * ms)
+                    delta = sign * ms
+                    if delta:
+                        for queue, channel in pairs:
+                            sums[(queue, channel, pane)][field] += delta
         was = old.latest if old is not None else None
         now = new.latest
         if was != now:

@@ -10,18 +10,24 @@ out-of-order and duplicated events end in exactly the aggregates of clean input.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from metrics.config.queues import QueueConfig
-from metrics.core.contribution import Contribution
-from metrics.core.panes import pane_start
+from metrics.core.contribution import Contribution, MemberKey
+from metrics.core.panes import PANE_MS
+from metrics.core.update import PaneKey
 from metrics.events import OUTCOME_KINDS, ContactOutcome, ContactQueued, WrapupCompleted
 from metrics.fields import hist_field
 
-__all__ = ["ContactState", "Segment", "contribution", "contribution_of"]
+__all__ = ["ContactRules", "ContactState", "Segment", "contribution", "contribution_of"]
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(OUTCOME_KINDS)}
+#: Field names per waited-for outcome (answered, abandoned), spelled once.
+_WAIT_SUM = {kind: f"wait_{kind}_sum_ms" for kind in ("answered", "abandoned")}
+_WAIT_MAX = {kind: f"wait_{kind}_max_ms" for kind in ("answered", "abandoned")}
+_WITHIN_T = {kind: f"{kind}_within_t" for kind in ("answered", "abandoned")}
 
 
 @dataclass(slots=True)
@@ -112,53 +118,84 @@ class ContactState:
         return cls({queue: Segment.from_list(seg) for queue, seg in data.items()})
 
 
+class ContactRules(NamedTuple):
+    """What a contact's contribution needs of its queue, worked out once per queue.
+
+    The config's thresholds are properties that round on every call; the contribution runs
+    per event, so the aggregator keeps one of these per queue.
+    """
+
+    name: str
+    sl_threshold_ms: int
+    short_abandon_ms: int
+    #: the queue-wait histogram's bucket bounds (ms), ascending
+    bounds: tuple[int, ...]
+
+    @classmethod
+    def of(cls, queue: QueueConfig, bounds: tuple[int, ...]) -> ContactRules:
+        return cls(queue.name, queue.sl_threshold_ms, queue.short_abandon_ms, bounds)
+
+
+@functools.cache
+def _hist(outcome: str, le_ms: int | None) -> str:
+    """hist_field, remembered: a handful of names, built once each rather than per event."""
+    return hist_field(outcome, le_ms)
+
+
 def _bucket(wait_ms: int, bounds: tuple[int, ...]) -> int | None:
     index = bisect.bisect_left(bounds, wait_ms)
     return bounds[index] if index < len(bounds) else None
 
 
-def contribution(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> Contribution:
+def contribution(seg: Segment, rules: ContactRules) -> Contribution:
     """The pane facts of one segment, placed as DESIGN.md says (each at its own time).
 
     A contact waits (is in the queue's live set ``wait``) from its enqueue until its outcome.
     """
-    out = Contribution()
-    sums = out.sums
-    name = queue.name
-    if seg.queued_ms is not None and seg.queued_channel is not None:
-        sums[(name, seg.queued_channel, pane_start(seg.queued_ms))] = {"queued": 1}
-        if seg.outcome is None:
-            out.members[("wait", name, seg.queued_channel)] = seg.queued_ms
-    if seg.outcome is not None and seg.outcome_ms is not None and seg.outcome_channel:
-        key = (name, seg.outcome_channel, pane_start(seg.outcome_ms))
-        at = sums.setdefault(key, {})
-        wait = None if seg.queued_ms is None else max(0, seg.outcome_ms - seg.queued_ms)
-        if seg.outcome in ("answered", "abandoned"):
-            at[seg.outcome] = 1
-            if wait is not None:
-                kind = seg.outcome
-                at[f"wait_{kind}_sum_ms"] = wait
-                at[hist_field(kind, _bucket(wait, bounds))] = 1
-                out.maxes[key] = {f"wait_{kind}_max_ms": wait}
-                if wait <= queue.sl_threshold_ms:
-                    at[f"{kind}_within_t"] = 1
-                if kind == "abandoned" and wait < queue.short_abandon_ms:
+    sums: dict[PaneKey, dict[str, int]] = {}
+    maxes: dict[PaneKey, dict[str, int]] = {}
+    members: dict[MemberKey, int] = {}
+    name = rules.name
+    queued_ms, outcome, outcome_ms = seg.queued_ms, seg.outcome, seg.outcome_ms
+    if queued_ms is not None and seg.queued_channel is not None:
+        sums[(name, seg.queued_channel, queued_ms - queued_ms % PANE_MS)] = {"queued": 1}
+        if outcome is None:
+            members[("wait", name, seg.queued_channel)] = queued_ms
+    if outcome is not None and outcome_ms is not None and seg.outcome_channel:
+        key = (name, seg.outcome_channel, outcome_ms - outcome_ms % PANE_MS)
+        at = sums.get(key)
+        if at is None:
+            at = sums[key] = {}
+        if outcome == "answered" or outcome == "abandoned":
+            at[outcome] = 1
+            if queued_ms is not None:
+                wait = outcome_ms - queued_ms if outcome_ms > queued_ms else 0
+                at[_WAIT_SUM[outcome]] = wait
+                at[_hist(outcome, _bucket(wait, rules.bounds))] = 1
+                maxes[key] = {_WAIT_MAX[outcome]: wait}
+                if wait <= rules.sl_threshold_ms:
+                    at[_WITHIN_T[outcome]] = 1
+                if outcome == "abandoned" and wait < rules.short_abandon_ms:
                     at["short_abandoned"] = 1
-        elif seg.outcome == "flowed_out":
+        elif outcome == "flowed_out":
             at["flowed_out"] = 1
         else:
             at["callbacks"] = 1
     for time_ms, channel, talk, hold, acw in seg.wrapups.values():
-        at = sums.setdefault((name, channel, pane_start(time_ms)), {})
-        at["handled"] = at.get("handled", 0) + 1
-        at["talk_ms"] = at.get("talk_ms", 0) + talk
-        at["hold_ms"] = at.get("hold_ms", 0) + hold
-        at["acw_ms"] = at.get("acw_ms", 0) + acw
-    return out
+        key = (name, channel, time_ms - time_ms % PANE_MS)
+        at = sums.get(key)
+        if at is None:
+            sums[key] = {"handled": 1, "talk_ms": talk, "hold_ms": hold, "acw_ms": acw}
+        else:
+            at["handled"] = at.get("handled", 0) + 1
+            at["talk_ms"] = at.get("talk_ms", 0) + talk
+            at["hold_ms"] = at.get("hold_ms", 0) + hold
+            at["acw_ms"] = at.get("acw_ms", 0) + acw
+    return Contribution(sums, maxes, members)
 
 
-def contribution_of(seg: Segment, queue: QueueConfig, bounds: tuple[int, ...]) -> Contribution:
+def contribution_of(seg: Segment, rules: ContactRules) -> Contribution:
     """contribution(seg), computed once per segment."""
     if seg.contrib is None:
-        seg.contrib = contribution(seg, queue, bounds)
+        seg.contrib = contribution(seg, rules)
     return seg.contrib

@@ -37,24 +37,41 @@ class Contribution:
 def apply_change(
     update: Update, member: str, before: Contribution | None, after: Contribution
 ) -> None:
-    """Record after - before in `update` for the entity `member` (its id in live sets)."""
+    """Record after - before in `update` for the entity `member` (its id in live sets).
+
+    Runs per event: a pane whose fields are unchanged is skipped by one dict comparison,
+    and a new entity (no `before`) adds its contribution as it is.
+    """
     sums = update.sums
-    for key, fields in after.sums.items():
-        was = before.sums.get(key) if before is not None else None
+    old_sums = before.sums if before is not None else None
+    new_sums = after.sums
+    for key, fields in new_sums.items():
         target = sums[key]
-        for name, amount in fields.items():
-            delta = amount - was.get(name, 0) if was else amount
-            if delta:
-                target[name] += delta
-    if before is not None:
-        for key, fields in before.sums.items():
-            now = after.sums.get(key)
+        was = old_sums.get(key) if old_sums is not None else None
+        if not was:
+            for name, amount in fields.items():
+                if amount:
+                    target[name] += amount
+        elif was != fields:
+            for name, amount in fields.items():
+                delta = amount - was.get(name, 0)
+                if delta:
+                    target[name] += delta
+    if old_sums is not None:
+        for key, fields in old_sums.items():
+            now = new_sums.get(key)
+            if now is not None and now.keys() >= fields.keys():
+                continue
             for name, amount in fields.items():
                 if now is None or name not in now:
                     sums[key][name] -= amount
-    for key, values in after.maxes.items():
-        for name, value in values.items():
-            update.add_max(key, name, value)
+    if after.maxes:
+        maxes = update.maxes
+        for key, values in after.maxes.items():
+            current = maxes[key] if values else {}
+            for name, value in values.items():
+                if name not in current or value > current[name]:
+                    current[name] = value
     old = before.members if before is not None else {}
     if old != after.members:
         for gone in old.keys() - after.members.keys():

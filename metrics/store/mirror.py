@@ -77,6 +77,18 @@ class Built:
     totals: dict[str, int]
 
 
+@dataclass(frozen=True)
+class _LiveInputs:
+    """A live state and the values it was counted from: reused while they are the same
+    objects, the wait count unchanged and every live set empty."""
+
+    wait: list[float]
+    first: int
+    agents: dict[str, int]
+    shape: tuple[int, ...]
+    live: Live
+
+
 class KeyMirror:
     """Parsed values of the keys reads asked for, dropped as `changed` reports changes.
 
@@ -107,6 +119,8 @@ class KeyMirror:
         #: read (see built). Scrapes and API reads ask for different panes of a series.
         self._plans: dict[Asked, ReadKeys] = {}
         self._built: dict[Asked, Built] = {}
+        #: the last live state of each plan and what it was counted from (see data)
+        self._lives: dict[Asked, _LiveInputs] = {}
         #: per series, how many of its keys were fetched so far: a built entry stays valid
         #: while the series' count is the one it was made at
         self._fetched: defaultdict[Series, int] = defaultdict(int)
@@ -167,6 +181,7 @@ class KeyMirror:
         if changed is None:
             self.values.clear()
             self._built.clear()
+            self._lives.clear()
         else:
             for key in changed:
                 self.values.pop(key, None)
@@ -190,12 +205,27 @@ class KeyMirror:
         values = self.values
         wait = values[plan.wait]
         first = bisect.bisect_left(wait, floor)
-        sets = {
-            query.name: scores_stats(query, values[key])
-            for query, key in zip(req.sets, plan.sets, strict=True)
-        }
-        oldest = int(wait[first]) if first < len(wait) else None
-        live = Live(len(wait) - first, oldest, dict(values[plan.live]), sets)
+        agents = values[plan.live]
+        scores = [values[key] for key in plan.sets]
+        shape = tuple(len(query.bounds) for query in req.sets)
+        known = self._lives.get(asked)
+        if (
+            known is not None
+            and known.wait is wait
+            and known.first == first
+            and known.agents is agents
+            and known.shape == shape
+            and not any(scores)  # empty sets' stats do not move with the bounds
+        ):
+            live = known.live
+        else:
+            sets = {
+                query.name: scores_stats(query, found)
+                for query, found in zip(req.sets, scores, strict=True)
+            }
+            oldest = int(wait[first]) if first < len(wait) else None
+            live = Live(len(wait) - first, oldest, dict(agents), sets)
+            self._lives[asked] = _LiveInputs(wait, first, agents, shape, live)
         built = self.built(asked, plan)
         return SeriesData(built.panes, built.intervals, built.hours, live, built.totals)
 
@@ -207,6 +237,7 @@ class KeyMirror:
         self._used = {asked: self._used[asked] for asked in kept}
         self._plans = {asked: p for asked, p in self._plans.items() if asked in kept}
         self._built = {asked: b for asked, b in self._built.items() if asked in kept}
+        self._lives = {asked: v for asked, v in self._lives.items() if asked in kept}
         wanted = {k for ks in keys.values() for k in ks}
         for plan in self._plans.values():
             wanted.update(plan.panes, plan.intervals, plan.hours, plan.sets)

@@ -318,8 +318,13 @@ class RedisStore:
         return [_parsed(kind, reply) for (_, kind), reply in zip(keys, pipe.execute(), strict=True)]
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
-        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
+    def from_url(
+        cls, url: str, *, connection: dict[str, Any] | None = None, **kwargs: Any
+    ) -> RedisStore:
+        """A store on its own pool; `connection` adds redis-py options (TLS files)."""
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=10, **(connection or {})
+        )
         return cls(client, **kwargs)
 
     def _key(self, kind: str, rest: str) -> str:

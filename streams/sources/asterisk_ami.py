@@ -1,0 +1,474 @@
+"""Asterisk Manager Interface (AMI) events as ccmon events (pure: bytes and times in).
+
+The protocol (Asterisk's main/manager.c): on connect the server sends one banner line,
+``Asterisk Call Manager/<version>``; then every message is ``Key: Value`` lines ended by
+an empty line (CRLF; LF is accepted). ``Action: Login`` with ``Username``, ``Secret`` and
+``Events`` answers ``Response: Success``; events start with ``Event: <name>`` and, with
+``timestampevents = yes`` in manager.conf, carry ``Timestamp: <epoch>.<micros>``.
+
+Field names are those of app_queue's ``<managerEvent>`` documentation (apps/app_queue.c):
+
+- QueueCallerJoin (Uniqueid, Queue): contact.queued; QueueEntry (the QueueStatus answer:
+  a caller already waiting) too, at now - Wait
+- AgentConnect (Uniqueid, Queue, MemberName, HoldTime): contact.answered, agent on_contact
+- QueueCallerAbandon (Uniqueid, Queue, HoldTime): contact.abandoned
+- (an answer or abandon of a call whose join was not seen also gets a contact.queued at
+  its time - HoldTime; the worker keeps the earliest queued of a call)
+- QueueCallerLeave: consumed when the call was answered or abandoned; otherwise (a
+  timeout, an exit key, an empty queue) it becomes contact.flowed_out ``ivr_exit`` once
+  no AgentConnect has followed within ``LEAVE_GRACE_MS`` (Asterisk sends the leave just
+  before the connect; a connect Gosub runs between them), by Asterisk's Timestamps or by
+  the time received
+- AgentComplete (TalkTime): contact.wrapup_completed with talk_s = TalkTime, hold and
+  after-contact work 0 (the event's HoldTime is the queue wait, not time on hold), and
+  the agent available again (not_ready when paused)
+- QueueMemberAdded / QueueMemberRemoved / QueueMemberStatus / QueueMemberPause / the
+  QueueStatus answer's QueueMember: agent.state_changed with the agent's queues; Paused
+  1 is not_ready, device Status 2, 3, 7, 8 on_contact, 4 and 5 offline, else available
+- AgentCalled, AgentRingNoAnswer, AgentDump, QueueMemberPenalty, QueueMemberRinginuse:
+  contract v1 has nothing for them (``not_in_contract``)
+- FullyBooted, QueueParams, QueueStatusComplete: the session's own, ignored
+
+What cannot be mapped is returned as `Unmapped` (reason, detail, the message's original
+text) for the dead-letter topic: ``not_in_contract``, ``unknown_event``,
+``missing_field``, ``invalid_value``. Every event id is a hash of the message's identity
+(event name, Uniqueid or member, queue, SystemName, and Timestamp, or the time received
+when Asterisk sends none), so the same AMI event seen twice (a reconnect, a second
+connector) gives the same id and the worker counts it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from metrics.config.queues import QUEUE_NAME_PATTERN
+from streams.sources.base import Mapped, Unmapped
+
+__all__ = [
+    "BANNER_PREFIX",
+    "LEAVE_GRACE_MS",
+    "NOT_IN_CONTRACT",
+    "AmiFramer",
+    "AmiMapper",
+    "AmiMessage",
+    "action",
+]
+
+#: The first line an AMI server sends.
+BANNER_PREFIX = "Asterisk Call Manager/"
+#: How long a QueueCallerLeave waits for its AgentConnect before it counts as a flow-out.
+LEAVE_GRACE_MS = 5000
+#: A message larger than this is cut off and reported (Asterisk's own are below 4 KiB).
+MAX_MESSAGE_BYTES = 64 * 1024
+#: Queue events ccmon's contract v1 cannot express.
+NOT_IN_CONTRACT: frozenset[str] = frozenset(
+    {
+        "AgentCalled",
+        "AgentRingNoAnswer",
+        "AgentDump",
+        "QueueMemberPenalty",
+        "QueueMemberRinginuse",
+    }
+)
+#: Protocol messages of the session itself: neither events to map nor dead letters.
+SESSION_EVENTS: frozenset[str] = frozenset({"FullyBooted", "QueueParams", "QueueStatusComplete"})
+_MEMBER_EVENTS = frozenset(
+    {"QueueMemberAdded", "QueueMemberRemoved", "QueueMemberStatus", "QueueMemberPause"}
+)
+#: Device states (QueueMemberStatus ``Status``) an agent is busy in, and offline in.
+_BUSY_STATUS = frozenset({"2", "3", "7", "8"})
+_OFFLINE_STATUS = frozenset({"4", "5"})
+
+
+@dataclass(frozen=True)
+class AmiMessage:
+    """One AMI message: its ``Key: Value`` pairs in order, and its original bytes."""
+
+    fields: tuple[tuple[str, str], ...]
+    raw: bytes
+
+    def get(self, name: str) -> str | None:
+        """The first value of `name` (exact key), or None."""
+        for key, value in self.fields:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+
+class AmiFramer:
+    """Turns the bytes of a TCP stream into messages, whatever the read sizes.
+
+    The banner line is kept in `banner`. A message over `MAX_MESSAGE_BYTES` is dropped
+    and counted in `oversized` (the stream goes on from its end).
+    """
+
+    def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self.banner: str | None = None
+        self.oversized = 0
+        self._max = max_bytes
+        self._buffer = bytearray()
+        self._skipping = False
+
+    def feed(self, data: bytes) -> list[AmiMessage]:
+        """The messages completed by `data` (none while one is still partial)."""
+        self._buffer += data
+        out: list[AmiMessage] = []
+        if self.banner is None:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                return out
+            self.banner = self._buffer[:end].decode("utf-8", "replace").strip()
+            del self._buffer[: end + 1]
+        while True:
+            end, width = _message_end(self._buffer)
+            if end < 0:
+                if len(self._buffer) > self._max:
+                    self.oversized += 0 if self._skipping else 1
+                    self._skipping = True
+                    keep = self._buffer[-3:]
+                    self._buffer = bytearray(keep)
+                return out
+            raw = bytes(self._buffer[:end])
+            del self._buffer[: end + width]
+            if self._skipping:
+                self._skipping = False
+                continue
+            if raw.strip():
+                out.append(parse_message(raw))
+
+
+def _message_end(buffer: bytearray) -> tuple[int, int]:
+    """Where the first message ends (the empty line) and the separator's width."""
+    found = [(buffer.find(sep), len(sep)) for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n")]
+    hits = [(i, w) for i, w in found if i >= 0]
+    if not hits:
+        return -1, 0
+    return min(hits)
+
+
+def parse_message(raw: bytes) -> AmiMessage:
+    """The ``Key: Value`` pairs of one message (a line without a colon is kept as
+    ``("", line)``; values are stripped of the one space after the colon)."""
+    pairs: list[tuple[str, str]] = []
+    for line in raw.decode("utf-8", "replace").splitlines():
+        if not line:
+            continue
+        key, colon, value = line.partition(":")
+        pairs.append((key.strip(), value.strip()) if colon else ("", line))
+    return AmiMessage(tuple(pairs), raw)
+
+
+def action(name: str, fields: Iterable[tuple[str, str]] = ()) -> bytes:
+    """The bytes of an AMI action (e.g. ``action("Login", [("Username", "ccmon")])``)."""
+    lines = [f"Action: {name}", *(f"{key}: {value}" for key, value in fields)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class _Skip(Exception):
+    """The message cannot become an event: why (reason, detail)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class _Leave:
+    """A QueueCallerLeave waiting to learn whether an AgentConnect follows."""
+
+    uid: str
+    queue: str
+    time_ms: int
+    digest: str
+    #: when it was received (the caller's clock; `expire` compares with it)
+    seen_ms: int
+
+
+@dataclass
+class _Agent:
+    queues: tuple[str, ...] = ()
+    paused: bool = False
+    busy: bool = False
+    offline: bool = False
+    last: tuple[str, tuple[str, ...]] | None = None
+
+
+@dataclass
+class AmiMapper:
+    """Maps AMI messages one by one; keeps the per-call and per-agent state they need.
+
+    Times are passed in: `received_ms` is used when a message has no ``Timestamp``.
+    """
+
+    source: str = "asterisk"
+    channel: str = "voice"
+    leave_grace_ms: int = LEAVE_GRACE_MS
+    _agents: dict[str, _Agent] = field(default_factory=dict)
+    _leaves: dict[tuple[str, str], _Leave] = field(default_factory=dict)
+    _settled: dict[tuple[str, str], int] = field(default_factory=dict)
+    _joined: dict[tuple[str, str], int] = field(default_factory=dict)
+    _received_ms: int = 0
+
+    # -- the public steps --------------------------------------------------------------
+
+    def map(self, message: AmiMessage, received_ms: int) -> Mapped:
+        """The events of one message, plus the leaves it makes due (see `expire`): by
+        its own Timestamp (Asterisk's clock) or by `received_ms` (the caller's)."""
+        out = self._due(self._time_ms(message, received_ms, strict=False), received_ms)
+        self._received_ms = received_ms
+        name = message.event
+        if name is None or name in SESSION_EVENTS:
+            return out
+        try:
+            events = self._map(name, message, self._time_ms(message, received_ms, strict=True))
+        except _Skip as skip:
+            out.unmapped.append(Unmapped(skip.reason, skip.detail, message.raw))
+        else:
+            out.events.extend(events)
+        return out
+
+    def expire(self, now_ms: int) -> Mapped:
+        """Flow-outs of the queue leaves no AgentConnect followed within the grace, on
+        the caller's clock (`now_ms` against when each leave was received)."""
+        return self._due(None, now_ms)
+
+    def _due(self, event_ms: int | None, now_ms: int) -> Mapped:
+        out = Mapped()
+        grace = self.leave_grace_ms
+        for key, leave in list(self._leaves.items()):
+            later = event_ms is not None and event_ms - leave.time_ms >= grace
+            if later or now_ms - leave.seen_ms >= grace:
+                del self._leaves[key]
+                self._settle(key, leave.time_ms)
+                data = self._contact_data(leave.uid, leave.queue, reason="ivr_exit")
+                out.events.append(
+                    self._event(leave.digest, 1, "contact.flowed_out", leave.time_ms, data)
+                )
+        return out
+
+    # -- mapping -------------------------------------------------------------------------
+
+    def _map(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
+        if name in NOT_IN_CONTRACT:
+            raise _Skip("not_in_contract", f"{name}: contract v1 has no event for it")
+        if name == "QueueCallerJoin":
+            uid, queue = self._uid(message), self._queue(message)
+            self._settled.pop((uid, queue), None)
+            _remember(self._joined, (uid, queue), t)
+            digest = _digest(message, t, name, uid, queue)
+            return [self._event(digest, 1, "contact.queued", t, self._contact_data(uid, queue))]
+        if name == "QueueEntry":
+            # A caller already waiting when the session began (QueueStatus): queued
+            # `Wait` seconds ago. A second contact.queued of a call is harmless: the
+            # worker keeps the earliest.
+            uid, queue = self._uid(message), self._queue(message)
+            since = t - round(self._number(message, "Wait") * 1000)
+            _remember(self._joined, (uid, queue), since)
+            digest = _digest(message, since, name, uid, queue)
+            data = self._contact_data(uid, queue)
+            return [self._event(digest, 1, "contact.queued", since, data)]
+        if name == "QueueCallerLeave":
+            uid, queue = self._uid(message), self._queue(message)
+            if (uid, queue) not in self._settled:
+                digest = _digest(message, t, name, uid, queue)
+                self._leaves[(uid, queue)] = _Leave(uid, queue, t, digest, self._received_ms)
+            return []
+        if name == "QueueCallerAbandon":
+            uid, queue = self._uid(message), self._queue(message)
+            wait = self._number(message, "HoldTime")
+            self._leaves.pop((uid, queue), None)
+            self._settle((uid, queue), t)
+            digest = _digest(message, t, name, uid, queue)
+            data = self._contact_data(uid, queue)
+            events = self._joined_before(digest, uid, queue, t, wait)
+            return [*events, self._event(digest, 1, "contact.abandoned", t, data)]
+        if name == "AgentConnect":
+            uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
+            wait = self._number(message, "HoldTime")
+            self._leaves.pop((uid, queue), None)
+            self._settle((uid, queue), t)
+            digest = _digest(message, t, name, uid, queue)
+            data = self._contact_data(uid, queue, agent_id=agent)
+            events = self._joined_before(digest, uid, queue, t, wait)
+            events.append(self._event(digest, 1, "contact.answered", t, data))
+            state = self._agents.setdefault(agent, _Agent())
+            if queue not in state.queues:
+                state.queues = (*state.queues, queue)
+            state.busy, state.offline = True, False
+            return events + self._agent_event(digest, 2, agent, t)
+        if name == "AgentComplete":
+            uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
+            talk = self._number(message, "TalkTime")
+            digest = _digest(message, t, name, uid, queue)
+            data = self._contact_data(uid, queue, talk_s=talk, hold_s=0, acw_s=0, agent_id=agent)
+            events = [self._event(digest, 1, "contact.wrapup_completed", t, data)]
+            state = self._agents.setdefault(agent, _Agent())
+            state.busy = False
+            return events + self._agent_event(digest, 2, agent, t)
+        if name in _MEMBER_EVENTS or name == "QueueMember":
+            return self._member_event(name, message, t)
+        raise _Skip("unknown_event", f"{name}: not an event ccmon maps")
+
+    def _member_event(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
+        queue, agent = self._queue(message), self._member(message)
+        state = self._agents.setdefault(agent, _Agent())
+        if name == "QueueMemberRemoved":
+            state.queues = tuple(q for q in state.queues if q != queue)
+        elif queue not in state.queues:
+            state.queues = (*state.queues, queue)
+        paused = message.get("Paused")
+        if paused is not None:
+            if paused not in ("0", "1"):
+                raise _Skip("invalid_value", f"{name}: Paused {paused!r} is neither 0 nor 1")
+            state.paused = paused == "1"
+        status = message.get("Status")
+        if status is not None and name != "QueueMemberRemoved":
+            state.busy = status in _BUSY_STATUS
+            state.offline = status in _OFFLINE_STATUS
+        digest = _digest(message, t, name, agent, queue)
+        return self._agent_event(digest, 1, agent, t)
+
+    def _agent_event(self, digest: str, n: int, agent: str, t: int) -> list[dict[str, Any]]:
+        state = self._agents[agent]
+        if not state.queues or state.offline:
+            now = "offline"
+        elif state.busy:
+            now = "on_contact"
+        elif state.paused:
+            now = "not_ready"
+        else:
+            now = "available"
+        if state.last == (now, state.queues):
+            return []
+        state.last = (now, state.queues)
+        data = {
+            "agent_id": agent,
+            "state": now,
+            "queues": list(state.queues),
+            "channels": [self.channel],
+        }
+        return [self._event(digest, n, "agent.state_changed", t, data)]
+
+    def _joined_before(
+        self, digest: str, uid: str, queue: str, t: int, wait: float
+    ) -> list[dict[str, Any]]:
+        """A contact.queued made from the wait, for a call whose join this mapper did not
+        see (it joined before the connector started); event number 0."""
+        if (uid, queue) in self._joined:
+            return []
+        since = t - round(wait * 1000)
+        _remember(self._joined, (uid, queue), since)
+        return [self._event(digest, 0, "contact.queued", since, self._contact_data(uid, queue))]
+
+    # -- fields ---------------------------------------------------------------------------
+
+    def _settle(self, key: tuple[str, str], t: int) -> None:
+        """Remember the call left its queue answered or abandoned (its later Leave is
+        consumed); settled calls older than an hour are forgotten."""
+        _remember(self._settled, key, t)
+
+    def _contact_data(self, uid: str, queue: str, **extra: Any) -> dict[str, Any]:
+        return {"contact_id": uid, "queue": queue, "channel": self.channel, **extra}
+
+    def _event(
+        self, digest: str, n: int, kind: str, t: int, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "id": f"ami:{digest}:{n}",
+            "type": kind,
+            "time": iso_ms(t),
+            "source": self.source,
+            "data": data,
+        }
+
+    @staticmethod
+    def _required(message: AmiMessage, name: str) -> str:
+        value = message.get(name)
+        if value is None or not value:
+            raise _Skip("missing_field", f"{message.event}: {name} is required")
+        return value
+
+    def _uid(self, message: AmiMessage) -> str:
+        uid = self._required(message, "Uniqueid")
+        if len(uid) > 128:
+            raise _Skip("invalid_value", f"{message.event}: Uniqueid is over 128 characters")
+        return uid
+
+    def _queue(self, message: AmiMessage) -> str:
+        queue = self._required(message, "Queue")
+        if not QUEUE_NAME_PATTERN.match(queue):
+            raise _Skip(
+                "invalid_value", f"{message.event}: Queue {queue!r} is not a ccmon queue name"
+            )
+        return queue
+
+    def _member(self, message: AmiMessage) -> str:
+        # QueueMember (the QueueStatus answer) names the member `Name`, the events `MemberName`.
+        member = message.get("MemberName") or message.get("Name") or message.get("Interface")
+        if not member:
+            raise _Skip("missing_field", f"{message.event}: MemberName is required")
+        if len(member) > 128:
+            raise _Skip("invalid_value", f"{message.event}: MemberName is over 128 characters")
+        return member
+
+    @staticmethod
+    def _number(message: AmiMessage, name: str) -> float:
+        text = AmiMapper._required(message, name)
+        try:
+            value = float(text)
+        except ValueError:
+            raise _Skip(
+                "invalid_value", f"{message.event}: {name} {text!r} is not a number"
+            ) from None
+        if not 0 <= value <= 86400:
+            raise _Skip("invalid_value", f"{message.event}: {name} {text!r} is not 0-86400 s")
+        return value
+
+    @staticmethod
+    def _time_ms(message: AmiMessage, received_ms: int, strict: bool) -> int:
+        text = message.get("Timestamp")
+        if text is None:
+            return received_ms
+        try:
+            return round(float(text) * 1000)
+        except ValueError:
+            if strict:
+                raise _Skip("invalid_value", f"Timestamp {text!r} is not epoch seconds") from None
+            return received_ms
+
+
+def _remember(seen: dict[tuple[str, str], int], key: tuple[str, str], t: int) -> None:
+    """Note `key` at `t`; beyond 10,000 keys, those older than a day are forgotten."""
+    seen[key] = t
+    if len(seen) > 10_000:
+        horizon = t - 86_400_000
+        for old in [k for k, v in seen.items() if v < horizon]:
+            del seen[old]
+
+
+def _digest(message: AmiMessage, t: int, *parts: str) -> str:
+    """The event's identity, hashed: name, call or member, queue, the server's system name
+    and Timestamp (without ``timestampevents`` the time it was received, `t`)."""
+    stamp = message.get("Timestamp") or str(t)
+    system = message.get("SystemName") or ""
+    material = "\x1f".join((*parts, system, stamp))
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def iso_ms(ms: int) -> str:
+    """RFC 3339 UTC text with milliseconds (the contract's event time)."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

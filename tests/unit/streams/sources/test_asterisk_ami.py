@@ -1,0 +1,414 @@
+"""The AMI framing and mapping (pure): every mapped field, the recorded session, the ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streams.sources.asterisk_ami import (
+    AmiFramer,
+    AmiMapper,
+    AmiMessage,
+    action,
+    iso_ms,
+    parse_message,
+)
+from tests.unit.streams.producers.connect.ami_server import FIXTURE, recording
+
+T = 1_794_816_000_000
+
+
+def msg(**fields: Any) -> AmiMessage:
+    """A message from keyword fields (Timestamp given in ms after T)."""
+    if "at" in fields:
+        fields["Timestamp"] = f"{(T + fields.pop('at')) / 1000:.6f}"
+    lines = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+    return parse_message(lines.encode())
+
+
+def brief(event: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    return event["type"], event["time"], event["data"]
+
+
+def at(ms: int) -> str:
+    return iso_ms(T + ms)
+
+
+def voice(uid: str, queue: str, **extra: Any) -> dict[str, Any]:
+    return {"contact_id": uid, "queue": queue, "channel": "voice", **extra}
+
+
+def agent(name: str, state: str, queues: list[str]) -> dict[str, Any]:
+    return {"agent_id": name, "state": state, "queues": queues, "channels": ["voice"]}
+
+
+JOIN = {"Event": "QueueCallerJoin", "Uniqueid": "u1", "Queue": "support", "at": 0}
+CONNECT = {
+    "Event": "AgentConnect",
+    "Uniqueid": "u1",
+    "Queue": "support",
+    "MemberName": "alice",
+    "Interface": "PJSIP/alice",
+    "HoldTime": "8",
+    "RingTime": "7",
+    "at": 8000,
+}
+COMPLETE = {**CONNECT, "Event": "AgentComplete", "TalkTime": "60", "Reason": "caller", "at": 68000}
+MEMBER = {
+    "Queue": "support",
+    "MemberName": "bob",
+    "Interface": "PJSIP/bob",
+    "Status": "1",
+    "Paused": "0",
+}
+
+# (messages in order, expected (type, time, data) of every event)
+CASES: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]]]]] = {
+    "join is queued": ([JOIN], [("contact.queued", at(0), voice("u1", "support"))]),
+    "connect is answered by MemberName, and the agent on a contact": (
+        [JOIN, CONNECT],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
+            ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+        ],
+    ),
+    "a connect without its join is queued HoldTime before": (
+        [CONNECT],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
+            ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+        ],
+    ),
+    "complete is wrap-up with TalkTime, no hold or acw; the agent available": (
+        [JOIN, CONNECT, COMPLETE],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
+            ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+            (
+                "contact.wrapup_completed",
+                at(68000),
+                voice("u1", "support", talk_s=60.0, hold_s=0, acw_s=0, agent_id="alice"),
+            ),
+            ("agent.state_changed", at(68000), agent("alice", "available", ["support"])),
+        ],
+    ),
+    "abandon, its leave consumed": (
+        [
+            JOIN,
+            {**JOIN, "Event": "QueueCallerAbandon", "HoldTime": "12", "at": 12000},
+            {**JOIN, "Event": "QueueCallerLeave", "at": 12000},
+            {**JOIN, "Event": "QueueCallerJoin", "Uniqueid": "u9", "at": 30000},
+        ],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.abandoned", at(12000), voice("u1", "support")),
+            ("contact.queued", at(30000), voice("u9", "support")),
+        ],
+    ),
+    "a leave before its connect is the answer, not a flow-out": (
+        [JOIN, {**JOIN, "Event": "QueueCallerLeave", "at": 8000}, CONNECT, COMPLETE],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
+            ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+            (
+                "contact.wrapup_completed",
+                at(68000),
+                voice("u1", "support", talk_s=60.0, hold_s=0, acw_s=0, agent_id="alice"),
+            ),
+            ("agent.state_changed", at(68000), agent("alice", "available", ["support"])),
+        ],
+    ),
+    "a leave no connect follows is a flow-out at the leave's time": (
+        [
+            JOIN,
+            {**JOIN, "Event": "QueueCallerLeave", "at": 30000},
+            {**JOIN, "Uniqueid": "u2", "at": 35000},
+        ],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.flowed_out", at(30000), voice("u1", "support", reason="ivr_exit")),
+            ("contact.queued", at(35000), voice("u2", "support")),
+        ],
+    ),
+    "member added, paused, unpaused, busy, removed": (
+        [
+            {"Event": "QueueMemberAdded", **MEMBER, "at": 0},
+            {"Event": "QueueMemberAdded", **MEMBER, "Queue": "sales", "at": 1000},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "1", "at": 2000},
+            {"Event": "QueueMemberPause", **MEMBER, "Queue": "sales", "Paused": "1", "at": 2000},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "0", "at": 3000},
+            {"Event": "QueueMemberStatus", **MEMBER, "Status": "2", "at": 4000},
+            {"Event": "QueueMemberStatus", **MEMBER, "Status": "5", "at": 5000},
+            {"Event": "QueueMemberStatus", **MEMBER, "Status": "6", "at": 6000},
+            {"Event": "QueueMemberRemoved", **MEMBER, "at": 7000},
+            {"Event": "QueueMemberRemoved", **MEMBER, "Queue": "sales", "at": 8000},
+        ],
+        [
+            ("agent.state_changed", at(0), agent("bob", "available", ["support"])),
+            ("agent.state_changed", at(1000), agent("bob", "available", ["support", "sales"])),
+            ("agent.state_changed", at(2000), agent("bob", "not_ready", ["support", "sales"])),
+            ("agent.state_changed", at(3000), agent("bob", "available", ["support", "sales"])),
+            ("agent.state_changed", at(4000), agent("bob", "on_contact", ["support", "sales"])),
+            ("agent.state_changed", at(5000), agent("bob", "offline", ["support", "sales"])),
+            ("agent.state_changed", at(6000), agent("bob", "available", ["support", "sales"])),
+            ("agent.state_changed", at(7000), agent("bob", "available", ["sales"])),
+            ("agent.state_changed", at(8000), agent("bob", "offline", [])),
+        ],
+    ),
+    "QueueStatus answers: QueueMember by Name, QueueEntry queued Wait ago": (
+        [
+            {
+                "Event": "QueueMember",
+                "Queue": "sales",
+                "Name": "carol",
+                "Status": "1",
+                "Paused": "1",
+            },
+            {"Event": "QueueEntry", "Queue": "sales", "Uniqueid": "u7", "Wait": "42"},
+            {"Event": "QueueParams", "Queue": "sales", "Max": "0"},
+            {"Event": "QueueStatusComplete", "EventList": "Complete"},
+        ],
+        [
+            ("agent.state_changed", at(100000), agent("carol", "not_ready", ["sales"])),
+            ("contact.queued", at(58000), voice("u7", "sales")),
+        ],
+    ),
+    "the session's own messages and responses give nothing": (
+        [{"Response": "Success", "Message": "Authentication accepted"}, {"Event": "FullyBooted"}],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_mapping_table(name: str) -> None:
+    messages, expected = CASES[name]
+    mapper = AmiMapper()
+    got = []
+    for fields in messages:
+        mapped = mapper.map(msg(**fields), received_ms=T + 100000)
+        assert mapped.unmapped == []
+        got += [brief(e) for e in mapped.events]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "detail"),
+    [
+        (
+            {"Event": "AgentCalled", **MEMBER},
+            "not_in_contract",
+            "AgentCalled: contract v1 has no event for it",
+        ),
+        (
+            {"Event": "AgentRingNoAnswer", **MEMBER},
+            "not_in_contract",
+            "AgentRingNoAnswer: contract v1 has no event for it",
+        ),
+        (
+            {"Event": "AgentDump", **MEMBER},
+            "not_in_contract",
+            "AgentDump: contract v1 has no event for it",
+        ),
+        (
+            {"Event": "QueueMemberPenalty", **MEMBER},
+            "not_in_contract",
+            "QueueMemberPenalty: contract v1 has no event for it",
+        ),
+        (
+            {"Event": "AgentLogin", "Agent": "7"},
+            "unknown_event",
+            "AgentLogin: not an event ccmon maps",
+        ),
+        (
+            {"Event": "QueueCallerJoin", "Queue": "support"},
+            "missing_field",
+            "QueueCallerJoin: Uniqueid is required",
+        ),
+        (
+            {"Event": "QueueCallerJoin", "Uniqueid": "u1"},
+            "missing_field",
+            "QueueCallerJoin: Queue is required",
+        ),
+        (
+            {**JOIN, "Queue": "bad queue!"},
+            "invalid_value",
+            "QueueCallerJoin: Queue 'bad queue!' is not a ccmon queue name",
+        ),
+        (
+            {**CONNECT, "MemberName": "", "Interface": ""},
+            "missing_field",
+            "AgentConnect: MemberName is required",
+        ),
+        (
+            {**CONNECT, "HoldTime": "soon"},
+            "invalid_value",
+            "AgentConnect: HoldTime 'soon' is not a number",
+        ),
+        (
+            {**COMPLETE, "TalkTime": "-3"},
+            "invalid_value",
+            "AgentComplete: TalkTime '-3' is not 0-86400 s",
+        ),
+        (
+            {**JOIN, "at": None, "Timestamp": "yesterday"},
+            "invalid_value",
+            "Timestamp 'yesterday' is not epoch seconds",
+        ),
+        (
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "maybe"},
+            "invalid_value",
+            "QueueMemberPause: Paused 'maybe' is neither 0 nor 1",
+        ),
+    ],
+)
+def test_what_cannot_be_mapped_is_kept_whole_with_its_reason(
+    fields: dict[str, Any], reason: str, detail: str
+) -> None:
+    if fields.get("at", 0) is None:
+        fields = {k: v for k, v in fields.items() if k != "at"}
+    message = msg(**fields)
+    mapped = AmiMapper().map(message, received_ms=T)
+    assert mapped.events == []
+    assert [(u.reason, u.detail, u.payload) for u in mapped.unmapped] == [
+        (reason, detail, message.raw)
+    ]
+
+
+def test_a_leave_expires_on_the_callers_clock_while_the_line_is_quiet() -> None:
+    mapper = AmiMapper()
+    mapper.map(msg(**JOIN), received_ms=T)
+    mapper.map(msg(**{**JOIN, "Event": "QueueCallerLeave", "at": 30000}), received_ms=T + 1)
+    assert mapper.expire(T + 5000).events == []
+    flowed = [brief(e) for e in mapper.expire(T + 5001).events]
+    assert flowed == [("contact.flowed_out", at(30000), voice("u1", "support", reason="ivr_exit"))]
+    assert mapper.expire(T + 99999).events == []
+    # A late AgentConnect after a flow-out is still the answer (the worker sorts it out).
+    assert [e["type"] for e in mapper.map(msg(**CONNECT), T + 6000).events] == [
+        "contact.answered",
+        "agent.state_changed",
+    ]
+
+
+def test_without_timestamp_the_time_received_is_the_event_time() -> None:
+    mapped = AmiMapper().map(msg(Event="QueueCallerJoin", Uniqueid="u1", Queue="q"), T + 5)
+    assert [brief(e) for e in mapped.events] == [("contact.queued", at(5), voice("u1", "q"))]
+
+
+def test_ids_are_deterministic_and_distinct() -> None:
+    def one_pass() -> list[dict[str, Any]]:
+        mapper = AmiMapper()
+        return [e for f in (JOIN, CONNECT, COMPLETE) for e in mapper.map(msg(**f), T).events]
+
+    first, again = one_pass(), one_pass()
+    assert [e["id"] for e in first] == [e["id"] for e in again]
+    assert len({e["id"] for e in first}) == len(first) == 5
+    other = AmiMapper().map(msg(**{**JOIN, "at": 1}), T).events
+    assert other[0]["id"] != first[0]["id"]
+    assert all(e["id"].startswith("ami:") and len(e["id"]) <= 128 for e in first)
+    assert {e["source"] for e in first} == {"asterisk"}
+
+
+def session_events() -> tuple[list[tuple[str, str, dict[str, Any]]], list[str]]:
+    banner, messages = recording()
+    framer = AmiFramer()
+    parsed = framer.feed(banner + b"".join(messages))
+    assert framer.banner == "Asterisk Call Manager/13.0.0"
+    mapper = AmiMapper()
+    events, reasons = [], []
+    for message in parsed:
+        mapped = mapper.map(message, received_ms=T)
+        events += [brief(e) for e in mapped.events]
+        reasons += [u.reason for u in mapped.unmapped]
+    return events, reasons
+
+
+def s(seconds: int) -> str:
+    return at(seconds * 1000)
+
+
+def test_the_recorded_session_becomes_these_events() -> None:
+    events, reasons = session_events()
+    assert FIXTURE.name == "ami-session.txt"
+    u = {n: f"{1794816000 + t}.{n}" for n, t in [(1, 10), (2, 20), (3, 25), (4, 40), (5, 120)]}
+    wrap = {"hold_s": 0, "acw_s": 0}
+    assert events == [
+        # QueueStatus right after login (no Timestamp: the time received)
+        ("agent.state_changed", s(0), agent("alice", "available", ["support"])),
+        ("agent.state_changed", s(0), agent("bob", "available", ["support"])),
+        ("agent.state_changed", s(0), agent("bob", "available", ["support", "sales"])),
+        ("contact.queued", s(10), voice(u[1], "support")),
+        ("contact.answered", s(18), voice(u[1], "support", agent_id="alice")),
+        ("agent.state_changed", s(18), agent("alice", "on_contact", ["support"])),
+        ("contact.queued", s(20), voice(u[2], "support")),
+        ("contact.queued", s(25), voice(u[3], "sales")),
+        ("contact.abandoned", s(32), voice(u[2], "support")),
+        ("contact.queued", s(40), voice(u[4], "support")),
+        ("contact.answered", s(43), voice(u[4], "support", agent_id="bob")),
+        ("agent.state_changed", s(43), agent("bob", "on_contact", ["support", "sales"])),
+        ("contact.flowed_out", s(55), voice(u[3], "sales", reason="ivr_exit")),
+        (
+            "contact.wrapup_completed",
+            s(78),
+            voice(u[1], "support", talk_s=60.0, agent_id="alice", **wrap),
+        ),
+        ("agent.state_changed", s(78), agent("alice", "available", ["support"])),
+        (
+            "contact.wrapup_completed",
+            s(100),
+            voice(u[4], "support", talk_s=57.0, agent_id="bob", **wrap),
+        ),
+        ("agent.state_changed", s(100), agent("bob", "available", ["support", "sales"])),
+        ("agent.state_changed", s(110), agent("bob", "not_ready", ["support", "sales"])),
+        ("contact.queued", s(120), voice(u[5], "support")),
+    ]
+    assert sorted(reasons) == sorted(["not_in_contract"] * 4 + ["unknown_event", "invalid_value"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 100_000])
+def test_framing_is_the_same_whatever_the_read_sizes(size: int) -> None:
+    banner, messages = recording()
+    data = banner + b"".join(messages)
+    framer = AmiFramer()
+    got = []
+    for start in range(0, len(data), size):
+        got += framer.feed(data[start : start + size])
+    whole = AmiFramer().feed(data)
+    assert [m.fields for m in got] == [m.fields for m in whole]
+    assert len(whole) == len(messages)
+    assert whole[0].fields == (
+        ("Response", "Success"),
+        ("ActionID", "ccmon-login"),
+        ("Message", "Authentication accepted"),
+    )
+
+
+def test_framing_accepts_lf_keeps_raw_text_and_odd_lines() -> None:
+    framer = AmiFramer()
+    assert framer.feed(b"Asterisk Call Manager/13.0.0\r\nEvent: A\nKey: a: b\n") == []
+    got = framer.feed(b"no colon here\n\nEvent: B\r\n\r\n")
+    assert [m.fields for m in got] == [
+        (("Event", "A"), ("Key", "a: b"), ("", "no colon here")),
+        (("Event", "B"),),
+    ]
+    assert got[0].raw == b"Event: A\nKey: a: b\nno colon here"
+
+
+def test_an_oversized_message_is_dropped_and_counted_and_the_stream_goes_on() -> None:
+    framer = AmiFramer(max_bytes=100)
+    framer.feed(b"Asterisk Call Manager/13.0.0\r\n")
+    assert framer.feed(b"Event: Big\r\nData: " + b"x" * 500) == []
+    got = framer.feed(b"x\r\n\r\nEvent: Small\r\n\r\n")
+    assert [m.event for m in got] == ["Small"]
+    assert framer.oversized == 1
+
+
+def test_action_text() -> None:
+    assert action("Login", [("Username", "ccmon"), ("Secret", "x")]) == (
+        b"Action: Login\r\nUsername: ccmon\r\nSecret: x\r\n\r\n"
+    )
