@@ -180,3 +180,21 @@ async def test_lower_case_t_and_z_are_rfc3339(client: TestClient[Any, Any]) -> N
     assert [r["start"] for r in (await response.json())["channels"]["voice"]] == [
         "2026-11-16T09:00:00Z"
     ]
+
+
+def test_the_15_minute_figures_are_derived_again_only_when_a_pane_object_changes() -> None:
+    from metrics.web.api import ReadApi
+
+    api = ReadApi(InMemoryStore(), QueuesConfig(), CollectorRegistry(), lambda: T0)
+    quiet: dict[str, int] = {}
+    busy = {"queued": 4, "answered": 3, "answered_within_t": 3, "wait_answered_sum_ms": 6000}
+    panes = [quiet, busy]
+    first = api._figures_15m(("sales", "voice"), panes)
+    assert first == {
+        "service_level_15m": 1.0,
+        "abandonment_rate_15m": 0.0,
+        "asa_seconds_15m": 2.0,
+    }
+    assert api._figures_15m(("sales", "voice"), [quiet, busy]) is first  # shared panes
+    changed = dict(busy, answered=4, wait_answered_sum_ms=8000)  # a flush: a new dict
+    assert api._figures_15m(("sales", "voice"), [quiet, changed])["service_level_15m"] == 0.75
