@@ -4,15 +4,24 @@ The JSON Schema in ``streams/schema/events-v1.schema.json`` is the published con
 this decoder implements the same rules by hand because it runs per event (a generic
 schema validator costs tens of microseconds an event). A unit test checks that both
 accept and reject the same payloads.
+
+The common events (contact.* and agent.state_changed) are first decoded by msgspec into
+typed structs, which parses and checks them in C in one pass (about a third of the
+decoder's time saved). Anything that path does not accept, for whatever reason, is
+decoded again by the hand checks, which alone name the dead-letter reason and detail: so
+the reasons stay exactly those of docs/events.md, and the fast path only ever returns
+events the hand checks would return too (a property test compares the two).
 """
 
 from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
+import msgspec
 import orjson
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.errors import CcmonError
@@ -305,6 +314,12 @@ def decode(raw: bytes, max_bytes: int) -> Event:
     """Decode one Kafka value into a typed event, or raise DecodeError."""
     if len(raw) > max_bytes:
         raise DecodeError("too_large", f"{len(raw)} bytes > limit {max_bytes}")
+    event = _fast(raw)
+    return event if event is not None else _checked(raw)
+
+
+def _checked(raw: bytes) -> Event:
+    """The hand checks, in the order docs/events.md gives the reasons."""
     try:
         envelope = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -382,3 +397,143 @@ def _contact(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Ev
         "abandoned" if kind == "contact.abandoned" else "callback_requested"
     )
     return ContactOutcome(event_id, time_ms, contact_id, queue, channel, outcome)
+
+
+# The fast path: msgspec structs of the common events. Constraints msgspec cannot state
+# as the hand checks do (queue names, channels, states, reasons) are checked after it.
+_Id = Annotated[str, Meta(min_length=1, max_length=_MAX_ID)]
+_Seconds = Annotated[float, Meta(ge=0, le=86_400)]
+
+
+class _ContactData(Struct):
+    contact_id: _Id
+    queue: _Id
+    channel: _Id
+
+
+class _AnsweredData(_ContactData):
+    agent_id: _Id
+
+
+class _FlowedData(_ContactData):
+    reason: _Id
+
+
+class _WrapupData(_ContactData):
+    talk_s: _Seconds
+    hold_s: _Seconds
+    acw_s: _Seconds
+    agent_id: _Id | UnsetType = UNSET
+
+
+class _AgentData(Struct):
+    agent_id: _Id
+    state: _Id
+    queues: list[str]
+    channels: list[str] | UnsetType = UNSET
+
+
+class _Envelope(Struct, tag_field="type"):
+    id: _Id
+    source: _Id
+    time: str
+
+
+class _Queued(_Envelope, tag="contact.queued"):
+    data: _ContactData
+
+
+class _Answered(_Envelope, tag="contact.answered"):
+    data: _AnsweredData
+
+
+class _Abandoned(_Envelope, tag="contact.abandoned"):
+    data: _ContactData
+
+
+class _Callback(_Envelope, tag="contact.callback_requested"):
+    data: _ContactData
+
+
+class _Flowed(_Envelope, tag="contact.flowed_out"):
+    data: _FlowedData
+
+
+class _Wrapup(_Envelope, tag="contact.wrapup_completed"):
+    data: _WrapupData
+
+
+class _Agent(_Envelope, tag="agent.state_changed"):
+    data: _AgentData
+
+
+_Common = _Queued | _Answered | _Abandoned | _Callback | _Flowed | _Wrapup | _Agent
+_DECODER = msgspec.json.Decoder(_Common)
+_CHANNEL_SET = frozenset(CHANNELS)
+_OUTCOMES: dict[type, Literal["abandoned", "callback_requested"]] = {
+    _Abandoned: "abandoned",
+    _Callback: "callback_requested",
+}
+
+
+def _valid_queue(name: str) -> bool:
+    if name in _VALID_QUEUES:
+        return True
+    try:
+        _queue(name, "")
+    except DecodeError:
+        return False
+    return True
+
+
+def _fast(raw: bytes) -> Event | None:
+    """The event `raw` holds if msgspec and the checks after it accept it, else None."""
+    try:
+        env = _DECODER.decode(raw)
+        time_ms = parse_ms(env.time)
+    except (msgspec.DecodeError, Rfc3339Error):
+        return None
+    if isinstance(env, _Agent):
+        return _fast_agent(env, time_ms)
+    data = env.data
+    queue, channel = data.queue, data.channel
+    if channel not in _CHANNEL_SET or not _valid_queue(queue):
+        return None
+    head = (env.id, time_ms, data.contact_id, queue, channel)
+    if isinstance(env, _Queued):
+        return ContactQueued(*head)
+    if isinstance(env, _Answered):
+        return ContactOutcome(*head, "answered", env.data.agent_id)
+    if isinstance(env, _Wrapup):
+        wrap = env.data
+        agent = None if isinstance(wrap.agent_id, UnsetType) else wrap.agent_id
+        return WrapupCompleted(
+            *head,
+            round(wrap.talk_s * 1000),
+            round(wrap.hold_s * 1000),
+            round(wrap.acw_s * 1000),
+            agent,
+        )
+    if isinstance(env, _Flowed):
+        reason = env.data.reason
+        return (
+            ContactOutcome(*head, "flowed_out", reason=reason)
+            if reason in FLOW_OUT_REASONS
+            else None
+        )
+    return ContactOutcome(*head, _OUTCOMES[type(env)])
+
+
+def _fast_agent(env: _Agent, time_ms: int) -> AgentStateChanged | None:
+    data = env.data
+    queues = tuple(dict.fromkeys(data.queues))
+    channels = (
+        ("voice",) if isinstance(data.channels, UnsetType) else tuple(dict.fromkeys(data.channels))
+    )
+    if (
+        data.state not in AGENT_STATES
+        or not all(_valid_queue(q) for q in queues)
+        or not _CHANNEL_SET.issuperset(channels)
+    ):
+        return None
+    return AgentStateChanged(env.id, time_ms, data.agent_id, data.state, queues, channels)

@@ -100,7 +100,7 @@ class KafkaSink:
         from aiokafka import AIOKafkaProducer
         from aiokafka.errors import KafkaError
 
-        from streams.connections import kafka_options
+        from streams.connections import kafka_options, kafka_refusal
         from streams.topics import TopicError, ensure_topics
 
         try:
@@ -111,8 +111,10 @@ class KafkaSink:
             )
             await producer.start()
         except (KafkaError, OSError, TopicError) as exc:
+            # A refused password or certificate looks like an absent broker to aiokafka.
+            refused = await kafka_refusal(self.settings)
             raise SinkError(
-                f"cannot reach Kafka at {self.settings.brokers} (CCMON_BROKERS): {exc!r}"
+                refused or f"cannot reach Kafka at {self.settings.brokers} (CCMON_BROKERS): {exc!r}"
             ) from exc
         self._producer = producer
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import redis
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
@@ -50,6 +51,10 @@ async def _until(check: Callable[[], bool], what: str, timeout_s: float = 120) -
     raise AssertionError(f"not within {timeout_s} s: {what}")
 
 
+#: the week's Redis key prefix, kept on the app the tests read
+PREFIX = web.AppKey("redis_prefix", str)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def week(kafka_bootstrap: str, redis_url: str) -> AsyncIterator[TestClient[Any, Any]]:
     settings = settings_for(kafka_bootstrap, redis_url, customer_id_salt=SALT)
@@ -70,6 +75,7 @@ async def week(kafka_bootstrap: str, redis_url: str) -> AsyncIterator[TestClient
     registry = CollectorRegistry()
     registry.register(AggregateCollector(store, QUEUES, clock_ms=lambda: NOW))
     app = make_app(store, QUEUES, registry, clock_ms=lambda: NOW)
+    app[PREFIX] = settings.redis_prefix
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -238,7 +244,8 @@ async def test_customer_states_expire_after_horizon_retention_and_lateness(
     week: TestClient[Any, Any], redis_url: str
 ) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    keys = [k for k in client.scan_iter(match="*:u:*", count=1000)]
+    prefix = week.app[PREFIX]  # other tests' customers live under their own prefixes
+    keys = [k for k in client.scan_iter(match=f"{prefix}:u:*", count=1000)]
     assert len(keys) == 3  # customers A, B and C, under their hashes
     ttl_ms = (86_400 + 8 * 86_400 + 120) * 1000  # 1-day horizon + retention + lateness
     assert all(ttl_ms - 600_000 < client.pttl(k) <= ttl_ms for k in keys)

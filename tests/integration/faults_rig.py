@@ -90,6 +90,8 @@ class Figures:
     ready_after: int = 0
     #: times the worker found the store had lost its data (and rebuilt from the log)
     store_lost: int = 0
+    #: faults that struck while records were still to be applied (else they proved little)
+    mid_run: int = 0
     note: str = ""
     seconds: float = 0.0
 
@@ -403,6 +405,7 @@ async def redis_stalled(
     proc = WorkerProcess(settings, work_dir).start()
     try:
         await until_applied(store, half, 120, also=proc.exited)
+        mid_run = 1  # the second half is produced during the stall
         seen, _ = await asyncio.gather(
             stall(redis.pid, stall_s, proc.ready), produce_all(settings, values[half:])
         )
@@ -415,6 +418,7 @@ async def redis_stalled(
     figures = await compare("redis stalled", settings, values, wrong, store, applied)
     redis.kill()
     figures.worker_exited, figures.ready_during, figures.ready_after = exited, seen, after
+    figures.mid_run = mid_run
     figures.note = f"{stall_s:.0f} s SIGSTOP"
     return figures
 
@@ -436,6 +440,7 @@ async def broker_stalled(
         try:
             await until_applied(store, len(values) // 4, 120, also=proc.exited)
             assert tansu.pid is not None
+            mid_run = await applied_records(store) < len(values)
             seen = await stall(tansu.pid, stall_s, proc.ready)
             await until_applied(store, len(values), 240, also=proc.exited)
             after = await proc.until_ready()
@@ -445,6 +450,7 @@ async def broker_stalled(
             proc.stop()
         figures = await compare("broker stalled", settings, values, wrong, store, applied)
     figures.worker_exited, figures.ready_during, figures.ready_after = exited, seen, after
+    figures.mid_run = int(mid_run)
     figures.note = f"{stall_s:.0f} s SIGSTOP"
     return figures
 
@@ -482,9 +488,11 @@ async def through_toxiproxy(
                 toxi.add(proxy, "latency", stream, latency=latency_ms // 2, jitter=jitter_ms // 2)
         store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
         proc = WorkerProcess(settings, work_dir).start()
+        mid_run = 0
         try:
             for share, kind in ((3, "reset_peer"), (3 / 2, "timeout")):
                 await until_applied(store, int(len(values) / share), 180, proc.exited)
+                mid_run += await applied_records(store) < len(values)
                 added = [(p, toxi.add(p, kind, "upstream", timeout=0)) for p in ("kafka", "redis")]
                 await asyncio.sleep(hold_s)
                 for proxy, toxic in added:
@@ -495,7 +503,7 @@ async def through_toxiproxy(
         finally:
             proc.stop()
         figures = await compare("toxiproxy", settings, values, wrong, store, applied)
-    figures.worker_exited = exited
+    figures.worker_exited, figures.mid_run = exited, mid_run
     figures.note = (
         f"latency {latency_ms} ± {jitter_ms} ms; resets {hold_s:.0f} s; data dropped {hold_s:.0f} s"
     )
@@ -567,6 +575,7 @@ async def killed_during_backlog(
     finally:
         proc.stop()
     figures = await compare("SIGKILL during a backlog", settings, values, wrong, store, applied)
+    figures.mid_run = mid_run
     figures.note = f"{mid_run} of {kills} kills mid-run; applied: by the last worker"
     return figures
 

@@ -34,6 +34,7 @@ async def test_a_broker_stalled_for_10_s_is_waited_out_and_the_run_ends_exact(
     assert figures.differing == 0
     assert figures.letters_missing == 0 and figures.dead_lettered >= 4000
     assert not figures.worker_exited
+    assert figures.mid_run == 1
     assert 503 in figures.ready_during  # no flush for longer than CCMON_READY_FLUSH_AGE_S
     assert figures.ready_after == 200
 

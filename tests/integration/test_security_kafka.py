@@ -145,6 +145,27 @@ async def test_a_wrong_sasl_password_exits_2_naming_the_setting(
     assert "not-the-password" not in log.read_text()
 
 
+async def test_a_replay_with_a_wrong_sasl_password_names_the_setting(
+    secure_kafka: SecureKafka, redis_url: str, tmp_path: Path
+) -> None:
+    settings = secured(secure_kafka, redis_url, kafka_sasl_password="not-the-password")
+    day = tmp_path / "calls.jsonl"
+    day.write_bytes(
+        b"".join(orjson.dumps(e) + b"\n" for e in recent_calls(int(time.time() * 1000)))
+    )
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "streams.cli", "replay", str(day), "--no-checkpoint"],
+        env=env_of(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "CCMON_KAFKA_SASL_PASSWORD" in done.stderr, done.stderr[-2000:]
+    assert "not-the-password" not in done.stderr
+
+
 async def test_an_untrusted_broker_certificate_exits_2_naming_the_setting(
     secure_kafka: SecureKafka, redis_url: str, tmp_path: Path
 ) -> None:

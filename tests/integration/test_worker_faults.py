@@ -29,6 +29,7 @@ from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
 from streams.testing.events import contact, outcome, raw, yesterday_ms
 from tests.integration.pipeline_helpers import (
+    PARTITIONS,
     create_topics,
     dump,
     keyed,
@@ -36,6 +37,7 @@ from tests.integration.pipeline_helpers import (
     settings_for,
 )
 from tests.integration.test_worker import QUEUES, worker
+from tests.servers import create_topics as create_topics_on
 from tests.traffic import messy_stream
 
 pytestmark = pytest.mark.integration
@@ -257,7 +259,10 @@ async def test_future_dated_and_huge_records_before_a_day_leave_the_day_exact(
     good = keyed(messy_stream(T0, contacts=1500, seed=8))
     # All on one key, so they share a partition with the day that follows.
     values: Values = [(b"k", future), (b"k", huge[0]), (b"k", huge[1]), *good]
-    await create_topics(settings)
+    # Apache Kafka takes 1 MB records unless the topic says more (Tansu takes any size).
+    big = {"max.message.bytes": str(16 << 20)}
+    await create_topics_on(settings.brokers, {settings.events_topic: PARTITIONS}, configs=big)
+    await create_topics_on(settings.brokers, {settings.deadletter_topic: PARTITIONS})
     await produce_all(settings, values, max_request=16 << 20)
     store = settings.redis_store(QUEUES)
     async with worker(settings) as registry:

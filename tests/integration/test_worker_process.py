@@ -128,7 +128,7 @@ async def test_redis_away_at_start_is_waited_out_logged_once_and_probes_say_so(
     later = LocalRedis(*found, tmp_path / "redis", port=free_port())
     health = free_port()
     settings = settings_for(
-        kafka_bootstrap, later.url, worker_metrics_port=health, session_timeout_ms=2000
+        kafka_bootstrap, later.url, worker_metrics_port=health, session_timeout_ms=6000
     )
     await create_topics(settings)
     wanted = await produce(settings, keyed(messy_stream(T0, contacts=200, seed=2)))
@@ -162,7 +162,7 @@ async def test_kafka_away_at_start_is_waited_out_and_logged_once(
     broker = LocalTansu(tmp_path / "tansu", port=free_port())
     health = free_port()
     settings = settings_for(
-        broker.address, redis_url, worker_metrics_port=health, session_timeout_ms=2000
+        broker.address, redis_url, worker_metrics_port=health, session_timeout_ms=6000
     )
     log = tmp_path / "worker.log"
     proc = start_worker(settings, log)
