@@ -84,7 +84,7 @@ def test_containers_have_requests_probes_and_run_as_non_root(name: str) -> None:
 def test_service_monitors_select_the_services_the_alerts_name_as_jobs() -> None:
     services = by_kind("Service")
     for name, monitor in by_kind("ServiceMonitor").items():
-        assert name in {"ccmon-exporter", "ccmon-worker"}  # the job label the rules use
+        assert name in {"ccmon-exporter", "ccmon-worker", "ccmon-ingest"}  # the job labels
         svc = services[name]
         assert (
             monitor["spec"]["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
