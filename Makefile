@@ -115,5 +115,5 @@ bench-ingest:  ## HTTP ingest: events/s accepted, request -> broker ack p50/p99 
 	$(PYTHON) -m benchmarks.ingest
 
 .PHONY: soak-faults
-soak-faults:  ## every fault of docs/reliability.md at full size (~25 min) -> benchmarks/results/faults.json and the doc's table
+soak-faults:  ## every fault of docs/reliability.md at full size (~15 min) -> benchmarks/results/faults.json and the doc's table
 	$(PYTHON) -m benchmarks.faults

@@ -6,7 +6,7 @@ schema validator costs tens of microseconds an event). A unit test checks that b
 accept and reject the same payloads.
 
 The common events (contact.* and agent.state_changed) are first decoded by msgspec into
-typed structs, which parses and checks them in C in one pass (about a third of the
+typed structs, which parses and checks them in C in one pass (about a fifth of the
 decoder's time saved). Anything that path does not accept, for whatever reason, is
 decoded again by the hand checks, which alone name the dead-letter reason and detail: so
 the reasons stay exactly those of docs/events.md, and the fast path only ever returns
