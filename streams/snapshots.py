@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from metrics.routing.cache import RoutingCache, Snapshots
-from streams.connections import kafka_options
+from streams.connections import kafka_options, kafka_refusal
 from streams.settings import Settings
 from streams.topics import ensure_snapshots_topic
 
@@ -100,6 +100,10 @@ def publishing(
                 try:
                     producer = await asyncio.wait_for(_connect(settings), CONNECT_TIMEOUT_S)
                 except (KafkaError, OSError, TimeoutError) as exc:
+                    refused = await kafka_refusal(settings)
+                    if refused is not None:  # a retry cannot help: say which setting, once
+                        log.error("snapshot topic: %s; not publishing snapshots", refused)
+                        return
                     log.warning(
                         "snapshot topic: cannot reach %s (%s); retrying in %.0f s",
                         settings.brokers,

@@ -118,7 +118,7 @@ class KafkaProducer:
         from aiokafka import AIOKafkaProducer
         from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-        from streams.connections import kafka_options
+        from streams.connections import kafka_options, kafka_refusal
         from streams.topics import ensure_topics
 
         settings = self.settings
@@ -145,7 +145,10 @@ class KafkaProducer:
                     await producer.start()
                 except BaseException as exc:
                     await producer.stop()
-                    if attempt_no == 1:
+                    refused = await kafka_refusal(settings) if attempt_no == 1 else None
+                    if refused is not None:  # a password or certificate: say which setting
+                        log.error("ingest: %s; answering 503 and retrying", refused)
+                    elif attempt_no == 1:
                         hint = (
                             " (CCMON_INGEST_IDEMPOTENCE is on: does the broker grant producer ids?)"
                             if settings.ingest_idempotence

@@ -244,6 +244,43 @@ async def test_the_ingest_produces_over_sasl_ssl(
     assert {r.key for r in records} == {b"tls-1", b"tls-2", b"tls-3"}
 
 
+async def test_the_exporter_and_the_ingest_name_a_wrong_sasl_password(
+    secure_kafka: SecureKafka, redis_url: str, tmp_path: Path
+) -> None:
+    exporter_port, ingest_port = free_port(), free_port()
+    settings = secured(
+        secure_kafka,
+        redis_url,
+        kafka_sasl_password="not-the-password",
+        snapshots_topic=f"snapshots-{uuid.uuid4().hex[:8]}",
+    )
+    exporter = start_exporter(settings, exporter_port, tmp_path / "exporter.log")
+    env = env_of(settings)
+    env.update(CCMON_INGEST_HOST="127.0.0.1", CCMON_INGEST_TOKENS="crm:tls-token")
+    ingest = ManagedProcess(
+        "ccmon ingest",
+        [sys.executable, "-m", "streams.cli", "ingest", "--port", str(ingest_port)],
+        tmp_path / "ingest.log",
+        env=env,
+        cwd=Path(env["PYTHONPATH"]),
+    )
+    ingest.start()
+    logs = (tmp_path / "exporter.log", tmp_path / "ingest.log")
+    try:
+
+        def named() -> bool:
+            return all(p.exists() and "CCMON_KAFKA_SASL_PASSWORD" in p.read_text() for p in logs)
+
+        await until(named, "both logs name CCMON_KAFKA_SASL_PASSWORD", 60)
+        assert get(ingest_port, "/readyz")[0] == 503
+        # The figures are still served: only the snapshot topic is off.
+        await until(lambda: get(exporter_port, "/healthz")[0] == 200, "the exporter serves", 30)
+    finally:
+        exporter.stop()
+        ingest.stop()
+    assert all("not-the-password" not in p.read_text() for p in logs)
+
+
 def encrypted_copy(key: Path, password: bytes, directory: Path) -> Path:
     """`key` encrypted with `password` (PKCS#8), as a key store would hand it out."""
     loaded = serialization.load_pem_private_key(key.read_bytes(), password=None)
