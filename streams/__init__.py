@@ -17,8 +17,12 @@
 - ``producers/``  what writes events into Kafka from outside the worker: ``keys`` (the
   contract's Kafka key of every event), ``sinks``, ``pacing``, ``progress``, ``history``
   (event times against the worker's retention), ``runner`` (what the producer commands
-  share), ``replay``, ``sim/``, ``importers/``; it imports no worker module (checked by
-  ``make lint``)
+  share), ``replay``, ``sim/``, ``importers/`` (files, and ``follow`` for a growing
+  queue_log), ``connect/`` (live sources: the Asterisk Manager Interface, a Kafka topic of
+  vendor records); it imports no worker module (checked by ``make lint``)
+- ``sources/``    pure mappers from vendors' payloads (Asterisk AMI, Twilio TaskRouter,
+  Amazon Connect, Genesys Cloud, Zendesk) to contract v1 events: ``base`` (the port),
+  ``registry`` (what the ingest serves)
 - ``ingest/``     ``ccmon ingest``: the HTTP ingest (events and CloudEvents over HTTP,
   vendor webhooks through ``sources/``, produced to Kafka after the broker's ack)
 - ``localservers/`` local Tansu and Valkey from pip wheels (demo and test fixtures);
