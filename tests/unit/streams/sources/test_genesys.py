@@ -197,3 +197,29 @@ def test_the_api_key_is_required() -> None:
     assert MAPPER.verify(b"{}", {"authorization": "bearer g-key"}, "/") is None
     assert MAPPER.verify(b"{}", {"x-api-key": "g-kez"}, "/") == "the API key does not match"
     assert MAPPER.verify(b"{}", {}, "/") == "missing X-Api-Key or Authorization: Bearer header"
+
+
+def test_genesys_presence_guide_example_has_no_time_so_is_unmapped() -> None:
+    """The verbatim eventBody of Genesys's presence guide carries no ``modifiedDate``;
+    an agent state needs a time, so it is dead-lettered with that reason, whole."""
+    body = fixture("genesys", "docs-presence-guide.json")
+    mapped = MAPPER.map(body, {})
+    assert mapped.events == []
+    assert reasons(mapped) == [("missing_field", "presence time")]
+    assert mapped.unmapped[0].payload == body
+
+
+def test_genesys_presence_guide_example_with_a_time_is_not_ready() -> None:
+    """The same example once Genesys adds ``modifiedDate`` (as its presence model has):
+    presence AVAILABLE is not routing ACD contacts, so the agent is not_ready."""
+    note = json.loads(fixture("genesys", "docs-presence-guide.json"))
+    note["eventBody"]["modifiedDate"] = "2021-08-04T10:05:00.000Z"
+    user = "9ed7d9f6-0c59-4360-ac54-40dd35eb9c2f"
+    assert rows(MAPPER.map(orjson.dumps(note), {})) == [
+        (
+            "agent.state_changed",
+            f"genesys:{user}:presence:1628071500000:AVAILABLE",
+            "2021-08-04T10:05:00.000Z",
+            {"agent_id": user, "state": "not_ready", "queues": [QID], "channels": ["voice"]},
+        )
+    ]

@@ -190,3 +190,26 @@ def test_via_channel(via: str | None, channel: str) -> None:
 def test_bad_events_are_unmapped_with_a_reason(body: bytes, reason: str, detail: str) -> None:
     mapped = MAPPER.map(body, {})
     assert mapped.events == [] and reasons(mapped) == [(reason, detail)]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "detail"),
+    [
+        # the example of Zendesk's "Event schema" (webhook event types page): a user event
+        (
+            "docs-event-schema-user-active-changed.json",
+            "unknown_event",
+            "type 'zen:event-type:user.active_changed'",
+        ),
+        # Zendesk's Events Connector for Amazon EventBridge: another envelope, not a webhook
+        ("docs-eventbridge-agent-assignment-changed.json", "missing_field", "type"),
+    ],
+)
+def test_zendesk_published_examples_outside_the_contract_are_unmapped_whole(
+    name: str, reason: str, detail: str
+) -> None:
+    body = fixture("zendesk", name)
+    mapped = MAPPER.map(body, {})
+    assert mapped.events == []
+    assert reasons(mapped) == [(reason, detail)]
+    assert mapped.unmapped[0].payload == body
