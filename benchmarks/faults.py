@@ -124,6 +124,7 @@ async def soak(args: argparse.Namespace) -> int:
                     figures = rig.Figures(name, 0, 0, 0, 0, 0, -1, note=f"failed: {exc!r}"[:300])
                 row = dataclasses.asdict(figures)
                 row["exact"] = figures.exact
+                row["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         finally:
@@ -141,12 +142,15 @@ async def soak(args: argparse.Namespace) -> int:
     print(text)
     if args.scale == 1.0:  # full size: update these runs' rows, keep the others
         if args.only and RESULTS.exists():
-            kept = json.loads(RESULTS.read_text())["runs"]
+            before = json.loads(RESULTS.read_text())
+            kept = [{"when": before["when"], **r} for r in before["runs"]]
             fresh = {r["fault"]: r for r in rows}
             rows = [fresh.pop(r["fault"], r) for r in kept] + list(fresh.values())
             result["runs"], text = rows, table(rows)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-        write_doc(f"Measured {result['when']} on {result['machine']}:\n\n{text}")
+        whens = sorted({r.get("when", result["when"]) for r in rows})
+        span = whens[0] if len(whens) == 1 else f"between {whens[0]} and {whens[-1]}"
+        write_doc(f"Measured {span} on {result['machine']}:\n\n{text}")
     return 0 if all(r["exact"] for r in rows) else 1
 
 

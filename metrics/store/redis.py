@@ -344,7 +344,7 @@ class RedisStore:
             "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
             "h": _flat(self._increments(update, floor), keep_zero=False),
             "m": _flat(self._maxima(update, floor), keep_zero=True),
-            "z": self._set_rows(update),
+            "z": self._set_rows(update, now_ms),
             "d": self._dedupe_rows(update, now_ms),
             "a": self._registry_rows(update),
             "t": [[tp, str(t)] for tp, t in update.event_time.items()],
@@ -386,9 +386,14 @@ class RedisStore:
                     bucket[name] = max(bucket.get(name, value), value)
         return maxes
 
-    def _set_rows(self, update: Update) -> list[list[str]]:
-        """Live set changes, each with the score below which members are trimmed."""
-        newest = max(update.event_time.values(), default=0)
+    def _set_rows(self, update: Update, now_ms: int) -> list[list[str]]:
+        """Live set changes, each with the score below which members are trimmed.
+
+        Trimmed below the newest event time, but never past the wall clock: events may run
+        a little ahead of it (CCMON_MAX_FUTURE_S), and a read at `now` still counts the
+        members younger than the TTL.
+        """
+        newest = min(max(update.event_time.values(), default=0), now_ms)
         sets = []
         for (name, queue, channel), members in update.members.items():
             # Members older than their state's TTL (in event time) lost their last event.

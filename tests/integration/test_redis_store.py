@@ -149,3 +149,21 @@ def test_a_store_never_claimed_is_not_checked(store: RedisStore) -> None:
     assert store.holds_generation()
     store.flush(update_of(EVENTS, QUEUES), NOW)
     assert store.load_offsets() == {"events:0": len(EVENTS) - 1}
+
+
+def test_events_ahead_of_the_clock_trim_no_contact_a_read_now_still_counts(
+    store: RedisStore,
+) -> None:
+    ttl = store.state_ttl_ms
+    # c1 has waited just under the TTL; an event in the same flush runs 2 minutes ahead.
+    events = [
+        contact("contact.queued", NOW - ttl + MIN, "c1"),
+        contact("contact.queued", NOW + 2 * MIN, "c2"),
+    ]
+    update = update_of(events, QUEUES)
+    update.event_time = {"events:0": NOW + 2 * MIN}  # as the worker's admission records it
+    twin = InMemoryStore()
+    store.flush(update, NOW)
+    twin.flush(update, NOW)
+    request = [SeriesRequest(("sales", "voice"), ())]
+    assert store.read(request, NOW)[0].live.waiting == twin.read(request, NOW)[0].live.waiting == 2
