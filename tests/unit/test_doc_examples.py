@@ -43,6 +43,18 @@ def test_no_command_in_the_docs_carries_a_fixed_date() -> None:
     assert dated == []
 
 
+def test_no_example_in_the_docs_holds_an_absolute_date_time() -> None:
+    """Examples, inline or in blocks, write a date as YYYY-MM-DD (or compute it); only
+    the prose that dates a measurement names a real day."""
+    dated = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        for span in re.findall(r"```.*?```|`[^`\n]+`", text, re.S):
+            if re.search(r"\b\d{4}-?\d{2}-?\d{2}[Tt]\d{2}", span):
+                dated.append(f"{path.relative_to(ROOT)}: {span[:60]!r}")
+    assert dated == []
+
+
 def test_the_docs_have_a_stamped_example_event() -> None:
     assert [where.split(":")[0] for where, _ in _stamped_examples()] == ["docs/events.md"]
 
