@@ -87,24 +87,29 @@ def _connect(args: argparse.Namespace) -> int:
     return run_command("connect", _run(args, settings, options))
 
 
-async def _run(args: argparse.Namespace, settings: Any, options: Any) -> int:
-    from aiokafka.errors import KafkaError
-
-    from streams.producers.connect.asterisk import AmiConnector, AmiLoginError
-    from streams.producers.connect.deadletters import (
-        CountedDeadLetters,
-        DeadLetterSink,
-        KafkaDeadLetters,
-    )
-    from streams.producers.runner import fail, open_sink, started
-    from streams.sources.asterisk_ami import AmiMapper
+def _outputs(args: argparse.Namespace, settings: Any) -> tuple[Any, str, Any, asyncio.Event]:
+    """Where a connector writes (--out or Kafka), its dead letters (counted with --out,
+    else the dead-letter topic), and a stop event set by SIGINT or SIGTERM."""
+    from streams.producers.connect.deadletters import CountedDeadLetters, KafkaDeadLetters
+    from streams.producers.runner import open_sink
 
     sink, where = open_sink(args.out)
-    dead: DeadLetterSink = CountedDeadLetters() if args.out else KafkaDeadLetters(settings)
+    dead = CountedDeadLetters() if args.out else KafkaDeadLetters(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
+    return sink, where, dead, stop
+
+
+async def _run(args: argparse.Namespace, settings: Any, options: Any) -> int:
+    from aiokafka.errors import KafkaError
+
+    from streams.producers.connect.asterisk import AmiConnector, AmiLoginError
+    from streams.producers.runner import fail, started
+    from streams.sources.asterisk_ami import AmiMapper
+
+    sink, where, dead, stop = _outputs(args, settings)
     connector = AmiConnector(options, sink, dead, AmiMapper(source=args.source or "asterisk"))
     print(f"ccmon connect: {options.origin} -> {where}", file=sys.stderr)
     await dead.start()
@@ -143,20 +148,10 @@ def _connect_topic(args: argparse.Namespace, settings: Any) -> int:
 async def _run_topic(args: argparse.Namespace, settings: Any, source: str) -> int:
     from aiokafka.errors import KafkaError
 
-    from streams.producers.connect.deadletters import (
-        CountedDeadLetters,
-        DeadLetterSink,
-        KafkaDeadLetters,
-    )
     from streams.producers.connect.kafka_topic import TopicBridge
-    from streams.producers.runner import fail, open_sink, started
+    from streams.producers.runner import fail, started
 
-    sink, where = open_sink(args.out)
-    dead: DeadLetterSink = CountedDeadLetters() if args.out else KafkaDeadLetters(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
+    sink, where, dead, stop = _outputs(args, settings)
     bridge = TopicBridge(settings, args.topic, source, sink, dead)
     print(f"ccmon connect: {source} records in {args.topic} -> {where}", file=sys.stderr)
     await dead.start()
