@@ -7,11 +7,23 @@ from typing import Literal
 
 __all__ = [
     "AgentStateChanged",
+    "CALLBACK_OUTCOMES",
+    "CallbackAttempted",
+    "ContactEnded",
+    "ContactActivity",
     "ContactEvent",
+    "ContactHeld",
+    "ContactOfferDeclined",
+    "ContactOffered",
     "ContactOutcome",
     "ContactQueued",
     "ContactResolution",
+    "ContactResumed",
+    "ContactTransferred",
     "CustomerContacted",
+    "DECLINE_OUTCOMES",
+    "DIRECTIONS",
+    "DISCONNECT_SIDES",
     "Event",
     "OUTCOME_KINDS",
     "SELFSERVICE_STAGES",
@@ -30,11 +42,24 @@ __all__ = [
     "TicketReopened",
     "TicketReplied",
     "TicketStatusChanged",
+    "TRANSFER_KINDS",
+    "TRANSFER_TARGETS",
     "WrapupCompleted",
 ]
 
 #: Terminal outcomes of a queue visit, in tie-break order for equal times.
 OUTCOME_KINDS: tuple[str, ...] = ("answered", "abandoned", "flowed_out", "callback_requested")
+#: Who started a contact: the customer, an agent dialling out, or a callback ccmon placed.
+DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "callback")
+#: Why an offered contact was not accepted by the agent (agent non-response).
+DECLINE_OUTCOMES: tuple[str, ...] = ("missed", "rejected", "timed_out")
+#: How a contact was transferred, and to what.
+TRANSFER_KINDS: tuple[str, ...] = ("blind", "consult", "conference")
+TRANSFER_TARGETS: tuple[str, ...] = ("queue", "agent", "external")
+#: Which side ended a contact.
+DISCONNECT_SIDES: tuple[str, ...] = ("customer", "agent", "system")
+#: The result of one attempt to call a customer back.
+CALLBACK_OUTCOMES: tuple[str, ...] = ("connected", "no_answer", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +71,7 @@ class ContactQueued:
     contact_id: str
     queue: str
     channel: str
+    direction: str = "inbound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +86,99 @@ class ContactOutcome:
     kind: Literal["answered", "abandoned", "flowed_out", "callback_requested"]
     agent_id: str | None = None
     reason: str | None = None
+    #: of an answered contact (contact.answered carries it; the other outcomes do not)
+    direction: str = "inbound"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOffered:
+    """contact.offered: the contact is presented to `agent_id` (ringing, alerting)."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactOfferDeclined:
+    """contact.offer_declined: the agent did not take the offer (one of DECLINE_OUTCOMES)."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    agent_id: str
+    outcome: Literal["missed", "rejected", "timed_out"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactHeld:
+    """contact.held: the agent put the customer on hold."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactResumed:
+    """contact.resumed: the customer is back from hold."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTransferred:
+    """contact.transferred: the contact was passed on (`kind`) to a queue, agent or outside."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    kind: Literal["blind", "consult", "conference"]
+    target: Literal["queue", "agent", "external"]
+    #: the queue name, agent id or number it went to, when known
+    to: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEnded:
+    """contact.ended: the connection ended, by the customer, the agent or the system."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    disconnected_by: Literal["customer", "agent", "system"]
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAttempted:
+    """contact.callback_attempted: one attempt to call back a customer who asked for it."""
+
+    id: str
+    time_ms: int
+    contact_id: str
+    queue: str
+    channel: str
+    outcome: Literal["connected", "no_answer", "failed"]
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +194,7 @@ class WrapupCompleted:
     hold_ms: int
     acw_ms: int
     agent_id: str | None = None
+    wrapup_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +207,10 @@ class AgentStateChanged:
     state: str
     queues: tuple[str, ...]
     channels: tuple[str, ...]
+    #: the not-ready / aux / pause reason code, when given
+    reason: str | None = None
+    #: (channel, concurrent contacts the agent takes now), sorted by channel; () = not given
+    capacity: tuple[tuple[str, int], ...] = ()
 
 
 #: Ticket statuses in lifecycle order; solved and closed are resolved.
@@ -241,6 +365,16 @@ class CustomerContacted:
     resolved: bool | None = None
 
 
+#: The contact events added for the agents' view (offers, holds, transfers, ends, callbacks).
+ContactActivity = (
+    ContactOffered
+    | ContactOfferDeclined
+    | ContactHeld
+    | ContactResumed
+    | ContactTransferred
+    | ContactEnded
+    | CallbackAttempted
+)
 ContactEvent = ContactQueued | ContactOutcome | WrapupCompleted
 TicketEvent = (
     TicketCreated
@@ -254,6 +388,7 @@ Event = (
     ContactQueued
     | ContactOutcome
     | WrapupCompleted
+    | ContactActivity
     | AgentStateChanged
     | TicketEvent
     | SurveySubmitted
