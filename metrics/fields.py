@@ -9,9 +9,11 @@ __all__ = [
     "AGENT_STATES",
     "AGENT_TIME_FIELD",
     "CHANNELS",
+    "CONTACT_ACTIVITY_FIELDS",
     "COUNTED_AGENT_STATES",
     "MAX_FIELDS",
     "SUM_FIELDS",
+    "WRAPUP_PREFIX",
     "hist_field",
     "parse_hist_field",
 ]
@@ -39,6 +41,34 @@ AGENT_TIME_FIELD: dict[str, str] = {
     "not_ready": "agent_not_ready_ms",
 }
 
+#: Contact counters of the agents' view (issue 11): offers and declines by outcome, holds,
+#: hold abandons, transfers out by kind and in, disconnects by side, queued by direction
+#: (inbound = queued - outbound - callback) and callback attempts by outcome. Wrap-up codes
+#: are counted under ``wrapup_field(code)``, a bounded set from the queues file.
+CONTACT_ACTIVITY_FIELDS: tuple[str, ...] = (
+    "offers",
+    "offers_declined_missed",
+    "offers_declined_rejected",
+    "offers_declined_timed_out",
+    "holds",
+    "hold_abandons",
+    "transfers_out_blind",
+    "transfers_out_consult",
+    "transfers_out_conference",
+    "transfers_in",
+    "disconnect_customer",
+    "disconnect_agent",
+    "disconnect_system",
+    "queued_outbound",
+    "queued_callback",
+    "callback_attempts_connected",
+    "callback_attempts_no_answer",
+    "callback_attempts_failed",
+)
+
+#: Prefix of the wrap-up code counters: wrapup_<code> per configured code, wrapup_other.
+WRAPUP_PREFIX = "wrapup_"
+
 #: Counters that add up across panes (HINCRBY).
 SUM_FIELDS: tuple[str, ...] = (
     "queued",
@@ -56,6 +86,11 @@ SUM_FIELDS: tuple[str, ...] = (
     "hold_ms",
     "acw_ms",
     *AGENT_TIME_FIELD.values(),
+    *CONTACT_ACTIVITY_FIELDS,
+    # slot-milliseconds staffed and in use, for occupancy with concurrency (issue 11; the
+    # not-ready time per reason, agent_reason_ms_<code>, is a bounded set from the config)
+    "agent_slots_ms",
+    "agent_busy_slots_ms",
 )
 
 #: Fields merged by maximum across panes (longest waits, answered and abandoned).

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from metrics.clock import wall_ms
 from metrics.config.queues import QueuesConfig
 from metrics.core.admission import Admission, Verdict
+from metrics.core.agent_views import directory_capacity, directory_teams
 from metrics.core.aggregator import Aggregator
 from metrics.core.update import Update
 from metrics.events import AgentStateChanged, ContactResolution, Event, TicketCreated
@@ -90,8 +91,13 @@ class Pipeline:
         self.deadletter_log = DeadLetterLog(settings.deadletter_log_interval_s)
         # Admission takes events down to the watermark (newest - lateness) minus the retention.
         reach_ms = (settings.retention_s + settings.lateness_s) * 1000
+        directory = settings.agents(queues)
         self.aggregator = Aggregator(
-            queues, retention_ms=reach_ms, lateness_ms=settings.lateness_s * 1000
+            queues,
+            retention_ms=reach_ms,
+            lateness_ms=settings.lateness_s * 1000,
+            agent_teams=directory_teams(directory),
+            agent_capacity=directory_capacity(directory),
         )
         salt = settings.customer_id_salt
         self._salt = None if salt is None else salt.get_secret_value().encode()

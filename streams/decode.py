@@ -23,17 +23,31 @@ import msgspec
 import orjson
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from metrics.config.agents import MAX_AGENT_CAPACITY
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.errors import CcmonError
 from metrics.events import (
+    CALLBACK_OUTCOMES,
+    DECLINE_OUTCOMES,
+    DIRECTIONS,
+    DISCONNECT_SIDES,
     SELFSERVICE_STAGES,
     SURVEY_SCALES,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
+    TRANSFER_KINDS,
+    TRANSFER_TARGETS,
     AgentStateChanged,
+    CallbackAttempted,
+    ContactEnded,
+    ContactHeld,
+    ContactOfferDeclined,
+    ContactOffered,
     ContactOutcome,
     ContactQueued,
     ContactResolution,
+    ContactResumed,
+    ContactTransferred,
     CustomerContacted,
     Event,
     SelfServiceSession,
@@ -50,6 +64,7 @@ from metrics.fields import AGENT_STATES, CHANNELS
 from metrics.rfc3339 import Rfc3339Error, parse_ms
 
 __all__ = [
+    "ACTIVITY_TYPES",
     "CONTACT_TYPES",
     "EVENT_TYPES",
     "INTERNAL_TYPES",
@@ -59,6 +74,17 @@ __all__ = [
     "load_schema",
 ]
 
+#: The contact events of the agents' view: offers, holds, transfers, ends, callback attempts.
+ACTIVITY_TYPES: tuple[str, ...] = (
+    "contact.offered",
+    "contact.offer_declined",
+    "contact.held",
+    "contact.resumed",
+    "contact.transferred",
+    "contact.ended",
+    "contact.callback_attempted",
+)
+#: Every contact.* event that carries contact_id, queue and channel (keyed by contact id).
 CONTACT_TYPES: tuple[str, ...] = (
     "contact.queued",
     "contact.answered",
@@ -66,6 +92,7 @@ CONTACT_TYPES: tuple[str, ...] = (
     "contact.flowed_out",
     "contact.callback_requested",
     "contact.wrapup_completed",
+    *ACTIVITY_TYPES,
 )
 TICKET_TYPES: tuple[str, ...] = (
     "ticket.created",
@@ -95,6 +122,11 @@ _MAX_ID = 128
 _Author = Literal["agent", "customer"]
 _SurveyKind = Literal["csat", "nps", "ces"]
 _Stage = Literal["started", "resolved", "escalated"]
+_DeclineOutcome = Literal["missed", "rejected", "timed_out"]
+_TransferKind = Literal["blind", "consult", "conference"]
+_TransferTarget = Literal["queue", "agent", "external"]
+_Side = Literal["customer", "agent", "system"]
+_Attempt = Literal["connected", "no_answer", "failed"]
 
 
 class DecodeError(CcmonError, ValueError):
@@ -179,6 +211,31 @@ def _strings(obj: dict[str, Any], key: str, default: tuple[str, ...] | None) -> 
 
 def _optional_str(obj: dict[str, Any], key: str) -> str | None:
     return _str(obj, key, "data.") if obj.get(key) is not None else None
+
+
+def _direction(obj: dict[str, Any]) -> str:
+    """data.direction: one of DIRECTIONS; absent or null is inbound."""
+    return _choice(obj, "direction", DIRECTIONS) if obj.get("direction") is not None else "inbound"
+
+
+def _capacity(obj: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    """data.capacity: {channel: 0..MAX_AGENT_CAPACITY}, as (channel, n) pairs sorted by channel."""
+    value = obj.get("capacity")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise DecodeError("wrong_type", "data.capacity must be an object of channel -> integer")
+    for channel, count in value.items():
+        if channel not in CHANNELS:
+            raise DecodeError("invalid_value", f"data.capacity key {channel!r} is not a channel")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise DecodeError("wrong_type", f"data.capacity.{channel} must be an integer")
+        if not 0 <= count <= MAX_AGENT_CAPACITY:
+            raise DecodeError(
+                "invalid_value",
+                f"data.capacity.{channel} must be between 0 and {MAX_AGENT_CAPACITY}",
+            )
+    return tuple(sorted(value.items()))
 
 
 def _bool(obj: dict[str, Any], key: str, default: bool | None) -> bool:
@@ -362,16 +419,20 @@ def _agent(event_id: str, time_ms: int, data: dict[str, Any]) -> AgentStateChang
         _choice(data, "state", AGENT_STATES),
         queues,
         channels,
+        _optional_str(data, "reason"),
+        _capacity(data),
     )
 
 
 def _contact(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Event:
-    """The contact.* events of a queue visit (CONTACT_TYPES)."""
+    """The contact.* events (CONTACT_TYPES): a queue visit, and the agents' view of it."""
     contact_id = _str(data, "contact_id", "data.")
     queue = _queue(_str(data, "queue", "data."), "data.queue")
     channel = _choice(data, "channel", CHANNELS)
+    if kind in ACTIVITY_TYPES:
+        return _activity(kind, (event_id, time_ms, contact_id, queue, channel), data)
     if kind == "contact.queued":
-        return ContactQueued(event_id, time_ms, contact_id, queue, channel)
+        return ContactQueued(event_id, time_ms, contact_id, queue, channel, _direction(data))
     if kind == "contact.wrapup_completed":
         agent = _str(data, "agent_id", "data.") if "agent_id" in data else None
         return WrapupCompleted(
@@ -384,10 +445,20 @@ def _contact(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Ev
             _seconds(data, "hold_s"),
             _seconds(data, "acw_s"),
             agent,
+            _optional_str(data, "wrapup_code"),
         )
     if kind == "contact.answered":
         agent_id = _str(data, "agent_id", "data.")
-        return ContactOutcome(event_id, time_ms, contact_id, queue, channel, "answered", agent_id)
+        return ContactOutcome(
+            event_id,
+            time_ms,
+            contact_id,
+            queue,
+            channel,
+            "answered",
+            agent_id,
+            direction=_direction(data),
+        )
     if kind == "contact.flowed_out":
         reason = _choice(data, "reason", FLOW_OUT_REASONS)
         return ContactOutcome(
@@ -399,10 +470,47 @@ def _contact(kind: str, event_id: str, time_ms: int, data: dict[str, Any]) -> Ev
     return ContactOutcome(event_id, time_ms, contact_id, queue, channel, outcome)
 
 
+_Head = tuple[str, int, str, str, str]
+
+
+def _activity(kind: str, head: _Head, data: dict[str, Any]) -> Event:
+    """The contact events of ACTIVITY_TYPES; `head` is (id, time, contact, queue, channel)."""
+    if kind == "contact.offered":
+        return ContactOffered(*head, _str(data, "agent_id", "data."))
+    if kind == "contact.offer_declined":
+        agent_id = _str(data, "agent_id", "data.")
+        declined = cast(_DeclineOutcome, _choice(data, "outcome", DECLINE_OUTCOMES))
+        return ContactOfferDeclined(*head, agent_id, declined)
+    if kind == "contact.held":
+        return ContactHeld(*head, _optional_str(data, "agent_id"))
+    if kind == "contact.resumed":
+        return ContactResumed(*head, _optional_str(data, "agent_id"))
+    if kind == "contact.transferred":
+        return _transferred(head, data)
+    if kind == "contact.ended":
+        side = cast(_Side, _choice(data, "disconnected_by", DISCONNECT_SIDES))
+        return ContactEnded(*head, side, _optional_str(data, "agent_id"))
+    attempt = cast(_Attempt, _choice(data, "outcome", CALLBACK_OUTCOMES))
+    return CallbackAttempted(*head, attempt, _optional_str(data, "agent_id"))
+
+
+def _transferred(head: _Head, data: dict[str, Any]) -> ContactTransferred:
+    """contact.transferred: a queue it went `to` must be a valid queue name."""
+    kind = cast(_TransferKind, _choice(data, "kind", TRANSFER_KINDS))
+    target = cast(_TransferTarget, _choice(data, "target", TRANSFER_TARGETS))
+    to = _optional_str(data, "to")
+    if to is not None and target == "queue":
+        _queue(to, "data.to")
+    return ContactTransferred(*head, kind, target, to, _optional_str(data, "agent_id"))
+
+
 # The fast path: msgspec structs of the common events. Constraints msgspec cannot state
-# as the hand checks do (queue names, channels, states, reasons) are checked after it.
+# as the hand checks do (queue names, channels, states, vocabularies) are checked after it.
 _Id = Annotated[str, Meta(min_length=1, max_length=_MAX_ID)]
+#: An optional field of the issue-11 additions: absent and null both mean "not given".
+_OptId = _Id | None | UnsetType
 _Seconds = Annotated[float, Meta(ge=0, le=86_400)]
+_Slots = Annotated[int, Meta(ge=0, le=MAX_AGENT_CAPACITY)]
 
 
 class _ContactData(Struct):
@@ -411,8 +519,13 @@ class _ContactData(Struct):
     channel: _Id
 
 
+class _QueuedData(_ContactData):
+    direction: _OptId = UNSET
+
+
 class _AnsweredData(_ContactData):
     agent_id: _Id
+    direction: _OptId = UNSET
 
 
 class _FlowedData(_ContactData):
@@ -424,6 +537,37 @@ class _WrapupData(_ContactData):
     hold_s: _Seconds
     acw_s: _Seconds
     agent_id: _Id | UnsetType = UNSET
+    wrapup_code: _OptId = UNSET
+
+
+class _OfferedData(_ContactData):
+    agent_id: _Id
+
+
+class _DeclinedData(_ContactData):
+    agent_id: _Id
+    outcome: _Id
+
+
+class _HoldData(_ContactData):
+    agent_id: _OptId = UNSET
+
+
+class _TransferData(_ContactData):
+    kind: _Id
+    target: _Id
+    to: _OptId = UNSET
+    agent_id: _OptId = UNSET
+
+
+class _EndedData(_ContactData):
+    disconnected_by: _Id
+    agent_id: _OptId = UNSET
+
+
+class _AttemptData(_ContactData):
+    outcome: _Id
+    agent_id: _OptId = UNSET
 
 
 class _AgentData(Struct):
@@ -431,6 +575,8 @@ class _AgentData(Struct):
     state: _Id
     queues: list[str]
     channels: list[str] | UnsetType = UNSET
+    reason: _OptId = UNSET
+    capacity: dict[str, _Slots] | None | UnsetType = UNSET
 
 
 class _Envelope(Struct, tag_field="type"):
@@ -440,7 +586,7 @@ class _Envelope(Struct, tag_field="type"):
 
 
 class _Queued(_Envelope, tag="contact.queued"):
-    data: _ContactData
+    data: _QueuedData
 
 
 class _Answered(_Envelope, tag="contact.answered"):
@@ -463,17 +609,61 @@ class _Wrapup(_Envelope, tag="contact.wrapup_completed"):
     data: _WrapupData
 
 
+class _Offered(_Envelope, tag="contact.offered"):
+    data: _OfferedData
+
+
+class _Declined(_Envelope, tag="contact.offer_declined"):
+    data: _DeclinedData
+
+
+class _Held(_Envelope, tag="contact.held"):
+    data: _HoldData
+
+
+class _Resumed(_Envelope, tag="contact.resumed"):
+    data: _HoldData
+
+
+class _Transferred(_Envelope, tag="contact.transferred"):
+    data: _TransferData
+
+
+class _Ended(_Envelope, tag="contact.ended"):
+    data: _EndedData
+
+
+class _Attempted(_Envelope, tag="contact.callback_attempted"):
+    data: _AttemptData
+
+
 class _Agent(_Envelope, tag="agent.state_changed"):
     data: _AgentData
 
 
-_Common = _Queued | _Answered | _Abandoned | _Callback | _Flowed | _Wrapup | _Agent
+_Common = (
+    _Queued
+    | _Answered
+    | _Abandoned
+    | _Callback
+    | _Flowed
+    | _Wrapup
+    | _Offered
+    | _Declined
+    | _Held
+    | _Resumed
+    | _Transferred
+    | _Ended
+    | _Attempted
+    | _Agent
+)
 _DECODER = msgspec.json.Decoder(_Common)
 _CHANNEL_SET = frozenset(CHANNELS)
 _OUTCOMES: dict[type, Literal["abandoned", "callback_requested"]] = {
     _Abandoned: "abandoned",
     _Callback: "callback_requested",
 }
+_ACTIVITY = (_Offered, _Declined, _Held, _Resumed, _Transferred, _Ended, _Attempted)
 
 
 def _valid_queue(name: str) -> bool:
@@ -484,6 +674,18 @@ def _valid_queue(name: str) -> bool:
     except DecodeError:
         return False
     return True
+
+
+def _given(value: str | None | UnsetType) -> str | None:
+    return None if value is None or isinstance(value, UnsetType) else value
+
+
+def _fast_direction(value: str | None | UnsetType) -> str | None:
+    """The direction, inbound when not given; None when it is not one of DIRECTIONS."""
+    given = _given(value)
+    if given is None:
+        return "inbound"
+    return given if given in DIRECTIONS else None
 
 
 def _fast(raw: bytes) -> Event | None:
@@ -501,9 +703,13 @@ def _fast(raw: bytes) -> Event | None:
         return None
     head = (env.id, time_ms, data.contact_id, queue, channel)
     if isinstance(env, _Queued):
-        return ContactQueued(*head)
+        direction = _fast_direction(env.data.direction)
+        return None if direction is None else ContactQueued(*head, direction)
     if isinstance(env, _Answered):
-        return ContactOutcome(*head, "answered", env.data.agent_id)
+        direction = _fast_direction(env.data.direction)
+        if direction is None:
+            return None
+        return ContactOutcome(*head, "answered", env.data.agent_id, direction=direction)
     if isinstance(env, _Wrapup):
         wrap = env.data
         agent = None if isinstance(wrap.agent_id, UnsetType) else wrap.agent_id
@@ -513,6 +719,7 @@ def _fast(raw: bytes) -> Event | None:
             round(wrap.hold_s * 1000),
             round(wrap.acw_s * 1000),
             agent,
+            _given(wrap.wrapup_code),
         )
     if isinstance(env, _Flowed):
         reason = env.data.reason
@@ -521,7 +728,44 @@ def _fast(raw: bytes) -> Event | None:
             if reason in FLOW_OUT_REASONS
             else None
         )
+    if isinstance(env, _ACTIVITY):
+        return _fast_activity(env, head)
     return ContactOutcome(*head, _OUTCOMES[type(env)])
+
+
+def _fast_activity(env: _Envelope, head: _Head) -> Event | None:
+    """The ACTIVITY_TYPES events, or None where a vocabulary or the `to` queue is not valid."""
+    if isinstance(env, _Offered):
+        return ContactOffered(*head, env.data.agent_id)
+    if isinstance(env, _Held | _Resumed):
+        cls = ContactHeld if isinstance(env, _Held) else ContactResumed
+        return cls(*head, _given(env.data.agent_id))
+    if isinstance(env, _Declined):
+        declined = env.data.outcome
+        if declined not in DECLINE_OUTCOMES:
+            return None
+        return ContactOfferDeclined(*head, env.data.agent_id, cast(_DeclineOutcome, declined))
+    if isinstance(env, _Ended):
+        side = env.data.disconnected_by
+        if side not in DISCONNECT_SIDES:
+            return None
+        return ContactEnded(*head, cast(_Side, side), _given(env.data.agent_id))
+    if isinstance(env, _Attempted):
+        attempt = env.data.outcome
+        if attempt not in CALLBACK_OUTCOMES:
+            return None
+        return CallbackAttempted(*head, cast(_Attempt, attempt), _given(env.data.agent_id))
+    assert isinstance(env, _Transferred)
+    move = env.data
+    to = _given(move.to)
+    if (
+        move.kind not in TRANSFER_KINDS
+        or move.target not in TRANSFER_TARGETS
+        or (to is not None and move.target == "queue" and not _valid_queue(to))
+    ):
+        return None
+    kind, target = cast(_TransferKind, move.kind), cast(_TransferTarget, move.target)
+    return ContactTransferred(*head, kind, target, to, _given(move.agent_id))
 
 
 def _fast_agent(env: _Agent, time_ms: int) -> AgentStateChanged | None:
@@ -530,10 +774,22 @@ def _fast_agent(env: _Agent, time_ms: int) -> AgentStateChanged | None:
     channels = (
         ("voice",) if isinstance(data.channels, UnsetType) else tuple(dict.fromkeys(data.channels))
     )
+    capacity = data.capacity
+    slots = {} if capacity is None or isinstance(capacity, UnsetType) else capacity
     if (
         data.state not in AGENT_STATES
         or not all(_valid_queue(q) for q in queues)
         or not _CHANNEL_SET.issuperset(channels)
+        or not _CHANNEL_SET.issuperset(slots)
     ):
         return None
-    return AgentStateChanged(env.id, time_ms, data.agent_id, data.state, queues, channels)
+    return AgentStateChanged(
+        env.id,
+        time_ms,
+        data.agent_id,
+        data.state,
+        queues,
+        channels,
+        _given(data.reason),
+        tuple(sorted(slots.items())),
+    )

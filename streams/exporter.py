@@ -11,6 +11,8 @@ from prometheus_client import CollectorRegistry
 
 from metrics.clock import wall_ms
 from metrics.config.queues import QueuesConfig
+from metrics.core.agent_views import directory_infos
+from metrics.exposition.agents import AgentCollector
 from metrics.exposition.queues import AggregateCollector
 from metrics.exposition.routing import RoutingCollector
 from metrics.exposition.runtime import register_runtime_metrics
@@ -63,7 +65,9 @@ def exporter_app(
         store.mirror_reads()  # reads re-read only the keys the server reports changed
     windows = settings.exported_window_list()
     registry.register(AggregateCollector(store, queues, clock_ms=clock_ms, windows=windows))
-    app = make_app(store, queues, registry, clock_ms)
+    registry.register(AgentCollector(store, queues, clock_ms=clock_ms))
+    directory = directory_infos(settings.agents(queues))
+    app = make_app(store, queues, registry, clock_ms, directory)
     install_routing_feed(app, registry, store, queues, settings, clock_ms)
     return app
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from metrics.config.agents import AgentsDirectory, load_agents
 from metrics.config.queues import QueuesConfig, parse_queues_yaml
 from metrics.core.fcr import longest_horizon_ms
 from metrics.core.views import WINDOWS
@@ -98,6 +99,9 @@ class Settings(BaseSettings):
     create_topics: bool = Field(True, description="create missing topics at worker start")
     topic_partitions: int = Field(4, ge=1, description="partitions of topics ccmon creates")
     queues_file: Path | None = Field(None, description="queues YAML; defaults apply if unset")
+    agents_file: Path | None = Field(
+        None, description="agents directory YAML (names, teams, queues, capacity); optional"
+    )
     exporter_host: str = Field("0.0.0.0", description="address of /metrics and the read API")
     exporter_port: int = Field(9108, ge=0, le=65535, description="port of /metrics and the API")
     exporter_idle_timeout_s: float = Field(
@@ -376,6 +380,12 @@ class Settings(BaseSettings):
             return QueuesConfig()
         text = self.queues_file.read_text(encoding="utf-8")
         return parse_queues_yaml(text, str(self.queues_file))
+
+    def agents(self, queues: QueuesConfig) -> AgentsDirectory:
+        """Read and validate the agents file against the queues file's teams (empty if unset)."""
+        if self.agents_file is None:
+            return AgentsDirectory()
+        return load_agents(self.agents_file, queues.teams)
 
     def conflicts(self, queues: QueuesConfig) -> list[str]:
         """Where these settings contradict the queues file, one message each."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,7 +21,11 @@ from metrics.config.yaml_model import TimeZoneName, YamlModelError, load_yaml_mo
 from metrics.fields import CHANNELS
 
 __all__ = [
+    "CODE_PATTERN",
     "ChannelName",
+    "Code",
+    "Codes",
+    "MAX_CODES",
     "QueueName",
     "DEFAULT_FCR_HORIZON_S",
     "DEFAULT_WAIT_BUCKETS_S",
@@ -32,11 +36,19 @@ __all__ = [
     "QueueDefaults",
     "QueuesConfig",
     "SlFormula",
+    "bounded",
     "parse_queues_yaml",
 ]
 
 #: Queue names become Prometheus label values and Redis key parts: keep them plain.
 QUEUE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+#: Reason codes, wrap-up codes and team names become label values and pane field names.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+#: How many codes (or teams) one list may declare: each is a label value and a pane field.
+MAX_CODES = 64
+#: What `bounded` gives a code outside the configured set, and a missing one.
+OTHER, NONE = "other", "none"
 
 #: Histogram bounds common in contact centres; every configured threshold is added to them.
 DEFAULT_WAIT_BUCKETS_S: tuple[float, ...] = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
@@ -76,6 +88,38 @@ def check_queue_name(value: str) -> str:
             "(letters, digits, '_', '.', '-'; at most 64)"
         )
     return value
+
+
+def check_code(value: str) -> str:
+    """A reason code, wrap-up code or team name: a plain name, not the reserved other/none."""
+    if not CODE_PATTERN.match(value):
+        raise ValueError(f"{value!r} must match {CODE_PATTERN.pattern}")
+    if value in (OTHER, NONE):
+        raise ValueError(f"{value!r} is reserved: ccmon counts undeclared codes under it")
+    return value
+
+
+def check_codes(value: tuple[str, ...]) -> tuple[str, ...]:
+    """A bounded list of codes, none given twice."""
+    if len(value) > MAX_CODES:
+        raise ValueError(f"at most {MAX_CODES} entries, got {len(value)}")
+    twice = sorted({code for code in value if value.count(code) > 1})
+    if twice:
+        raise ValueError(f"listed twice: {twice}")
+    return value
+
+
+#: One code, and a list of them (reason codes, wrap-up codes or teams in the queues file).
+Code = Annotated[str, AfterValidator(check_code)]
+Codes = Annotated[tuple[Code, ...], AfterValidator(check_codes)]
+
+
+def bounded(value: str | None, allowed: Collection[str]) -> str:
+    """The label a code is counted under: itself if `allowed` has it, "none" when no code
+    was given, else "other" (never a new label for a code nobody declared)."""
+    if value is None:
+        return NONE
+    return value if value in allowed else OTHER
 
 
 def check_channel(value: str) -> str:
@@ -175,6 +219,12 @@ class QueuesConfig(BaseModel):
     calendars: dict[str, CalendarConfig] = {}
     defaults: QueueDefaults = QueueDefaults()
     queues: tuple[QueueConfig, ...] = ()
+    #: not-ready / aux / pause reasons with their own label; others count as "other"
+    reason_codes: Codes = ()
+    #: wrap-up codes with their own label; others count as "other"
+    wrapup_codes: Codes = ()
+    #: the teams of the agents directory (metrics/config/agents.py); a bounded label
+    teams: Codes = ()
 
     @model_validator(mode="before")
     @classmethod

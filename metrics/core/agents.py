@@ -19,6 +19,7 @@ from metrics.fields import AGENT_TIME_FIELD, COUNTED_AGENT_STATES
 __all__ = [
     "MAX_ATTRIBUTED_SPAN_MS",
     "MAX_CHANGES",
+    "NO_TEAM",
     "AgentState",
     "Change",
     "Resplit",
@@ -30,6 +31,9 @@ __all__ = [
 #: Time in one state beyond this is not spread over panes (a forgotten log-out).
 MAX_ATTRIBUTED_SPAN_MS = 12 * 60 * PANE_MS
 
+#: The team of an agent the agents directory does not name (a label value).
+NO_TEAM = "none"
+
 #: Most changes one agent's history keeps, whatever the lateness: bounds the stored JSON
 #: (about 60 bytes a change) and the work per event; an agent changing state more often
 #: than this within the lateness has its oldest changes dropped (then counted stale).
@@ -39,6 +43,9 @@ MAX_CHANGES = 32
 class Change(NamedTuple):
     """One state change: from `at_ms` the agent is in `state` for these queues and channels.
 
+    It also carries the reason ("" when none), the capacity per channel in effect (the
+    event's, else the agents directory's; () when neither gives one) and the agent's team
+    ("none" when it has none), so that taking a span back undoes exactly what adding it did.
     Changes order as tuples, by time first; changes at the same millisecond order by their
     content, so which one holds after that millisecond does not depend on arrival order.
     """
@@ -47,10 +54,27 @@ class Change(NamedTuple):
     state: str
     queues: tuple[str, ...]
     channels: tuple[str, ...]
+    reason: str = ""
+    capacity: tuple[tuple[str, int], ...] = ()
+    team: str = NO_TEAM
 
     @classmethod
-    def of(cls, event: AgentStateChanged) -> Change:
-        return cls(event.time_ms, event.state, event.queues, event.channels)
+    def of(
+        cls,
+        event: AgentStateChanged,
+        team: str = NO_TEAM,
+        default_capacity: tuple[tuple[str, int], ...] = (),
+    ) -> Change:
+        capacity = event.capacity or default_capacity
+        reason = event.reason or ""
+        return cls(event.time_ms, event.state, event.queues, event.channels, reason, capacity, team)
+
+    def slots(self, channel: str) -> int:
+        """Concurrent contacts of `channel` the agent takes in this change (1 if not given)."""
+        for name, count in self.capacity:
+            if name == channel:
+                return count
+        return 1
 
     def series(self) -> Iterator[tuple[str, str]]:
         for queue in self.queues:
@@ -101,7 +125,11 @@ class AgentState:
         return self.latest.channels
 
     def to_dict(self) -> dict[str, Any]:
-        """The latest change at the top (the form older versions read), earlier ones in "h"."""
+        """The latest change at the top (the form older versions read), earlier ones in "h".
+
+        Reason ("r"), capacity ("k") and team ("m") are written only when set, so a state
+        without them is stored as before.
+        """
         latest = self.latest
         data: dict[str, Any] = {
             "s": latest.state,
@@ -109,18 +137,54 @@ class AgentState:
             "q": latest.queues,
             "c": latest.channels,
         }
-        data["h"] = [[c.at_ms, c.state, c.queues, c.channels] for c in self.history[:-1]]
+        data.update(_extras(latest))
+        data["h"] = [_row(c) for c in self.history[:-1]]
         data["f"] = self.complete
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AgentState:
-        """Read both forms; the older one (no "h") knows only the current state."""
-        latest = Change(data["t"], data["s"], tuple(data["q"]), tuple(data["c"]))
+        """Read every form; the oldest one (no "h") knows only the current state."""
+        latest = Change(
+            data["t"],
+            data["s"],
+            tuple(data["q"]),
+            tuple(data["c"]),
+            data.get("r", ""),
+            tuple((ch, n) for ch, n in data.get("k", ())),
+            data.get("m", NO_TEAM),
+        )
         if "h" not in data:
             return cls((latest,), complete=False)
-        earlier = tuple(Change(t, s, tuple(q), tuple(c)) for t, s, q, c in data["h"])
+        earlier = tuple(_change(row) for row in data["h"])
         return cls((*earlier, latest), complete=bool(data.get("f", False)))
+
+
+def _extras(change: Change) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if change.reason:
+        extras["r"] = change.reason
+    if change.capacity:
+        extras["k"] = [list(pair) for pair in change.capacity]
+    if change.team != NO_TEAM:
+        extras["m"] = change.team
+    return extras
+
+
+def _row(change: Change) -> list[Any]:
+    """A history row: [t, s, q, c] as before, then reason, capacity, team when any is set."""
+    row: list[Any] = [change.at_ms, change.state, change.queues, change.channels]
+    if change.reason or change.capacity or change.team != NO_TEAM:
+        row += [change.reason, [list(pair) for pair in change.capacity], change.team]
+    return row
+
+
+def _change(row: list[Any]) -> Change:
+    t, s, q, c = row[:4]
+    if len(row) == 4:
+        return Change(t, s, tuple(q), tuple(c))
+    reason, capacity, team = row[4:7]
+    return Change(t, s, tuple(q), tuple(c), reason, tuple((ch, n) for ch, n in capacity), team)
 
 
 class Span(NamedTuple):

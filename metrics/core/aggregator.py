@@ -8,11 +8,20 @@ surveys, self-service sessions and contact outcomes add counters without state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from metrics.config.queues import QueueConfig, QueuesConfig
-from metrics.core.agents import AgentState, Change, insert_change, split_by_pane
+from metrics.core.agent_figures import (
+    AGENT_SCOPE,
+    STATE_BUSY_CHANNELS,
+    TEAM_SCOPE,
+    AgentContactEvent,
+    contact_deltas,
+    live_deltas,
+    span_weights,
+)
+from metrics.core.agents import NO_TEAM, AgentState, Change, insert_change, split_by_pane
 from metrics.core.contacts import ContactRules, ContactState, Segment, contribution_of
 from metrics.core.contribution import apply_change
 from metrics.core.customers import CustomerContact, CustomerState, prune_pair
@@ -24,10 +33,18 @@ from metrics.core.tickets import TicketState, ticket_contribution_of
 from metrics.core.update import Update
 from metrics.events import (
     AgentStateChanged,
+    CallbackAttempted,
+    ContactActivity,
+    ContactEnded,
     ContactEvent,
+    ContactHeld,
+    ContactOfferDeclined,
+    ContactOffered,
     ContactOutcome,
     ContactQueued,
     ContactResolution,
+    ContactResumed,
+    ContactTransferred,
     CustomerContacted,
     Event,
     SelfServiceSession,
@@ -50,6 +67,24 @@ _TICKET_TYPES = (
     TicketEscalated,
     TicketPriorityChanged,
 )
+#: Contact events merged into the contact's segment of their queue (metrics.core.contacts).
+_CONTACT_TYPES = (
+    ContactQueued,
+    ContactOutcome,
+    WrapupCompleted,
+    ContactOffered,
+    ContactOfferDeclined,
+    ContactHeld,
+    ContactResumed,
+    ContactTransferred,
+    ContactEnded,
+    CallbackAttempted,
+)
+
+#: Contact events that add to the figures of the agent they name (metrics.core.agent_figures).
+_AGENT_CONTACT_TYPES = frozenset(
+    {WrapupCompleted, ContactOffered, ContactOfferDeclined, ContactTransferred}
+)
 
 __all__ = ["Aggregator"]
 
@@ -58,9 +93,19 @@ class Aggregator:
     """The aggregation core: state caches plus the pending Update."""
 
     def __init__(
-        self, queues: QueuesConfig, retention_ms: int = 8 * 86_400_000, lateness_ms: int = 0
+        self,
+        queues: QueuesConfig,
+        retention_ms: int = 8 * 86_400_000,
+        lateness_ms: int = 0,
+        agent_teams: Mapping[str, str] | None = None,
+        agent_capacity: Mapping[str, tuple[tuple[str, int], ...]] | None = None,
     ) -> None:
         self.queues = queues
+        #: agent id -> team, and agent id -> default capacity, from the agents directory
+        self.agent_teams: Mapping[str, str] = agent_teams or {}
+        self.agent_capacity: Mapping[str, tuple[tuple[str, int], ...]] = agent_capacity or {}
+        self._reasons = frozenset(queues.reason_codes)
+        self._teams = frozenset(queues.teams)
         self.bounds = queues.wait_buckets_ms()
         #: how far behind the newest event admission still takes events (retention plus
         #: lateness): customer contacts older than newest - horizon - this change no count
@@ -71,6 +116,8 @@ class Aggregator:
         self.lateness_ms = lateness_ms
         self.horizon_ms = longest_horizon_ms(queues)
         self._configs: dict[str, QueueConfig] = {q.name: q for q in queues.queues}
+        self._configured = frozenset(self._configs)
+        self._wrapup_codes = frozenset(queues.wrapup_codes)
         self._contact_rules: dict[str, ContactRules] = {}
         self._ticket_rules: dict[str, TicketRules] = {}
         self._fcr_rules: dict[str, FcrRule] = {}
@@ -86,9 +133,7 @@ class Aggregator:
             "customer": self.customers,
         }
         self._handlers: dict[type, Callable[[Any], None]] = {
-            ContactQueued: self._apply_contact,
-            ContactOutcome: self._apply_contact,
-            WrapupCompleted: self._apply_contact,
+            **{kind: self._apply_contact for kind in _CONTACT_TYPES},
             AgentStateChanged: self._apply_agent,
             CustomerContacted: self._apply_customer,
             SurveySubmitted: self._apply_stateless,
@@ -113,7 +158,7 @@ class Aggregator:
         wanted: dict[str, set[str]] = {kind: set() for kind in self.cache}
         contacts, agents = self.contacts, self.agents
         for event in events:
-            if isinstance(event, ContactQueued | ContactOutcome | WrapupCompleted):
+            if isinstance(event, _CONTACT_TYPES):
                 if event.contact_id not in contacts:
                     wanted["contact"].add(event.contact_id)
             elif isinstance(event, AgentStateChanged):
@@ -140,7 +185,10 @@ class Aggregator:
         return sum(len(states) for states in self.cache.values())
 
     def apply(self, event: Event) -> None:
-        self._handlers[type(event)](event)
+        kind = type(event)
+        self._handlers[kind](event)
+        if kind in _AGENT_CONTACT_TYPES:
+            self._apply_agent_contact(event)  # type: ignore[arg-type]
 
     def drain(self) -> Update:
         update, self.update = self.update, Update()
@@ -149,10 +197,12 @@ class Aggregator:
     def contact_rules(self, queue: str) -> ContactRules:
         found = self._contact_rules.get(queue)
         if found is None:
-            found = self._contact_rules[queue] = ContactRules.of(self.config(queue), self.bounds)
+            found = self._contact_rules[queue] = ContactRules.of(
+                self.config(queue), self.bounds, self._configured, self._wrapup_codes
+            )
         return found
 
-    def _apply_contact(self, event: ContactEvent) -> None:
+    def _apply_contact(self, event: ContactEvent | ContactActivity) -> None:
         contact_id, queue = event.contact_id, event.queue
         previous = self.contacts.get(contact_id)
         segments = previous.segments if previous is not None else {}
@@ -213,14 +263,22 @@ class Aggregator:
         for name, amount in experience_deltas(event).items():
             target[name] += amount
 
+    def _team(self, agent_id: str) -> str:
+        """The agent's team from the directory, "none" if it has none or one not configured."""
+        team = self.agent_teams.get(agent_id, NO_TEAM)
+        return team if team in self._teams else NO_TEAM
+
     def _apply_agent(self, event: AgentStateChanged) -> None:
         """Insert the change at its time; re-split the time in state it lands in.
 
-        Time in a state goes to the (queue, channel) pairs and panes of the change that
-        began it; live counts follow the latest change by event time.
+        Time in a state (and its reason and slot time) goes to the (queue, channel) pairs
+        and panes of the change that began it, and to the agent's and its team's panes;
+        live counts follow the latest change by event time.
         """
-        old = self.agents.get(event.agent_id)
-        resplit = insert_change(old, Change.of(event), self.lateness_ms)
+        agent_id = event.agent_id
+        old = self.agents.get(agent_id)
+        change = Change.of(event, self._team(agent_id), self.agent_capacity.get(agent_id, ()))
+        resplit = insert_change(old, change, self.lateness_ms)
         if resplit is None:
             self.stale_agent_events += 1
             return
@@ -228,24 +286,57 @@ class Aggregator:
         if new is old:
             return
         update = self.update
-        sums = update.sums
-        for change, start_ms, end_ms, sign in resplit.spans:
-            field = change.time_field
-            if field is not None:
-                pairs = tuple(change.series())
-                for pane, ms in split_by_pane(start_ms, end_ms):
-                    delta = sign * ms
-                    if delta:
-                        for queue, channel in pairs:
-                            sums[(queue, channel, pane)][field] += delta
+        sums, scoped, reasons = update.sums, update.scoped, self._reasons
+        for span_change, start_ms, end_ms, sign in resplit.spans:
+            per_series, per_entity = span_weights(span_change, reasons)
+            if not per_entity:
+                continue
+            team = span_change.team
+            for pane, ms in split_by_pane(start_ms, end_ms):
+                delta = sign * ms
+                if not delta:
+                    continue
+                for (queue, channel), weights in per_series:
+                    target = sums[(queue, channel, pane)]
+                    for name, weight in weights.items():
+                        target[name] += weight * delta
+                for scope, ident in ((AGENT_SCOPE, agent_id), (TEAM_SCOPE, team)):
+                    target = scoped[(scope, ident, pane)]
+                    for name, weight in per_entity.items():
+                        target[name] += weight * delta
         was = old.latest if old is not None else None
         now = new.latest
         if was != now:
-            if was is not None and was.counted:
-                for series in was.series():
-                    update.live[series][f"agents_{was.state}"] -= 1
-            if now.counted:
-                for series in now.series():
-                    update.live[series][f"agents_{now.state}"] += 1
-        self.agents[event.agent_id] = new
-        update.states["agent"][event.agent_id] = new
+            for latest, sign in ((was, -1), (now, 1)):
+                if latest is None:
+                    continue
+                per_series, per_team = live_deltas(latest, reasons)
+                for series, fields in per_series:
+                    live = update.live[series]
+                    for name, amount in fields.items():
+                        live[name] += sign * amount
+                if per_team:
+                    team_live = update.scoped_live[(TEAM_SCOPE, latest.team)]
+                    for name, amount in per_team.items():
+                        team_live[name] += sign * amount
+        self.agents[agent_id] = new
+        update.states["agent"][agent_id] = new
+
+    def _apply_agent_contact(self, event: AgentContactEvent) -> None:
+        """A contact event's share of its agent's and team's figures (stateless sums).
+
+        A wrap-up on a channel whose busy slots come from contacts (not voice) also adds
+        its handle time as busy slot time to its (queue, channel) pane.
+        """
+        update, pane = self.update, pane_start(event.time_ms)
+        if isinstance(event, WrapupCompleted) and event.channel not in STATE_BUSY_CHANNELS:
+            busy = event.talk_ms + event.hold_ms + event.acw_ms
+            update.add((event.queue, event.channel, pane), "agent_busy_slots_ms", busy)
+        agent_id = event.agent_id
+        if agent_id is None:
+            return
+        deltas = [(name, amount) for name, amount in contact_deltas(event) if amount]
+        for key in ((AGENT_SCOPE, agent_id, pane), (TEAM_SCOPE, self._team(agent_id), pane)):
+            target = update.scoped[key]
+            for name, amount in deltas:
+                target[name] += amount

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from metrics.config.queues import QueueDefaults, SlFormula
 from metrics.fields import MAX_FIELDS
 
-__all__ = ["DERIVED", "derive", "ratio", "service_level", "sum_counters"]
+__all__ = ["DECLINED_FIELDS", "DERIVED", "derive", "ratio", "service_level", "sum_counters"]
 
 Counters = Mapping[str, int]
 
@@ -24,6 +24,14 @@ DERIVED: tuple[str, ...] = (
     "avg_hold_seconds",
     "avg_acw_seconds",
     "occupancy",
+    "agent_non_response_rate",
+)
+
+#: The declined-offer counters, one per outcome of metrics.events.DECLINE_OUTCOMES.
+DECLINED_FIELDS: tuple[str, ...] = (
+    "offers_declined_missed",
+    "offers_declined_rejected",
+    "offers_declined_timed_out",
 )
 
 
@@ -85,4 +93,7 @@ def derive(c: Counters, queue: QueueDefaults) -> dict[str, float | None]:
         "avg_hold_seconds": _seconds(ratio(get("hold_ms", 0), handled)),
         "avg_acw_seconds": _seconds(ratio(get("acw_ms", 0), handled)),
         "occupancy": ratio(busy, busy + get("agent_available_ms", 0)),
+        "agent_non_response_rate": ratio(
+            sum(get(name, 0) for name in DECLINED_FIELDS), get("offers", 0)
+        ),
     }

@@ -6,12 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PaneKey", "Series", "Update"]
+__all__ = ["Entity", "EntityPaneKey", "PaneKey", "Series", "Update"]
 
 #: (queue, channel)
 Series = tuple[str, str]
 #: (queue, channel, pane start ms)
 PaneKey = tuple[str, str, int]
+#: (scope, id): a team ("team", name) or an agent ("agent", agent id), kept apart from series
+Entity = tuple[str, str]
+#: (scope, id, pane start ms)
+EntityPaneKey = tuple[str, str, int]
 
 
 def _counter_map() -> defaultdict[Any, defaultdict[str, int]]:
@@ -28,6 +32,10 @@ class Update:
     maxes: defaultdict[PaneKey, defaultdict[str, int]] = field(default_factory=_counter_map)
     #: (queue, channel) -> live field (agents_<state>) -> delta
     live: defaultdict[Series, defaultdict[str, int]] = field(default_factory=_counter_map)
+    #: (scope, id, pane) -> field -> delta: team and agent panes, their own key space
+    scoped: defaultdict[EntityPaneKey, defaultdict[str, int]] = field(default_factory=_counter_map)
+    #: (scope, id) -> live field -> delta (a team's agents by state and reason, slots)
+    scoped_live: defaultdict[Entity, defaultdict[str, int]] = field(default_factory=_counter_map)
     #: (live set, queue, channel) -> member id -> score ms (a member) or None (left)
     members: defaultdict[tuple[str, str, str], dict[str, int | None]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -62,6 +70,8 @@ class Update:
             self.sums
             or self.maxes
             or self.live
+            or self.scoped
+            or self.scoped_live
             or self.members
             or self.states
             or self.seen

@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from metrics.config.queues import QueueDefaults
+from metrics.core.contacts import CALLBACKS_SET, HANDLING_SET
 from metrics.core.experience import EXPERIENCE_SUM_FIELDS, derive_experience
 from metrics.core.fcr import CUSTOMER_SUM_FIELDS, fcr_status
-from metrics.core.formulas import derive, sum_counters
+from metrics.core.formulas import DECLINED_FIELDS, derive, sum_counters
 from metrics.core.panes import (
     INTERVAL_MS,
     ROLLING_WINDOWS,
@@ -30,15 +31,17 @@ from metrics.core.ticket_fields import (
 )
 from metrics.core.update import Series
 from metrics.events import TICKET_PRIORITIES
-from metrics.fields import COUNTED_AGENT_STATES, SUM_FIELDS
+from metrics.fields import COUNTED_AGENT_STATES, SUM_FIELDS, WRAPUP_PREFIX
 
 __all__ = [
+    "CONTACT_SET_QUERIES",
     "COUNT_FIELDS",
     "CX_COUNT_FIELDS",
     "TICKET_COUNT_FIELDS",
     "WINDOWS",
     "interval_request",
     "interval_series",
+    "live_contacts",
     "live_tickets",
     "live_view",
     "snapshot_request",
@@ -57,6 +60,10 @@ CX_COUNT_FIELDS: tuple[str, ...] = (*EXPERIENCE_SUM_FIELDS, *CUSTOMER_SUM_FIELDS
 
 #: Every window a snapshot carries: the rolling ones and today.
 WINDOWS: tuple[str, ...] = (*ROLLING_WINDOWS, "today")
+
+#: The contacts' live sets beside "wait": being handled now (score: answer time) and
+#: callbacks waiting (score: request time); metrics.core.contacts fills them.
+CONTACT_SET_QUERIES: tuple[SetQuery, ...] = (SetQuery(HANDLING_SET), SetQuery(CALLBACKS_SET))
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,7 +84,8 @@ def ticket_set_queries(now_ms: int) -> tuple[SetQuery, ...]:
 def snapshot_request(series: Series, now_ms: int, queue: QueueDefaults) -> SeriesRequest:
     """Panes for the longest rolling window; today as whole hours and 15-minute intervals."""
     panes, intervals, hours = _snapshot_times(now_ms, queue.zone, queue.reset_time)
-    return SeriesRequest(series, panes, intervals, hours, ticket_set_queries(now_ms))
+    sets = (*CONTACT_SET_QUERIES, *ticket_set_queries(now_ms))
+    return SeriesRequest(series, panes, intervals, hours, sets)
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,12 +108,25 @@ def window_view(
     `fcr` says whether the window's FCR figures are provisional or final.
     """
     view: dict[str, Any] = {name: counters.get(name, 0) for name in COUNT_FIELDS}
+    view.update(contact_counts(counters))
     view.update(derive(counters, queue))
     tickets: dict[str, Any] = {name: counters.get(name, 0) for name in TICKET_COUNT_FIELDS}
     view["tickets"] = tickets | derive_tickets(counters)
     cx: dict[str, Any] = {name: counters.get(name, 0) for name in CX_COUNT_FIELDS}
     view["cx"] = cx | derive_experience(counters, queue) | {"fcr_status": fcr}
     return view
+
+
+def contact_counts(counters: dict[str, int]) -> dict[str, Any]:
+    """Counts derived from the contact counters: declined offers (all outcomes), inbound
+    contacts queued, and the wrap-up codes counted (code -> contacts, codes in name order)."""
+    get = counters.get
+    codes = sorted(n for n in counters if n.startswith(WRAPUP_PREFIX) and counters[n])
+    return {
+        "offers_declined": sum(get(name, 0) for name in DECLINED_FIELDS),
+        "queued_inbound": get("queued", 0) - get("queued_outbound", 0) - get("queued_callback", 0),
+        "wrapup_codes": {name[len(WRAPUP_PREFIX) :]: counters[name] for name in codes},
+    }
 
 
 def window_views(data: SeriesData, queue: QueueDefaults) -> dict[str, dict[str, Any]]:
@@ -132,6 +153,27 @@ def live_view(live: Live, now_ms: int) -> dict[str, Any]:
         "oldest_enqueued_ms": oldest,
         "agents": {state: live.agents.get(f"agents_{state}", 0) for state in COUNTED_AGENT_STATES},
         "tickets": live_tickets(live, now_ms),
+    }
+
+
+def live_contacts(live: Live, now_ms: int) -> dict[str, Any]:
+    """Contacts being handled now and the longest of them; callbacks waiting and the oldest.
+
+    Needs CONTACT_SET_QUERIES in the read (snapshot_request asks for them).
+    """
+    handling = live.sets.get(HANDLING_SET)
+    callbacks = live.sets.get(CALLBACKS_SET)
+    answered = None if handling is None else handling.min_score
+    requested = None if callbacks is None else callbacks.min_score
+    return {
+        "contacts_in_progress": 0 if handling is None else handling.count,
+        "longest_in_progress_seconds": None
+        if answered is None
+        else max(0, now_ms - answered) / 1000,
+        "callbacks_waiting": 0 if callbacks is None else callbacks.count,
+        "oldest_callback_wait_seconds": None
+        if requested is None
+        else max(0, now_ms - requested) / 1000,
     }
 
 

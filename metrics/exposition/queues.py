@@ -31,6 +31,7 @@ from metrics.config.queues import QueuesConfig
 from metrics.core.reads import SeriesData
 from metrics.core.update import Series
 from metrics.core.views import WINDOWS, live_view, snapshot_request, window_views
+from metrics.exposition.contacts import contact_clock_families, contact_families, contact_key
 from metrics.exposition.services import (
     WindowViews,
     add_present,
@@ -138,7 +139,10 @@ class AggregateCollector(Collector):
 
     `windows` limits the windowed gauges to some of metrics.core.views.WINDOWS (default:
     all). A voice series costs 55 samples plus up to 19 per exported window (one per
-    windowed gauge whose denominator is not empty): 131 at most with all four windows.
+    windowed gauge whose denominator is not empty): 131 at most with all four windows;
+    the contact families (metrics.exposition.contacts) add 2 to 4 live samples, and a
+    series with offers, holds, transfers, ends, directions, callback attempts or wrap-up
+    codes up to 20 more per window, plus one per wrap-up code and one for other.
     """
 
     def __init__(
@@ -156,8 +160,10 @@ class AggregateCollector(Collector):
         if unknown:
             raise ValueError(f"unknown windows {unknown}; known: {list(WINDOWS)}")
         self.windows = tuple(w for w in WINDOWS if w in chosen)
+        #: the queues file's wrap-up codes: the bounded `code` label of the wrap-up family
+        self.wrapup_codes: tuple[str, ...] = queues.wrapup_codes
         self.text = SeriesText()
-        self._headers: tuple[list[bytes], list[bytes]] | None = None
+        self._headers: tuple[list[bytes], list[bytes], list[bytes]] | None = None
         self._config_text: tuple[tuple[str, ...], bytes] | None = None
         self._last: dict[Series, tuple[SeriesData, WindowViews]] = {}
         self._lock = threading.Lock()
@@ -204,6 +210,7 @@ class AggregateCollector(Collector):
         yield from self._totals(series, data)
         yield from self._config(series)
         yield from service_families(series, data, views, now)
+        yield from contact_families(series, data, views, now, self.wrapup_codes)
         yield from _tail(read.event_times, started)
 
     def exposition(self) -> bytes:
@@ -230,9 +237,13 @@ class AggregateCollector(Collector):
                 [service_key(d, v) for d, v in zip(data, views, strict=True)],
                 lambda i: service_families(one[i], one_data[i], [views[i]], now),
             ),
+            (
+                [contact_key(d, v) for d, v in zip(data, views, strict=True)],
+                lambda i: contact_families(one[i], one_data[i], [views[i]], now, self.wrapup_codes),
+            ),
         ]
         lines = self.text.lines(series, groups)
-        queue_headers, service_headers = self._family_headers(now)
+        queue_headers, service_headers, contact_headers = self._family_headers(now)
         fresh = {_OLDEST_WAIT_AT: sample_text(self._oldest_wait(series, data, now))}
         clocked = service_clock_families(series, data, now)
         service_fresh = {at: sample_text(family) for at, family in clocked.items()}
@@ -240,17 +251,23 @@ class AggregateCollector(Collector):
         parts += join_families(queue_headers, lines, 0, fresh)
         parts.append(self._config_bytes(series))
         parts += join_families(service_headers, lines, len(queue_headers), service_fresh)
+        clocked = contact_clock_families(series, data, now)
+        contact_fresh = {at: sample_text(family) for at, family in clocked.items()}
+        contact_at = len(queue_headers) + len(service_headers)
+        parts += join_families(contact_headers, lines, contact_at, contact_fresh)
         parts += [b"".join(family_text(f)) for f in _tail(read.event_times, started)]
         return b"".join(parts)
 
-    def _family_headers(self, now: int) -> tuple[list[bytes], list[bytes]]:
-        """# HELP and # TYPE lines of the per-series families: queue ones, service ones."""
+    def _family_headers(self, now: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
+        """# HELP and # TYPE lines of the per-series families: queue, service, contact ones."""
         if self._headers is None:
             queue = [*self._live([], [], now), *self._windows([], []), *self._totals([], [])]
             service = list(service_families([], [], [], now))
+            contact = list(contact_families([], [], [], now))
             self._headers = (
                 [family_text(f)[0] for f in queue],
                 [family_text(f)[0] for f in service],
+                [family_text(f)[0] for f in contact],
             )
         return self._headers
 

@@ -15,9 +15,11 @@ from typing import Any
 import orjson
 
 from metrics.config.queues import QueueDefaults
+from metrics.core.agent_figures import STATE_BUSY_CHANNELS
+from metrics.core.contacts import HANDLING_SET
 from metrics.core.formulas import derive, sum_counters
 from metrics.core.panes import PANE_MS, rolling_panes
-from metrics.core.reads import SeriesData, SeriesRequest
+from metrics.core.reads import SeriesData, SeriesRequest, SetQuery
 from metrics.core.update import Series
 from metrics.fields import COUNTED_AGENT_STATES
 from metrics.routing.ewt import EwtInputs, ewt_for_arrival, ewt_positions
@@ -30,6 +32,7 @@ __all__ = [
     "change_key",
     "channel_snapshot",
     "ewt_inputs",
+    "free_slots",
     "iso",
     "queue_snapshot",
     "routing_request",
@@ -53,8 +56,28 @@ def iso(ms: int | None) -> str | None:
 
 
 def routing_request(series: Series, now_ms: int) -> SeriesRequest:
-    """The panes a snapshot needs: the current minute and the 30 complete ones before it."""
-    return SeriesRequest(series, tuple(rolling_panes(now_ms, _PANES)))
+    """The panes a snapshot needs: the current minute and the 30 complete ones before it;
+    the contacts being handled (busy slots of the channels that take several at once)."""
+    return SeriesRequest(series, tuple(rolling_panes(now_ms, _PANES)), sets=_SETS)
+
+
+#: The live sets a snapshot reads.
+_SETS = (SetQuery(HANDLING_SET),)
+
+
+def free_slots(channel: str, data: SeriesData) -> int:
+    """Slots of the staffed agents not in use now: total - busy, never below 0.
+
+    Busy on voice: agents on contact or in ACW (their one slot); on the other channels:
+    the contacts being handled (docs/metrics.md, occupancy with concurrency).
+    """
+    live = data.live
+    if channel in STATE_BUSY_CHANNELS:
+        busy = live.agents.get("slots_busy", 0)
+    else:
+        handling = live.sets.get(HANDLING_SET)
+        busy = 0 if handling is None else handling.count
+    return max(0, live.agents.get("slots_total", 0) - busy)
 
 
 def _staffing_view(s: Staffing | None) -> dict[str, Any] | None:
@@ -119,7 +142,9 @@ def _ewt_inputs(
     )
 
 
-def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[str, Any]:
+def channel_snapshot(
+    data: SeriesData, now_ms: int, cfg: QueueDefaults, channel: str = "voice"
+) -> dict[str, Any]:
     """One (queue, channel): data read with routing_request at `now_ms`."""
     live = data.live
     agents = _live_agents(data)
@@ -137,6 +162,7 @@ def channel_snapshot(data: SeriesData, now_ms: int, cfg: QueueDefaults) -> dict[
         "agents_available": agents["available"],
         "agents_staffed": staffed,
         "agents": agents,
+        "free_slots": free_slots(channel, data),
         "ewt_seconds": _round(ewt_for_arrival(inputs), 1),
         "ewt_positions_seconds": [_round(e, 1) for e in ewt_positions(inputs, MAX_POSITIONS)],
         "service_level_15m": _round(w15["service_level"], 4),
@@ -171,7 +197,9 @@ def queue_snapshot(
         "time": iso(now_ms),
         "sl_threshold_s": cfg.sl_threshold_s,
         "sl_target": cfg.sl_target,
-        "channels": {ch: channel_snapshot(d, now_ms, cfg) for ch, d in sorted(channels.items())},
+        "channels": {
+            ch: channel_snapshot(d, now_ms, cfg, ch) for ch, d in sorted(channels.items())
+        },
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from metrics.core.agents import AgentState
 from metrics.core.reads import SeriesData, SeriesRequest
 from metrics.core.update import Series, Update
 from metrics.errors import CcmonError
@@ -72,6 +73,17 @@ class AggregateStore(Protocol):
         Contacts that have waited longer than the state TTL at `now_ms` are not counted as
         waiting: their outcome event was lost, and they must not hold up oldest-wait alerts.
         """
+
+    def read_scoped(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        """Like `read`, for team and agent entities: each request's series is an Entity
+        (scope, id). Agents keep no 1-minute panes (their panes read as empty); the live
+        counts are the entity's (a team's agents by state and reason, slots); no totals."""
+
+    def entities(self, scope: str) -> list[str]:
+        """Ids of the scope's entities that have live counts (teams met so far)."""
+
+    def agent_states(self, agent_ids: set[str] | None = None) -> dict[str, AgentState]:
+        """The stored state of every agent met within the agent state TTL (or of these)."""
 
     def event_times(self) -> dict[str, int]:
         """Highest event time applied per "topic:partition"."""

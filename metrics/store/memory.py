@@ -7,9 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from metrics.core.agent_figures import AGENT_SCOPE
+from metrics.core.agents import AgentState
 from metrics.core.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
 from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
-from metrics.core.update import Series, Update
+from metrics.core.update import Entity, Series, Update
 from metrics.fields import MAX_FIELDS
 from metrics.store.base import WAIT_SET, FencedError, StoreLostError
 
@@ -28,6 +30,11 @@ class InMemoryStore:
     hours: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     totals: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     agent_counts: defaultdict[Series, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    #: team and agent panes by level ("p1", "p15", "p60"; agents have no "p1") and live
+    scoped: dict[tuple[str, Entity, int], dict[str, int]] = field(default_factory=dict)
+    scoped_counts: defaultdict[Entity, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
     )
     members: defaultdict[tuple[str, str, str], dict[str, int]] = field(
@@ -82,6 +89,19 @@ class InMemoryStore:
                     target[name] = max(target.get(name, value), value)
         for series, deltas in update.live.items():
             counts = self.agent_counts[series]
+            for name, delta in deltas.items():
+                if delta:
+                    counts[name] = counts.get(name, 0) + delta
+        for (scope, ident, pane), deltas in update.scoped.items():
+            for level, start, _ in buckets_of(pane):
+                if level == "p1" and scope == AGENT_SCOPE:
+                    continue
+                target = self.scoped.setdefault((level, (scope, ident), start), {})
+                for name, delta in deltas.items():
+                    if delta:
+                        target[name] = target.get(name, 0) + delta
+        for entity, deltas in update.scoped_live.items():
+            counts = self.scoped_counts[entity]
             for name, delta in deltas.items():
                 if delta:
                     counts[name] = counts.get(name, 0) + delta
@@ -171,6 +191,32 @@ class InMemoryStore:
             if after is None
             else min((v for v in scores if v >= after), default=None),
         )
+
+    def read_scoped(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        def level(name: str, entity: Entity, starts: tuple[int, ...], size: int) -> list[Any]:
+            return [
+                dict(self.scoped.get((name, entity, s), {})) if self._alive(s, size) else {}
+                for s in starts
+            ]
+
+        return [
+            SeriesData(
+                panes=level("p1", req.series, req.panes, PANE_MS),
+                intervals=level("p15", req.series, req.intervals, INTERVAL_MS),
+                hours=level("p60", req.series, req.hours, HOUR_MS),
+                live=Live(agents=dict(self.scoped_counts.get(req.series, {}))),
+                totals={},
+            )
+            for req in requests
+        ]
+
+    def entities(self, scope: str) -> list[str]:
+        return sorted(ident for s, ident in self.scoped_counts if s == scope)
+
+    def agent_states(self, agent_ids: set[str] | None = None) -> dict[str, AgentState]:
+        stored = self.states.get("agent", {})
+        wanted = stored.keys() if agent_ids is None else agent_ids & stored.keys()
+        return {i: stored[i] for i in sorted(wanted) if stored[i] is not None}
 
     def event_times(self) -> dict[str, int]:
         return dict(self.times)

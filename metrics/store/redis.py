@@ -7,6 +7,10 @@ Key layout (prefix configurable, default ``ccmon``)::
     {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly counters, for long reads (expire)
     {p}:tot:{queue}|{channel}                 hash  all-time counters (Prometheus counters)
     {p}:live:{queue}|{channel}                hash  agents by state
+    {p}:e1|e15|e60:{scope}|{id}:{start ms}    hash  team and agent panes (scope "team" or
+                                                    "agent"; agents have no e1), expire
+    {p}:elive:{scope}|{id}                    hash  a team's agents by state and reason, slots
+    {p}:ents:{scope} / {p}:agents:all         set   team names met / agent ids met
     {p}:z:{set}:{queue}|{channel}             zset  live set member id -> score ms
                                                     (wait: waiting contact -> enqueue ms)
     {p}:{kind part}:{id}                      string JSON state of a contact, agent, ...
@@ -23,17 +27,21 @@ it reads, kept current by the server naming each changed key (CLIENT TRACKING, R
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import redis
 from redis.client import Pipeline
 
+from metrics.core.agent_figures import AGENT_SCOPE, TEAM_SCOPE
+from metrics.core.agents import AgentState
+from metrics.core.contacts import CALLBACKS_SET, HANDLING_SET
 from metrics.core.panes import buckets_of
 from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
 from metrics.core.states import DECODERS, KEY_PARTS
@@ -300,7 +308,8 @@ class RedisStore:
         hours and totals of the SeriesData it returns are shared with later reads until
         their keys change: callers must not change them (none in ccmon does).
         """
-        prefixes = [self._key(kind, "") for kind in ("p1", "p15", "p60", "tot", "live", "z")]
+        kinds = ("p1", "p15", "p60", "tot", "live", "z", "e1", "e15", "e60", "elive")
+        prefixes = [self._key(kind, "") for kind in kinds]
         prefixes.append(self._key("series", ""))
         self._tracking = _Tracking(self.client, prefixes)
         self._mirror = KeyMirror(self._tracking.changed, self._fetch, self.prefix)
@@ -374,7 +383,27 @@ class RedisStore:
             bucket = incr[(self._series_key("live", series), 0)]
             for name, delta in deltas.items():
                 bucket[name] = bucket.get(name, 0) + delta
+        for (scope, ident, pane), deltas in update.scoped.items():
+            for target in self._entity_targets((scope, ident), pane, floor):
+                bucket = incr[target]
+                for name, delta in deltas.items():
+                    bucket[name] = bucket.get(name, 0) + delta
+        for entity, deltas in update.scoped_live.items():
+            bucket = incr[(self._series_key("elive", entity), 0)]
+            for name, delta in deltas.items():
+                bucket[name] = bucket.get(name, 0) + delta
         return incr
+
+    def _entity_targets(self, entity: tuple[str, str], pane: int, floor: int) -> list[_Target]:
+        """A team's or agent's 1-minute (teams only), 15-minute and hourly hashes."""
+        return [
+            (
+                self._series_key("e" + level[1:], entity) + f":{start}",
+                max(start + size + self.retention_ms, floor),
+            )
+            for level, start, size in buckets_of(pane)
+            if not (level == "p1" and entity[0] == AGENT_SCOPE)
+        ]
 
     def _maxima(self, update: Update, floor: int) -> dict[_Target, dict[str, int]]:
         """Values each bucket keeps the largest of (merged by HSET when larger)."""
@@ -397,7 +426,8 @@ class RedisStore:
         sets = []
         for (name, queue, channel), members in update.members.items():
             # Members older than their state's TTL (in event time) lost their last event.
-            ttl = self.state_ttl_ms if name == WAIT_SET else self.long_state_ttl_ms
+            contact = name in (WAIT_SET, HANDLING_SET, CALLBACKS_SET)  # contacts' own sets
+            ttl = self.state_ttl_ms if contact else self.long_state_ttl_ms
             row = [self._set_key(name, (queue, channel)), str(newest - ttl)]
             for member, score in members.items():
                 row += [member, "" if score is None else str(score)]
@@ -422,6 +452,8 @@ class RedisStore:
         """SADD pairs: every series the update writes, and the queues new to the store."""
         added = [[self._key("series", "all"), f"{q}|{c}"] for q, c in _touched_series(update)]
         added += [[self._key("queues", "all"), q] for q in update.new_queues]
+        added += [[self._key("agents", "all"), a] for a in update.states.get("agent", ())]
+        added += [[self._key("ents", scope), ident] for scope, ident in update.scoped_live]
         return added
 
     def flush(self, update: Update, now_ms: int) -> None:
@@ -552,13 +584,32 @@ class RedisStore:
             self._series_key("tot", req.series),
         )
 
+    def _scoped_read_keys(self, req: SeriesRequest) -> ReadKeys:
+        """The keys of a team or agent request; its wait set and totals are never written
+        (they read as empty), so the mirror plans it like a series."""
+        p1, p15, p60 = (self._series_key(kind, req.series) + ":" for kind in ("e1", "e15", "e60"))
+        return ReadKeys(
+            [p1 + str(pane) for pane in req.panes],
+            [p15 + str(start) for start in req.intervals],
+            [p60 + str(hour) for hour in req.hours],
+            self._set_key(WAIT_SET, req.series),
+            [],
+            self._series_key("elive", req.series),
+            self._series_key("tot", req.series),
+        )
+
     def _mirrored_read(
-        self, mirror: KeyMirror, requests: list[SeriesRequest], floor: int
+        self,
+        mirror: KeyMirror,
+        requests: list[SeriesRequest],
+        floor: int,
+        keys_of: Callable[[SeriesRequest], ReadKeys] | None = None,
     ) -> list[SeriesData]:
         """read() from the mirror: the same SeriesData, the live sets counted locally."""
+        planner = self._read_keys if keys_of is None else keys_of
         with mirror.lock:
             mirror.start_read()
-            plans = [mirror.plan(req, self._read_keys) for req in requests]
+            plans = [mirror.plan(req, planner) for req in requests]
         hashes: list[str] = []
         zsets: list[str] = []
         for _, plan in plans:
@@ -574,6 +625,45 @@ class RedisStore:
                 mirror.data(req, asked, plan, floor)
                 for req, (asked, plan) in zip(requests, plans, strict=True)
             ]
+
+    def read_scoped(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
+        """Team and agent reads, in one pipelined round trip; team reads from the mirror
+        when there is one (team names hold neither ':' nor '|', agent ids may)."""
+        requests = [dataclasses.replace(req, sets=()) for req in requests]
+        if self._mirror is not None and all(r.series[0] == TEAM_SCOPE for r in requests):
+            return self._mirrored_read(self._mirror, requests, 0, self._scoped_read_keys)
+        pipe = self.client.pipeline(transaction=False)
+        for req in requests:
+            for level, starts in (("e1", req.panes), ("e15", req.intervals), ("e60", req.hours)):
+                for start in starts:
+                    pipe.hgetall(self._series_key(level, req.series) + f":{start}")
+            pipe.hgetall(self._series_key("elive", req.series))
+        replies = iter(self._call(pipe.execute))
+        out = []
+        for req in requests:
+            panes = [_ints(next(replies)) for _ in req.panes]
+            intervals = [_ints(next(replies)) for _ in req.intervals]
+            hours = [_ints(next(replies)) for _ in req.hours]
+            live = Live(agents=_ints(next(replies)))
+            out.append(SeriesData(panes, intervals, hours, live, {}))
+        return out
+
+    def entities(self, scope: str) -> list[str]:
+        return sorted(self._call(self.client.smembers, self._key("ents", scope)))
+
+    def agent_states(self, agent_ids: set[str] | None = None) -> dict[str, AgentState]:
+        if agent_ids is None:
+            agent_ids = set(self._call(self.client.smembers, self._key("agents", "all")))
+        ids = sorted(agent_ids)
+        if not ids:
+            return {}
+        part = KEY_PARTS["agent"]
+        raw = self._call(self.client.mget, [self._key(part, i) for i in ids])
+        return {
+            i: AgentState.from_dict(orjson.loads(v))
+            for i, v in zip(ids, raw, strict=True)
+            if v is not None
+        }
 
     def ping(self) -> bool:
         try:

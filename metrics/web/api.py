@@ -5,6 +5,7 @@ Store reads run in threads, so a slow Redis never blocks other requests.
     GET /api/v1/queues                       live snapshot of every queue
     GET /api/v1/queues/{queue}               one queue: live state and every window
     GET /api/v1/queues/{queue}/intervals     ?size=15|30&from=...&to=...[&channel=voice]
+    GET /api/v1/agents[/{agent_id}]          the per-agent API (metrics/web/agents.py)
     GET /metrics                             Prometheus exposition
     GET /healthz                             200 when the store answers, else 503
     GET /wallboard                           the built-in wall board (metrics/web/wallboard)
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from metrics.clock import wall_ms
 from metrics.config.queues import QUEUE_NAME_PATTERN, QueuesConfig
+from metrics.core.agent_views import AgentInfo, Windows, open_series_windows, queue_bounds
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
 from metrics.core.reads import Live, SeriesData, SeriesRequest
@@ -35,6 +37,7 @@ from metrics.core.update import Series
 from metrics.core.views import (
     interval_request,
     interval_series,
+    live_contacts,
     live_view,
     snapshot_request,
     ticket_set_queries,
@@ -45,6 +48,7 @@ from metrics.exposition.text import render_latest
 from metrics.fields import CHANNELS
 from metrics.rfc3339 import Rfc3339Error, parse_ms
 from metrics.store.base import AggregateStore
+from metrics.web.agents import add_agents
 from metrics.web.docs import add_docs
 from metrics.web.errors import BAD_QUEUE_NAME, error_response, json_errors
 from metrics.web.wallboard import add_wallboard
@@ -98,6 +102,7 @@ class ReadApi:
         #: A store with mirrored reads hands out the same dict while a pane is unchanged, so
         #: a poll derives again only the series a flush touched.
         self._w15: dict[Series, tuple[list[dict[str, int]], dict[str, Any]]] = {}
+        self._reasons = frozenset(queues.reason_codes)
 
     def _figures_15m(self, series: Series, panes: list[dict[str, int]]) -> dict[str, Any]:
         """The 15-minute SL, abandonment and ASA of one series, memoised on its panes."""
@@ -124,6 +129,13 @@ class ReadApi:
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
         data = await asyncio.to_thread(self.store.read, requests, now)
         return now, series, data
+
+    def _open_agents(self, now: int) -> dict[Series, Windows]:
+        """Every agent's open state inside each window of the series it serves."""
+        states = self.store.agent_states()
+        return open_series_windows(
+            states.values(), now, self._reasons, queue_bounds(self.queues, now)
+        )
 
     def _live(self, live: Live, now: int) -> dict[str, Any]:
         view = live_view(live, now)
@@ -158,11 +170,16 @@ class ReadApi:
         cfg = self.queues.get(name)
         channels = {}
         combined: dict[str, list[dict[str, int]]] = {}
+        opened = await asyncio.to_thread(self._open_agents, now)
         for s, d in zip(series, data, strict=True):
             windows = windows_of(d)
-            channels[s[1]] = self._live(d.live, now) | {
-                "windows": {w: window_view(c, cfg) for w, c in windows.items()}
-            }
+            for w, more in opened.get(s, {}).items():  # open agent states count up to now
+                windows[w] = sum_counters([windows[w], more])
+            channels[s[1]] = (
+                self._live(d.live, now)
+                | live_contacts(d.live, now)
+                | {"windows": {w: window_view(c, cfg) for w, c in windows.items()}}
+            )
             for w, c in windows.items():
                 combined.setdefault(w, []).append(c)
         return _json(
@@ -240,13 +257,15 @@ def make_app(
     queues: QueuesConfig,
     registry: CollectorRegistry,
     clock_ms: Callable[[], int] = wall_ms,
+    agents: Mapping[str, AgentInfo] | None = None,
 ) -> web.Application:
-    """The exporter's aiohttp application."""
+    """The exporter's aiohttp application; `agents` is the agents directory, by agent id."""
     api = ReadApi(store, queues, registry, clock_ms)
     app = web.Application(middlewares=[json_errors])
     app.router.add_get("/api/v1/queues", api.queues_index)
     app.router.add_get("/api/v1/queues/{queue}", api.queue)
     app.router.add_get("/api/v1/queues/{queue}/intervals", api.intervals)
+    add_agents(app, store, queues, clock_ms, agents)
     app.router.add_get("/metrics", api.metrics)
     app.router.add_get("/healthz", api.healthz)
     add_wallboard(app, queues)

@@ -15,6 +15,7 @@ import orjson
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.fields import CHANNELS, COUNTED_AGENT_STATES
 from metrics.routing.snapshot import MAX_POSITIONS, SCHEMA_VERSION, STAFFING_WINDOWS
+from metrics.web.openapi_agents import AGENT_PATHS, AGENT_SCHEMAS
 
 __all__ = ["OPENAPI", "endpoints", "openapi_document", "snapshot_json_schema"]
 
@@ -52,6 +53,13 @@ _WINDOW: dict[str, Any] = {
         "abandonment_rate": _NUM,
         "asa_seconds": _NUM,
         "aht_seconds": _NUM,
+        "agent_non_response_rate": _NUM,
+        "wrapup_codes": {
+            "type": "object",
+            "description": "contacts wrapped up per wrap-up code (the queues file's codes, "
+            "other); only codes counted in the window",
+            "additionalProperties": {"type": "integer", "minimum": 0},
+        },
         # Ticket and customer-experience figures, where the build has them (issue 3).
         "tickets": {"type": "object", "description": "ticket figures of the window"},
         "cx": {"type": "object", "description": "survey and resolution figures of the window"},
@@ -74,6 +82,14 @@ _LIVE = {
     "oldest_wait_seconds": _NUM,
     "oldest_enqueued_at": _TIME_OR_NULL,
     "agents": _AGENTS,
+}
+
+#: The queue endpoint's live contact figures (metrics.core.views.live_contacts).
+_LIVE_CONTACTS = {
+    "contacts_in_progress": {"type": "integer", "minimum": 0},
+    "longest_in_progress_seconds": {**_NUM, "minimum": 0},
+    "callbacks_waiting": {"type": "integer", "minimum": 0},
+    "oldest_callback_wait_seconds": {**_NUM, "minimum": 0},
 }
 
 _STAFFING = {
@@ -105,6 +121,11 @@ _ROUTING_CHANNEL = _obj(
         **_LIVE,
         "agents_available": {"type": "integer", "minimum": 0},
         "agents_staffed": {"type": "integer", "minimum": 0},
+        "free_slots": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "slots of staffed agents not in use now (capacity - busy)",
+        },
         "ewt_seconds": {**_NUM, "minimum": 0, "description": "EWT of a contact arriving now"},
         "ewt_positions_seconds": {
             "type": "array",
@@ -165,6 +186,7 @@ _SCHEMAS: dict[str, Any] = {
                 "additionalProperties": _obj(
                     {
                         **_LIVE,
+                        **_LIVE_CONTACTS,
                         "windows": {"type": "object", "additionalProperties": _ref("Window")},
                     }
                 ),
@@ -245,10 +267,11 @@ OPENAPI: dict[str, Any] = {
         "title": "ccmon read API",
         "version": "1",
         "description": "Live contact-centre queue state, windows, intervals and routing "
-        "snapshots. No contact, customer or agent ids appear in any response.",
+        "snapshots. No contact or customer ids appear in any response; agent ids only "
+        "in the per-agent API (/api/v1/agents), never in /metrics.",
     },
     "components": {
-        "schemas": _SCHEMAS,
+        "schemas": {**_SCHEMAS, **AGENT_SCHEMAS},
         "securitySchemes": {
             "bearer": {
                 "type": "http",
@@ -275,7 +298,7 @@ OPENAPI: dict[str, Any] = {
         "/wallboard": {
             "get": {
                 "operationId": "wallboard",
-                "summary": "The wall board page (always open; it calls /api/v1/queues)",
+                "summary": "The wall board page (always open; ?queues=a,b or ?team=x)",
                 "responses": {"200": _PAGE},
             }
         },
@@ -331,6 +354,7 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        **AGENT_PATHS,
         "/api/v1/routing/queues": {
             "get": {
                 "operationId": "routing_queues",

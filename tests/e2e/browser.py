@@ -84,3 +84,87 @@ def board_and_last_poll(driver: webdriver.Chrome) -> tuple[Board, dict[str, Any]
     so no poll can come in between)."""
     both = driver.execute_script(_BOARD_JS + "return [out, window.ccmonWallboard.last];")
     return both[0], both[1]
+
+
+def set_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
+    """Make the page's viewport exactly width x height CSS pixels (a TV at scale 1)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+_GEOMETRY_JS = """
+    const vw = window.innerWidth, vh = window.innerHeight, problems = [];
+    const view = {left: 0, top: 0, right: vw, bottom: vh};
+    const inside = (r, box, eps = 0.5) => r.left >= box.left - eps && r.top >= box.top - eps
+      && r.right <= box.right + eps && r.bottom <= box.bottom + eps;
+    const clipped = el => el.scrollWidth > el.clientWidth + 0.5
+      || el.scrollHeight > el.clientHeight + 0.5;
+    const textBox = el => { const r = document.createRange(); r.selectNodeContents(el);
+      return r.getBoundingClientRect(); };
+    const name = el => (el.closest('[data-series]') || {dataset: {}}).dataset.series + ' '
+      + (el.dataset.metric || el.dataset.agentId || el.className || el.tagName);
+    const fonts = {value: [], label: []};
+    const doc = document.documentElement;
+    if (doc.scrollWidth > vw || doc.scrollHeight > vh) problems.push('the page scrolls');
+    // A box: on screen, inside its parent box, not clipping its content, and not covered
+    // by anything else (the element at its centre is it or inside it).
+    function box(el, parent) {
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) { problems.push(name(el) + ': no size'); return r; }
+      if (!inside(r, view)) problems.push(name(el) + ': off screen');
+      if (parent && !inside(r, parent)) problems.push(name(el) + ': outside its box');
+      if (clipped(el)) problems.push(name(el) + ': content clipped');
+      const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+      if (!top || !(el === top || el.contains(top))) problems.push(name(el) + ': covered');
+      return r;
+    }
+    // A text: its glyphs (a Range over it) inside its box and the screen, none clipped.
+    function text(el, within) {
+      if (!el.textContent.trim()) return;
+      const r = textBox(el);
+      if (!inside(r, view)) problems.push(name(el) + ' "' + el.textContent + '": off screen');
+      if (!inside(r, within)) problems.push(name(el) + ' "' + el.textContent + '": outside');
+      // Sub-pixel: a text even 0.1 px wider than its own box is cut (or ends in "…").
+      const own = el.getBoundingClientRect();
+      if (r.width > own.width + 0.05 || clipped(el)) {
+        problems.push(name(el) + ' "' + el.textContent + '": clipped');
+      }
+    }
+    let tiles = 0;
+    for (const card of document.querySelectorAll('[data-series]')) {
+      const c = box(card, view);
+      for (const t of card.querySelectorAll('h2 .fit')) text(t, c);
+      for (const tile of card.querySelectorAll('[data-metric]')) {
+        tiles += 1;
+        const r = box(tile, c);
+        for (const part of ['value', 'label']) {
+          const el = tile.querySelector('.' + part);
+          text(el, r);
+          fonts[part].push(parseFloat(getComputedStyle(el).fontSize));
+        }
+      }
+    }
+    const agents = document.getElementById('agents');
+    const area = agents ? box(agents, view) : view;
+    let cells = 0;
+    for (const cell of document.querySelectorAll('.agent')) {
+      cells += 1;
+      const r = box(cell, area);
+      for (const el of cell.querySelectorAll('.fit')) text(el, r);
+    }
+    for (const el of document.querySelectorAll('header .fit, footer, #empty:not([hidden]),'
+        + ' .agents-head .fit, #agents-note')) {
+      if (el.offsetParent !== null) text(el, view);
+    }
+    return {problems, tiles, agent_cells: cells, viewport: [vw, vh],
+      min_value_px: Math.min(...fonts.value), min_label_px: Math.min(...fonts.label)};
+"""
+
+
+def geometry(driver: webdriver.Chrome) -> dict[str, Any]:
+    """Every queue tile, agent cell and text measured in the page (getBoundingClientRect,
+    a Range over each text, scrollWidth/scrollHeight): the problems found, and counts."""
+    result: dict[str, Any] = driver.execute_script(_GEOMETRY_JS)
+    return result

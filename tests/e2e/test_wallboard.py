@@ -1,14 +1,18 @@
 """The wall board in a real headless browser, on a real worker and exporter.
 
-Kafka -> worker -> Redis -> exporter (read API + /wallboard) -> Chromium. The exporter's
-clock is pinned, so the read API's answers are exact; the page must show them, with the
-colours of the queues' thresholds, and follow new events without being reloaded.
+Kafka -> worker -> Redis -> exporter (read API, routing API + /wallboard) -> Chromium. The
+exporter's clock is pinned, so the APIs' answers are exact; the page must show them, with
+the colours of the queues' thresholds, ordered by severity, and follow new events without
+being reloaded. At every TV size and with 3, 8 and 20 queues every tile and every text lies
+inside the screen and inside its box (bounding boxes measured in the page).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,14 +21,18 @@ import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
+from selenium import webdriver
 
 from metrics.config.queues import QueueConfig, QueuesConfig
+from metrics.core.agent_views import AgentInfo
+from metrics.routing.cache import RoutingCache
 from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
-from metrics.web.routing import auth_middleware
+from metrics.web.routing import add_routing, auth_middleware
+from metrics.web.wallboard.thresholds import colour, limits, severity_key
 from streams.settings import Settings
-from streams.testing.events import agent, contact, yesterday_ms
-from tests.e2e.browser import board, chromium, wait_for
+from streams.testing.events import agent, contact, wrapup, yesterday_ms
+from tests.e2e.browser import board, chromium, geometry, set_viewport, wait_for
 from tests.integration.pipeline_helpers import (
     create_topics,
     keyed,
@@ -38,16 +46,44 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.asyncio(loop_sco
 
 S, M = 1000, 60_000
 NOW = yesterday_ms() + 10 * 3_600_000
+#: q01..q20: twenty more queues for the layout at 3, 8 and 20 queues.
+MANY = [f"q{i:02d}" for i in range(1, 21)]
 QUEUES = QueuesConfig(
+    reason_codes=("lunch", "training"),
+    teams=("team-a", "team-b"),
     queues=(
         QueueConfig(name="sales", channels=("voice",), sl_threshold_s=20, sl_target=0.8),
         QueueConfig(name="support", channels=("chat",), sl_threshold_s=60, sl_target=0.9),
-    )
+        *(QueueConfig(name=q, channels=("voice",), sl_threshold_s=20) for q in MANY),
+    ),
 )
 
 
 def sales(kind: str, t: int, cid: str, **extra: Any) -> dict[str, Any]:
     return contact(kind, t, cid, "sales", "voice", **extra)
+
+
+FIRST = ("Ana", "Bruno", "Chidi", "Dagny", "Emeka", "Fatima", "Grzegorz", "Hiroko")
+LAST = ("Lima", "Costa", "Okafor", "Wójcik-Szymańska", "Andersen")
+#: The agents directory: names for all, b00..b07 (serving q01..q08) in team-a, the rest b.
+DIRECTORY = {
+    f"b{k:02d}": AgentInfo(
+        name=f"{FIRST[k % 8]} {LAST[k % 5]}", team="team-a" if k < 8 else "team-b"
+    )
+    for k in range(40)
+} | {f"a{i}": AgentInfo(name=f"{FIRST[i]} {LAST[i]}", team="team-b") for i in range(4)}
+REASONS = ("lunch", "training", "smoking")  # the last one is not in the queues file
+
+
+def not_ready(t: int, agent_id: str, queue: str, reason: str) -> dict[str, Any]:
+    event = agent(t, agent_id, "not_ready", [queue])
+    event["data"]["reason"] = reason
+    return event
+
+
+def waits_s(i: int) -> int:
+    """Oldest wait of q<i>: 6..120 s, not in name order ((7 i) mod 20 is a permutation)."""
+    return ((i * 7) % 20 + 1) * 6
 
 
 SCRIPT = [
@@ -57,46 +93,105 @@ SCRIPT = [
     sales("contact.answered", NOW - 9 * M + 30 * S, "c2"),  # 30 s: outside
     sales("contact.queued", NOW - 8 * M, "c3"),
     sales("contact.abandoned", NOW - 8 * M + 40 * S, "c3"),  # a real abandon
+    wrapup(NOW - 7 * M, "c1", 240, 0, 60),  # a handle time, so the EWT has an AHT
     sales("contact.queued", NOW - 90 * S, "c4"),  # waiting 1:30
     contact("contact.queued", NOW - 10 * S, "s1", "support", "chat"),  # waiting 0:10
     *(agent(NOW - 20 * M, f"a{i}", "available", ["sales"]) for i in range(3)),
     agent(NOW - 20 * M, "a3", "on_contact", ["sales"]),
+    # One contact waiting in each of q01..q20; q05 also answered one late and lost one, so
+    # its SL, SL today and abandonment are red: it leads the board on severity, not on wait.
+    *(
+        contact("contact.queued", NOW - waits_s(i) * S, f"m{i}", q, "voice")
+        for i, q in enumerate(MANY, start=1)
+    ),
+    # q02 handled three (the EWT's minimum) and has nobody available (b01 and b21 are on a
+    # contact): it gets an EWT from its handle time.
+    *(
+        event
+        for j in range(3)
+        for event in (
+            contact("contact.queued", NOW - (14 + j) * M, f"m2{j}", "q02", "voice"),
+            contact("contact.answered", NOW - (14 + j) * M + 10 * S, f"m2{j}", "q02", "voice"),
+            wrapup(NOW - (9 + j) * M, f"m2{j}", 200, 20, 80, "q02", "voice"),
+        )
+    ),
+    contact("contact.queued", NOW - 6 * M, "m5a", "q05", "voice"),
+    contact("contact.answered", NOW - 6 * M + 50 * S, "m5a", "q05", "voice"),
+    contact("contact.queued", NOW - 5 * M, "m5b", "q05", "voice"),
+    contact("contact.abandoned", NOW - 5 * M + 45 * S, "m5b", "q05", "voice"),
+    *(
+        agent(
+            NOW - (5 + k) * M,
+            f"b{k:02d}",
+            ("available", "on_contact", "after_contact_work")[k % 4],
+            [MANY[k % 20]],
+        )
+        for k in range(40)
+        if k % 4 != 3
+    ),
+    # Every fourth one is not ready, with a reason code (an unconfigured one counts as other).
+    *(
+        not_ready(NOW - (5 + k) * M, f"b{k:02d}", MANY[k % 20], REASONS[k % 3])
+        for k in range(3, 40, 4)
+    ),
 ]
 
-#: What the page must show for that script (SL = 1 / (2 answered + 1 abandoned)).
+#: What the page must show for sales and support (SL = 1 / (2 answered + 1 abandoned)):
+#: metric -> (raw value, text, colour). EWT comes from the routing API (checked apart).
 EXPECTED = {
     "sales|voice": {
         "contacts_waiting": ("1", "1", "plain"),
         "oldest_wait": ("90", "1:30", "bad"),  # over 2 x 20 s
         "service_level": ("0.3333333333333333", "33%", "bad"),
+        "service_level_today": ("0.3333333333333333", "33%", "bad"),
         "abandonment": ("0.25", "25%", "bad"),
+        "asa": ("22.5", "0:22", "warn"),  # (15 + 30) / 2, over T = 20 s, within 2 T
         "agents_available": ("3", "3", "plain"),
     },
     "support|chat": {
         "contacts_waiting": ("1", "1", "plain"),
         "oldest_wait": ("10", "0:10", "good"),
         "service_level": ("", "–", "none"),  # nothing answered or abandoned yet
+        "service_level_today": ("", "–", "none"),
         "abandonment": ("0", "0%", "good"),
+        "asa": ("", "–", "none"),
         "agents_available": ("0", "0", "plain"),
     },
 }
 
+SIZES = [(1280, 720), (1920, 1080), (2560, 1440), (3840, 2160)]
+COUNTS = [3, 8, 20]
+#: Screenshots go here when CCMON_WALLBOARD_SHOTS names a directory (docs/wallboard).
+SHOTS = os.environ.get("CCMON_WALLBOARD_SHOTS")
+
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def live(kafka_bootstrap: str, redis_url: str) -> AsyncIterator[tuple[Settings, str]]:
-    """A running worker and exporter holding the script; yields settings and the base URL."""
+    """A running worker and exporter (read API, routing API, board) holding the script."""
     settings = settings_for(kafka_bootstrap, redis_url)
     await create_topics(settings)
     store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
     async with worker(settings, QUEUES):
         await wait_until_applied(store, await produce(settings, keyed(SCRIPT)))
-        app = make_app(store, QUEUES, CollectorRegistry(), clock_ms=lambda: NOW)
+        app = make_app(store, QUEUES, CollectorRegistry(), clock_ms=lambda: NOW, agents=DIRECTORY)
+        add_routing(app, RoutingCache(store, QUEUES, lambda: NOW, refresh_ms=200), None)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         try:
             yield settings, f"http://127.0.0.1:{server.port}"
         finally:
             await server.close()
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[webdriver.Chrome]:
+    with chromium() as browser:
+        yield browser
+
+
+async def get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return await response.json() if response.status == 200 else None
 
 
 def shown(driver: Any) -> dict[str, dict[str, tuple[str, str, str]]]:
@@ -106,63 +201,246 @@ def shown(driver: Any) -> dict[str, dict[str, tuple[str, str, str]]]:
     }
 
 
-async def test_the_page_shows_what_the_read_api_says_and_follows_new_events(
-    live: tuple[Settings, str],
+def settled(driver: Any, count: int) -> bool:
+    """The page shows `count` cards with every source in: SL today, EWT, the agents."""
+    return bool(
+        driver.execute_script(
+            """const b = window.ccmonWallboard, cards = document.querySelectorAll('.queue');
+            return cards.length === arguments[0] && b.layout && b.layout.n === arguments[0]
+              && document.getElementById('agents').dataset.state !== 'loading'
+              && Array.from(document.querySelectorAll('[data-metric="service_level_today"]'))
+                   .every(t => t.dataset.stale === 'false')
+              && Array.from(document.querySelectorAll('[data-metric="ewt"]'))
+                   .every(t => t.dataset.stale === 'false');""",
+            count,
+        )
+    )
+
+
+def screenshot(driver: webdriver.Chrome, name: str) -> None:
+    assert SHOTS is not None
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(Path(SHOTS) / name))
+
+
+def ewt_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+async def test_the_page_shows_what_the_apis_say_and_follows_new_events(
+    live: tuple[Settings, str], driver: webdriver.Chrome
 ) -> None:
     settings, base = live
-    async with aiohttp.ClientSession() as http:
-        api = await (await http.get(f"{base}/api/v1/queues")).json()
+    api = await get_json(f"{base}/api/v1/queues")
     rows = {f"{r['queue']}|{r['channel']}": r for r in api["queues"]}
     # The read API itself says what EXPECTED says.
     assert rows["sales|voice"]["contacts_waiting"] == 1
     assert rows["sales|voice"]["service_level_15m"] == pytest.approx(1 / 3)
+    assert rows["sales|voice"]["asa_seconds_15m"] == 22.5
     assert rows["support|chat"]["service_level_15m"] is None
+    detail = await get_json(f"{base}/api/v1/queues/sales")
+    assert detail["channels"]["voice"]["windows"]["today"]["service_level"] == pytest.approx(1 / 3)
+    routing = await get_json(f"{base}/api/v1/routing/queues")
+    ewt = {
+        f"{q['queue']}|{ch}": c["ewt_seconds"]
+        for q in routing["queues"]
+        for ch, c in q["channels"].items()
+    }
 
-    with chromium() as driver:
-        await asyncio.to_thread(driver.get, f"{base}/wallboard")
-        page = await asyncio.to_thread(
-            wait_for, lambda: shown(driver) if len(board(driver)) == 2 else None, 20, "2 queues"
-        )
-        assert page == EXPECTED
-        status = driver.find_element("id", "status")
-        assert status.get_attribute("data-state") == "ok"
-        loaded = driver.execute_script("return window.ccmonWallboard.loadedAt")
+    await asyncio.to_thread(set_viewport, driver, 1920, 1080)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues=sales,support")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, 2), 20, "2 queues settled")
+    page = shown(driver)
+    for series, tiles in EXPECTED.items():
+        got = dict(page[series])
+        ewt_shown = got.pop("ewt")
+        assert got == tiles, series
+        raw = ewt[series]
+        tone = colour("ewt", raw, limits(QUEUES.get(series.split("|")[0])))
+        assert ewt_shown == ("" if raw is None else str(raw), ewt_text(raw), tone), series
+    # Worst first: sales has four red tiles, support none.
+    assert driver.execute_script("return window.ccmonWallboard.order") == [
+        "sales|voice",
+        "support|chat",
+    ]
+    assert driver.find_element("id", "status").get_attribute("data-state") == "ok"
+    loaded = driver.execute_script("return window.ccmonWallboard.loadedAt")
 
-        # A new contact waits in sales: the page follows without a reload, within 2 polls.
-        await produce(settings, keyed([sales("contact.queued", NOW - 5 * S, "c5")]))
-        after = await asyncio.to_thread(
-            wait_for,
-            lambda: shown(driver)["sales|voice"]["contacts_waiting"][0] == "2" and shown(driver),
-            20,
-            "2 waiting in sales",
-        )
-        assert after["sales|voice"]["oldest_wait"] == ("90", "1:30", "bad")
-        assert driver.execute_script("return window.ccmonWallboard.loadedAt") == loaded
-        assert driver.execute_script("return window.ccmonWallboard.polls") >= 2
-        # Readable on a TV: the numbers are large at 1920x1080.
-        size = driver.execute_script(
-            "return parseFloat(getComputedStyle(document.querySelector('.tile .value')).fontSize)"
-        )
-        assert size >= 48
+    # A new contact waits in sales: the page follows without a reload, within 2 polls.
+    await produce(settings, keyed([sales("contact.queued", NOW - 5 * S, "c5")]))
+    after = await asyncio.to_thread(
+        wait_for,
+        lambda: shown(driver)["sales|voice"]["contacts_waiting"][0] == "2" and shown(driver),
+        20,
+        "2 waiting in sales",
+    )
+    assert after["sales|voice"]["oldest_wait"] == ("90", "1:30", "bad")
+    assert driver.execute_script("return window.ccmonWallboard.loadedAt") == loaded
+    assert driver.execute_script("return window.ccmonWallboard.polls") >= 2
+    # Readable on a TV: with two queues the numbers are large at 1920x1080.
+    size = driver.execute_script(
+        "return parseFloat(getComputedStyle(document.querySelector('.tile .value')).fontSize)"
+    )
+    assert size >= 48
 
 
-async def test_the_board_says_when_the_api_stops_answering(live: tuple[Settings, str]) -> None:
+def severity_order(
+    rows: list[dict[str, Any]], today: dict[str, Any], ewt: dict[str, Any]
+) -> list[str]:
+    """The order the board must show: thresholds.severity_key over the APIs' answers."""
+
+    def key(r: dict[str, Any]) -> tuple[int, int, int, float, str, str]:
+        series = f"{r['queue']}|{r['channel']}"
+        lim = limits(QUEUES.get(r["queue"]))
+        values = {
+            "oldest_wait": r["oldest_wait_seconds"],
+            "service_level": r["service_level_15m"],
+            "service_level_today": today[series],
+            "abandonment": r["abandonment_rate_15m"],
+            "asa": r["asa_seconds_15m"],
+            "ewt": ewt[series],
+        }
+        colours = {m: colour(m, v, lim) for m, v in values.items()}
+        return severity_key((r["queue"], r["channel"]), colours, r["oldest_wait_seconds"])
+
+    return [f"{r['queue']}|{r['channel']}" for r in sorted(rows, key=key)]
+
+
+@pytest.mark.parametrize("count", COUNTS)
+@pytest.mark.parametrize(("width", "height"), SIZES)
+async def test_every_tile_and_text_fits_the_screen(
+    live: tuple[Settings, str], driver: webdriver.Chrome, width: int, height: int, count: int
+) -> None:
     _, base = live
-    with chromium() as driver:
-        await asyncio.to_thread(driver.get, f"{base}/wallboard")
-        await asyncio.to_thread(wait_for, lambda: board(driver), 20, "the board")
-        # Point the page's polling at a dead address: it must turn stale, not freeze silently.
-        driver.execute_script("window.fetch = () => Promise.reject(new Error('down'));")
-        await asyncio.to_thread(
-            wait_for,
-            lambda: driver.find_element("id", "status").get_attribute("data-state") == "stale",
-            20,
-            "the stale banner",
+    chosen = MANY[:count]
+    api = await get_json(f"{base}/api/v1/queues")
+    rows = [r for r in api["queues"] if r["queue"] in chosen]
+    today = {}
+    for q in chosen:
+        detail = await get_json(f"{base}/api/v1/queues/{q}")
+        today[f"{q}|voice"] = detail["channels"]["voice"]["windows"]["today"]["service_level"]
+    routing = await get_json(f"{base}/api/v1/routing/queues")
+    ewt = {
+        f"{q['queue']}|{ch}": c["ewt_seconds"]
+        for q in routing["queues"]
+        for ch, c in q["channels"].items()
+    }
+
+    await asyncio.to_thread(set_viewport, driver, width, height)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues={','.join(chosen)}")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, count), 20, f"{count} queues")
+    if SHOTS and (count == 8 or (width, count) == (1280, 20)):  # the ones docs/ shows
+        await asyncio.to_thread(screenshot, driver, f"wallboard-{width}x{height}-{count}q.png")
+    found = await asyncio.to_thread(geometry, driver)
+    assert found["problems"] == [], found["problems"][:10]
+    assert found["viewport"] == [width, height]
+    assert found["tiles"] == 8 * count
+    order = driver.execute_script("return window.ccmonWallboard.order")
+    assert order == severity_order(rows, today, ewt)
+    if count >= 5:
+        assert order[0] == "q05|voice"  # three red ratios beat any single long wait
+    # Readable across a room: type grows with the screen (px at 1280 wide, times the scale).
+    scale = width / 1280
+    # Measured here: numbers 30 / 20 / 13.7 px and labels 17 / 11.5 / 8.5 px at 1280x720
+    # with 3 / 8 / 20 queues, each times the scale at the larger sizes.
+    value_floor, label_floor = {3: (28, 15), 8: (18, 10), 20: (12, 7.5)}[count]
+    assert found["min_value_px"] >= value_floor * scale, found
+    assert found["min_label_px"] >= label_floor * scale, found
+
+
+async def test_the_board_says_when_the_api_stops_answering_and_dims_every_tile(
+    live: tuple[Settings, str], driver: webdriver.Chrome
+) -> None:
+    _, base = live
+    await asyncio.to_thread(set_viewport, driver, 1920, 1080)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues=sales,support")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, 2), 20, "the board")
+    assert (
+        driver.execute_script(
+            "return Array.from(document.querySelectorAll('.tile')).map(t => t.dataset.stale)"
         )
+        == ["false"] * 16
+    )
+    # Point the page's polling at a dead address: it must turn stale, not freeze silently,
+    # and every number on it is dimmed, not only the banner.
+    driver.execute_script("window.fetch = () => Promise.reject(new Error('down'));")
+    await asyncio.to_thread(
+        wait_for,
+        lambda: driver.find_element("id", "status").get_attribute("data-state") == "stale",
+        20,
+        "the stale banner",
+    )
+    dimmed = await asyncio.to_thread(
+        wait_for,
+        lambda: driver.execute_script(
+            """const t = Array.from(document.querySelectorAll('.tile'));
+            return t.every(e => e.dataset.stale === 'true')
+              && t.map(e => parseFloat(getComputedStyle(e).opacity));"""
+        ),
+        20,
+        "every tile dimmed",
+    )
+    assert len(dimmed) == 16 and max(dimmed) <= 0.5
+    # The agent cells too (a0..a3 serve sales).
+    cells = await asyncio.to_thread(
+        wait_for,
+        lambda: driver.execute_script(
+            """const c = Array.from(document.querySelectorAll('.agent'));
+            return c.length && c.every(e => e.dataset.stale === 'true')
+              && c.map(e => e.dataset.agentId);"""
+        ),
+        20,
+        "every agent cell dimmed",
+    )
+    assert cells == ["a0", "a1", "a2", "a3"]
+
+
+async def test_without_agent_data_the_grid_says_so(
+    live: tuple[Settings, str], driver: webdriver.Chrome
+) -> None:
+    _, base = live
+    await asyncio.to_thread(set_viewport, driver, 1280, 720)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues={','.join(MANY[:8])}")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, 8), 20, "the board")
+    # An exporter without the agents endpoint answers 404 there.
+    driver.execute_script(
+        """const real = window.fetch;
+        window.fetch = (url, opts) => String(url).startsWith('/api/v1/agents')
+          ? Promise.resolve(new Response('{"error": "no such path"}', {status: 404}))
+          : real(url, opts);"""
+    )
+    note = await asyncio.to_thread(
+        wait_for,
+        lambda: (
+            driver.find_element("id", "agents").get_attribute("data-state") == "missing"
+            and driver.find_element("id", "agents-note").text
+        ),
+        20,
+        "the no-agent-data note",
+    )
+    assert note == "no agent data: this ccmon does not serve GET /api/v1/agents"
+    assert driver.find_elements("css selector", ".agent") == []
+    # The cards take the room the grid gave up: eight wide cards of one row of eight tiles.
+    layout = await asyncio.to_thread(
+        wait_for,
+        lambda: (
+            driver.execute_script("return window.ccmonWallboard.layout.tiles") == "row"
+            and driver.execute_script("return window.ccmonWallboard.layout")
+        ),
+        20,
+        "the cards in rows",
+    )
+    assert (layout["cols"], layout["rows"]) == (1, 8)
+    found = await asyncio.to_thread(geometry, driver)
+    assert found["problems"] == []
+    assert found["tiles"] == 64
 
 
 async def test_with_an_api_token_the_board_takes_it_from_the_fragment(
-    live: tuple[Settings, str], redis_url: str
+    live: tuple[Settings, str], redis_url: str, driver: webdriver.Chrome
 ) -> None:
     settings, _ = live
     store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
@@ -172,14 +450,124 @@ async def test_with_an_api_token_the_board_takes_it_from_the_fragment(
     await server.start_server()
     base = f"http://127.0.0.1:{server.port}"
     try:
-        with chromium() as driver:
-            await asyncio.to_thread(driver.get, f"{base}/wallboard")
-            # reason: a one-line probe for wait_for to poll reads best as a lambda
-            status = lambda: driver.find_element("id", "status").text  # noqa: E731
-            await asyncio.to_thread(wait_for, lambda: "wants a token" in status(), 20, "401")
-            await asyncio.to_thread(driver.get, f"{base}/wallboard#token=s3cret-token")
-            await asyncio.to_thread(wait_for, lambda: board(driver), 20, "the board")
-            assert set(shown(driver)) == {"sales|voice", "support|chat"}
-            assert "token" not in driver.current_url  # gone from the address bar
+        await asyncio.to_thread(driver.get, f"{base}/wallboard?queues=sales,support")
+        # reason: a one-line probe for wait_for to poll reads best as a lambda
+        status = lambda: driver.find_element("id", "status").text  # noqa: E731
+        await asyncio.to_thread(wait_for, lambda: "wants a token" in status(), 20, "401")
+        await asyncio.to_thread(
+            driver.get, f"{base}/wallboard?queues=sales,support#token=s3cret-token"
+        )
+        await asyncio.to_thread(wait_for, lambda: len(board(driver)) == 2, 20, "the board")
+        assert set(shown(driver)) == {"sales|voice", "support|chat"}
+        assert "token" not in driver.current_url  # gone from the address bar
     finally:
         await server.close()
+
+
+STATE_WORDS = {
+    "available": "available",
+    "on_contact": "on contact",
+    "after_contact_work": "wrap-up",
+    "not_ready": "not ready",
+    "offline": "offline",
+}
+
+
+def clock(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def agent_cell(a: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """What one agent's cell must say: name, time in state, state and reason, current
+    contact, and the state its colour comes from."""
+    contacts = a["contacts"]
+    current = ""
+    if contacts:
+        first = contacts[0]
+        current = f"{first['queue']} {first['channel']} {clock(first['seconds'])}"
+        current += f" +{len(contacts) - 1}" if len(contacts) > 1 else ""
+    state = STATE_WORDS.get(a["state"], a["state"]) + (f" · {a['reason']}" if a["reason"] else "")
+    return (a["name"] or a["agent_id"], clock(a["state_seconds"]), state, current, a["state"])
+
+
+_CELLS_JS = """
+    window.ccmonWallboard.showAgentPage(arguments[0]);
+    const out = {};
+    for (const c of document.querySelectorAll('.agent')) {
+      const t = k => c.querySelector('.' + k).textContent;
+      out[c.dataset.agentId] = [t('name'), t('time'), t('state'), t('contact'), c.dataset.state,
+        getComputedStyle(c).borderLeftColor];
+    }
+    return out;"""
+
+
+async def agents_or_skip(base: str) -> dict[str, Any]:
+    data = await get_json(f"{base}/api/v1/agents")
+    if data is None:
+        pytest.skip("GET /api/v1/agents is not served yet (issue 11: the per-agent API)")
+    result: dict[str, Any] = data
+    return result
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (3840, 2160)])
+async def test_the_agent_grid_shows_the_agents_api_exactly_page_by_page(
+    live: tuple[Settings, str], driver: webdriver.Chrome, width: int, height: int
+) -> None:
+    _, base = live
+    data = await agents_or_skip(base)
+    by_id = {a["agent_id"]: a for a in data["agents"]}
+    # The API itself: a0 available for the script's 20 minutes, b03 not ready for 8.
+    assert (by_id["a0"]["state"], by_id["a0"]["state_seconds"]) == ("available", 1200)
+    assert (by_id["b03"]["state"], by_id["b03"]["state_seconds"]) == ("not_ready", 480)
+    assert len(by_id) == 44
+
+    await asyncio.to_thread(set_viewport, driver, width, height)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, 22), 20, "the whole board")
+    pages = driver.execute_script("return window.ccmonWallboard.agentPages")
+    assert pages >= 2  # 44 agents do not fit beside 22 queues: the grid pages
+    seen: dict[str, list[str]] = {}
+    colours: dict[str, set[str]] = {}
+    for page in range(pages):
+        cells = driver.execute_script(_CELLS_JS, page)
+        found = await asyncio.to_thread(geometry, driver)
+        assert found["problems"] == [], (page, found["problems"][:10])
+        assert found["agent_cells"] == len(cells) > 0
+        seen.update(cells)
+        for cell in cells.values():
+            colours.setdefault(cell[4], set()).add(cell[5])
+    assert {k: tuple(v[:5]) for k, v in seen.items()} == {
+        k: agent_cell(a) for k, a in by_id.items()
+    }
+    assert tuple(seen["a0"][:5]) == ("Ana Lima", "20:00", "available", "", "available")
+    assert seen["b03"][0] == "Dagny Wójcik-Szymańska"  # a long name, whole
+    assert seen["b03"][1:3] == ["8:00", "not ready · lunch"]
+    assert seen["b11"][2] == "not ready · other"  # "smoking" is not a configured code
+    # One colour per state, and a different one for each state.
+    assert all(len(c) == 1 for c in colours.values())
+    assert len({next(iter(c)) for c in colours.values()}) == len(colours)
+
+
+async def test_a_team_in_the_url_shows_its_agents_and_the_queues_they_serve(
+    live: tuple[Settings, str], driver: webdriver.Chrome
+) -> None:
+    _, base = live
+    data = await agents_or_skip(base)
+    team = "team-a"
+    members = [a for a in data["agents"] if a["team"] == team]
+    served = {q for a in members for q in a["queues"]}
+    assert sorted(a["agent_id"] for a in members) == [f"b{k:02d}" for k in range(8)]
+    assert served == set(MANY[:8])
+    await asyncio.to_thread(set_viewport, driver, 1920, 1080)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?team={team}")
+    await asyncio.to_thread(
+        wait_for, lambda: settled(driver, len(served)), 20, f"the queues of {team}"
+    )
+    assert {s.split("|")[0] for s in board(driver)} == served
+    assert driver.find_element("id", "scope").text == "team team-a"
+    cells = driver.execute_script(_CELLS_JS, 0)
+    assert set(cells) == {a["agent_id"] for a in members}  # eight fit on one page
+    found = await asyncio.to_thread(geometry, driver)
+    assert found["problems"] == []

@@ -233,8 +233,8 @@ async def test_import_to_kafka_keys_events_as_the_contract_says(
     args = ("import", "asterisk", str(fixture), "--kafka", "--retime", "weeks")
     done = await asyncio.to_thread(ccmon, settings, *args)
     assert done.returncode == 0, done.stderr
-    records = await read_topic(settings, 32)
-    assert len(records) == 32
+    records = await read_topic(settings, 40)
+    assert len(records) == 40
     for record in records:
         data = orjson.loads(record.value)["data"]
         assert record.key.decode() == data.get("contact_id", data.get("agent_id"))

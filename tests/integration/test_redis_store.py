@@ -60,7 +60,7 @@ def test_redis_answers_like_the_in_memory_twin(store: RedisStore) -> None:
     voice = store.read(requests(), READ_AT)[0]
     assert voice.intervals[0]["queued"] == 2 and voice.intervals[1]["queued"] == 1
     assert voice.live.waiting == 1 and voice.live.oldest_enqueued_ms == T0 + 16 * MIN
-    assert voice.live.agents == {"agents_on_contact": 1}
+    assert voice.live.agents == {"agents_on_contact": 1, "slots_total": 1, "slots_busy": 1}
     assert voice.totals["talk_ms"] == 61_500
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from metrics.config.queues import ChannelName, QueueName
 from metrics.config.yaml_model import TimeZoneName, YamlModelError, load_yaml_model
+from metrics.events import DISCONNECT_SIDES, TRANSFER_KINDS
 from streams.producers.sim.basics import Distribution, Model, Spike, Traffic, clock, parse_duration
+from streams.producers.sim.floor import CallbackAttempts, Holds, Offers, weights
 from streams.producers.sim.sections import Customers, SelfService, Surveys, TicketStream
 
 __all__ = [
@@ -71,10 +73,21 @@ class Overflow(Model):
 
 
 class Transfer(Model):
-    """After talking, an agent transfers the contact to queue `to` with `probability`."""
+    """After talking, an agent transfers the contact to queue `to` with `probability`.
+
+    `kinds` weighs blind, consult and conference (default all blind); in the model they
+    differ only in the label: the agent's part ends at the transfer either way.
+    """
 
     probability: float = Field(ge=0, le=1)
     to: str
+    kinds: dict[str, float] | None = None
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        weights(value, TRANSFER_KINDS, "kinds")
+        return value
 
 
 class Callback(Model):
@@ -86,6 +99,8 @@ class Callback(Model):
     probability: float = Field(ge=0, le=1)
     offer_after_s: float = Field(gt=0)
     return_after_s: float | None = Field(None, gt=0)
+    #: the outcomes of calling back (default: every first attempt connects)
+    attempts: CallbackAttempts | None = None
 
 
 class QueueScenario(Traffic):
@@ -101,10 +116,36 @@ class QueueScenario(Traffic):
     overflow: Overflow | None = None
     transfer: Transfer | None = None
     callback: Callback | None = None
+    #: who starts the queue's contacts: the customers, or agents dialling out
+    direction: Literal["inbound", "outbound"] = "inbound"
+    offers: Offers | None = None
+    holds: Holds | None = None
+    #: who hangs up at the end of the talk: weights of customer, agent, system
+    disconnects: dict[str, float] | None = None
+    #: wrap-up code -> weight, one code on each wrap-up
+    wrapup_codes: dict[str, float] | None = None
 
     @property
     def per_hour(self) -> float:
         return self.arrivals_per_hour
+
+    @field_validator("disconnects")
+    @classmethod
+    def _sides(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        weights(value, DISCONNECT_SIDES, "disconnects")
+        return value
+
+    @field_validator("wrapup_codes")
+    @classmethod
+    def _codes(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        weights(value, None, "wrapup_codes")
+        return value
+
+    @model_validator(mode="after")
+    def _one_hold_model(self) -> QueueScenario:
+        if self.hold is not None and self.holds is not None:
+            raise ValueError("give either hold (one hold time) or holds, not both")
+        return self
 
 
 class Shift(Model):
@@ -134,6 +175,14 @@ class Breaks(Model):
 
     every_s: float = Field(gt=0)
     length: Distribution
+    #: not-ready reason code -> weight, one drawn for each break (none: no reason)
+    reasons: dict[str, float] | None = None
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        weights(value, None, "reasons")
+        return value
 
 
 class AgentGroup(Model):
@@ -144,6 +193,19 @@ class AgentGroup(Model):
     queues: tuple[str, ...] = Field(min_length=1)
     shift: Shift | None = None
     breaks: Breaks | None = None
+    #: channel -> contacts of that channel an agent handles at once (default 1 each)
+    capacity: dict[ChannelName, int] | None = None
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        if value is not None and not all(1 <= n <= 50 for n in value.values()):
+            raise ValueError("capacity per channel must be 1 to 50")
+        return value
+
+    def slots(self, channel: str) -> int:
+        """How many contacts of `channel` an agent of the group takes at once."""
+        return (self.capacity or {}).get(channel, 1)
 
 
 class Scenario(Model):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from metrics.events import AgentStateChanged, ContactOutcome, ContactQueued, WrapupCompleted
 from streams import decode as decoder
 from streams.decode import DecodeError, decode
-from streams.testing.events import T0, agent, contact, iso, wrapup
+from streams.testing.events import T0, agent, contact, envelope, iso, wrapup
 
 LIMIT = 65_536
 DEL = object()
@@ -39,6 +39,18 @@ def both(raw: bytes) -> tuple[object, object]:
     return outcome_of(decode, raw), outcome_of(decoder._checked, raw)
 
 
+#: contact() names its first parameter `kind`, so the transfer's own `kind` goes in raw.
+TRANSFER = {
+    "contact_id": "c-1",
+    "queue": "sales",
+    "channel": "voice",
+    "kind": "consult",
+    "target": "queue",
+    "to": "support",
+    "agent_id": "a-7",
+}
+
+
 def base_events() -> list[dict[str, Any]]:
     return [
         contact("contact.queued", T0, "c-1", event_id="e-1"),
@@ -49,6 +61,26 @@ def base_events() -> list[dict[str, Any]]:
         wrapup(T0 + 60_000, "c-1", 120.5, 0, 30),
         agent(T0, "a-7", "available", ["sales", "support", "sales"], ["voice", "chat"]),
         agent(T0, "a-8", "on_contact", []),
+        # issue 11: the agents' view and the new optional fields
+        contact("contact.offered", T0, "c-1", event_id="e-6", agent_id="a-7"),
+        contact("contact.offer_declined", T0, "c-1", agent_id="a-7", outcome="timed_out"),
+        contact("contact.held", T0, "c-1", agent_id="a-7"),
+        contact("contact.resumed", T0, "c-1"),
+        envelope("contact.transferred", T0, dict(TRANSFER)),
+        contact("contact.ended", T0, "c-1", disconnected_by="agent"),
+        contact("contact.callback_attempted", T0, "c-4", outcome="connected"),
+        contact("contact.queued", T0, "c-9", direction="callback"),
+        {
+            **agent(T0, "a-9", "not_ready", ["sales"], ["voice", "chat"]),
+            "data": {
+                "agent_id": "a-9",
+                "state": "not_ready",
+                "queues": ["sales"],
+                "channels": ["voice", "chat"],
+                "reason": "lunch",
+                "capacity": {"chat": 3, "voice": 1},
+            },
+        },
     ]
 
 
@@ -139,20 +171,26 @@ def test_odd_bytes_are_rejected_alike(raw: bytes) -> None:
 ODD = st.sampled_from(
     [None, True, False, 0, -1, -0.0, 1.5, 86_400, 86_401, 2**63 - 1, "", "x" * 129, "voice",
      "chat", "fax", "sales", "Sales Team!", "sales\n", "available", "transfer",
-     "2026-01-01T00:00:00", ["sales"], ["voice", "fax"], [], [1], {"a": 1}, DEL]
+     "2026-01-01T00:00:00", ["sales"], ["voice", "fax"], [], [1], {"a": 1}, DEL,
+     "outbound", "callback", "missed", "blind", "agent", "queue", "system", "no_answer",
+     {"chat": 3}, {"voice": 51}, {"fax": 1}, {"chat": True}, {"voice": 1.0}, 50, 51]
 )  # fmt: skip
 KEYS = st.sampled_from(
     [("", k) for k in ("type", "id", "source", "time", "data", "specversion")]
     + [
         ("data", k)
         for k in ("contact_id", "queue", "channel", "agent_id", "reason", "talk_s", "hold_s",
-                  "state", "queues", "channels", "extra")
+                  "state", "queues", "channels", "extra", "direction", "outcome", "kind",
+                  "target", "to", "disconnected_by", "capacity", "wrapup_code")
     ]
 )  # fmt: skip
-TYPES = st.sampled_from(["contact.queued", "contact.flowed_out", "agent.state_changed"])
+TYPES = st.sampled_from(
+    ["contact.queued", "contact.flowed_out", "agent.state_changed", "contact.transferred",
+     "contact.offer_declined", "contact.ended", "contact.callback_attempted", "contact.held"]
+)  # fmt: skip
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(
     st.integers(0, len(base_events()) - 1),
     st.lists(st.tuples(KEYS, st.one_of(ODD, TYPES)), max_size=3),

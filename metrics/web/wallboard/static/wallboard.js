@@ -1,14 +1,35 @@
-// ccmon wall board: polls the read API (GET /api/v1/queues) every second and updates the
-// page in place. Thresholds come from /wallboard/config.json (metrics/web/wallboard/thresholds.py
-// holds the same rules in Python).
+// ccmon wall board, made for a TV. Polls the read API and updates the page in place:
+//   GET /api/v1/queues             every second: live figures and the last 15 minutes
+//   GET /api/v1/routing/queues     every second: EWT (absent on a bare read API: "–")
+//   GET /api/v1/queues/{queue}     every 10 s per shown queue: SL today
+//   GET /api/v1/agents             every 2 s: the agent grid ("no agent data" without it)
+// URL: ?queues=a,b shows those queues; ?team=x shows that team's agents and the queues
+// they serve. Thresholds come from /wallboard/config.json (metrics/web/wallboard/
+// thresholds.py holds the same colour and severity rules in Python).
 "use strict";
 (function () {
   const board = document.getElementById("board");
   const status = document.getElementById("status");
   const empty = document.getElementById("empty");
-  let config = { refresh_ms: 1000, defaults: {}, queues: {} };
-  let lastOk = null;
-  let refused = false;
+  const scope = document.getElementById("scope");
+  const agentsBox = document.getElementById("agents");
+  const agentGrid = document.getElementById("agent-grid");
+  const agentsNote = document.getElementById("agents-note");
+  const agentsTitle = document.getElementById("agents-title");
+  const agentsPageLabel = document.getElementById("agents-page");
+  let config = {
+    refresh_ms: 1000, agents_refresh_ms: 2000, today_refresh_ms: 10000, agents_page_ms: 8000,
+    stale_after_ms: 5000, defaults: {}, queues: {},
+  };
+
+  // ---- what to show, from the URL ----
+  const params = new URLSearchParams(location.search);
+  const listed = (params.get("queues") || "").split(",").map((q) => q.trim()).filter(Boolean);
+  const wantedQueues = listed.length ? new Set(listed) : null;
+  const team = (params.get("team") || "").trim() || null;
+  scope.textContent = team ? "team " + team :
+    wantedQueues ? (listed.length <= 4 ? listed.join(" · ") : listed.length + " queues") : "";
+
   // With CCMON_API_TOKEN set, open the board once as /wallboard#token=...: a fragment is
   // never sent to a server; the token stays in this tab and leaves the address bar.
   const TOKEN_KEY = "ccmon.apiToken";
@@ -25,53 +46,94 @@
     const token = sessionStorage.getItem(TOKEN_KEY);
     return token ? { Authorization: "Bearer " + token } : {};
   }
-  window.ccmonWallboard = { polls: 0, loadedAt: Date.now(), last: null };
+  async function getJson(url) {
+    const r = await fetch(url, { cache: "no-store", headers: apiHeaders() });
+    if (r.status === 401) refused = true;
+    if (!r.ok) { const e = new Error("HTTP " + r.status); e.status = r.status; throw e; }
+    return r.json();
+  }
 
+  // ---- state: the last answer of each source and when it came ----
+  let refused = false;
+  let index = null;            // GET /api/v1/queues
+  let lastOk = null;
+  const ewt = {};              // "queue|channel" -> seconds or null
+  let ewtState = "loading";    // loading | ok | missing | error
+  let ewtAt = null;
+  const today = {};            // "queue|channel" -> SL today (or null)
+  const todayAt = {};          // queue -> time of its last answer
+  let agents = null;           // the agents list (filtered), or null
+  let agentsState = "loading"; // loading | ok | missing | error
+  let agentsAt = null;
+  let teamQueues = null;       // with ?team=: queues its agents serve
+  let agentPage = 0;
+  let agentPerPage = 1;
+  const api = window.ccmonWallboard = {
+    polls: 0, loadedAt: Date.now(), last: null, lastAgents: null, order: [],
+    layout: null, agentPages: 0, agentPage: 0,
+    showAgentPage(i) { agentPage = i; renderAgents(); return api.agentPage; },
+  };
+
+  function fresh(at) {
+    return at !== null && at !== undefined && Date.now() - at < config.stale_after_ms;
+  }
   function limitsOf(queue) { return config.queues[queue] || config.defaults; }
 
+  const WAIT_METRICS = ["oldest_wait", "asa", "ewt"];
   function colour(metric, value, lim) {
     if (value === null || value === undefined) return metric === "oldest_wait" ? "good" : "none";
-    if (metric === "service_level") {
+    if (metric === "service_level" || metric === "service_level_today") {
       if (value >= lim.sl_target) return "good";
       return value >= lim.sl_amber ? "warn" : "bad";
     }
-    if (metric === "oldest_wait") {
+    if (WAIT_METRICS.includes(metric)) {
       if (value <= lim.wait_amber_s) return "good";
       return value <= lim.wait_red_s ? "warn" : "bad";
     }
     if (value < lim.abandon_amber) return "good";
     return value < lim.abandon_red ? "warn" : "bad";
   }
+  const SEVERITY = { bad: 2, warn: 1 };
+  function severityKey(row, tones) {
+    const ranks = Object.values(tones).map((t) => SEVERITY[t] || 0);
+    const wait = row.oldest_wait_seconds === null || row.oldest_wait_seconds === undefined ?
+      -1 : row.oldest_wait_seconds;
+    return [-Math.max(0, ...ranks), -ranks.filter((r) => r === 2).length,
+      -ranks.filter((r) => r === 1).length, -wait];
+  }
+  function compareRows(a, b) {
+    for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+    if (a.row.queue !== b.row.queue) return a.row.queue < b.row.queue ? -1 : 1;
+    return a.row.channel < b.row.channel ? -1 : a.row.channel > b.row.channel ? 1 : 0;
+  }
 
   function percent(v) { return v === null || v === undefined ? "–" : Math.round(v * 100) + "%"; }
   function clock(s) {
     if (s === null || s === undefined) return "–";
     const whole = Math.floor(s);
-    return Math.floor(whole / 60) + ":" + String(whole % 60).padStart(2, "0");
+    const h = Math.floor(whole / 3600), m = Math.floor((whole % 3600) / 60), sec = whole % 60;
+    const ss = String(sec).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
   }
 
-  function tile(card, metric, label) {
-    let el = card.querySelector('[data-metric="' + metric + '"]');
-    if (!el) {
-      el = document.createElement("div");
-      el.className = "tile";
-      el.dataset.metric = metric;
-      const value = document.createElement("span");
-      value.className = "value";
-      const text = document.createElement("span");
-      text.className = "label";
-      el.append(value, text);
-      card.querySelector(".tiles").append(el);
-    }
-    el.querySelector(".label").textContent = label;
+  function textBlock(cls) {
+    const el = document.createElement("span");
+    el.className = cls + " fit";
     return el;
   }
 
-  function set(el, raw, text, tone) {
-    el.dataset.value = raw === null || raw === undefined ? "" : String(raw);
-    el.dataset.colour = tone;
-    el.querySelector(".value").textContent = text;
-  }
+  // ---- queue cards ----
+  const TILES = [
+    // metric, label, source
+    ["contacts_waiting", "waiting", "queues"],
+    ["oldest_wait", "oldest wait", "queues"],
+    ["service_level", "SL 15m", "queues"],
+    ["service_level_today", "SL today", "today"],
+    ["abandonment", "abandoned", "queues"],
+    ["asa", "ASA 15m", "queues"],
+    ["ewt", "EWT", "ewt"],
+    ["agents_available", "available", "queues"],
+  ];
 
   function card(row) {
     const id = row.queue + "|" + row.channel;
@@ -83,51 +145,272 @@
       el.dataset.queue = row.queue;
       el.dataset.channel = row.channel;
       const title = document.createElement("h2");
-      const name = document.createElement("span");
+      const name = textBlock("name");
       name.textContent = row.queue;
-      const channel = document.createElement("span");
-      channel.className = "channel";
+      const channel = textBlock("channel");
       channel.textContent = row.channel;
-      title.append(name, channel);
+      const target = textBlock("target");
+      title.append(name, channel, target);
       const tiles = document.createElement("div");
       tiles.className = "tiles";
+      for (const [metric, label] of TILES) {
+        const t = document.createElement("div");
+        t.className = "tile";
+        t.dataset.metric = metric;
+        const value = textBlock("value");
+        const text = textBlock("label");
+        text.textContent = label;
+        t.append(value, text);
+        tiles.append(t);
+      }
       el.append(title, tiles);
     }
     return el;
   }
 
-  function render(data) {
-    const rows = data.queues.slice().sort((a, b) =>
-      a.queue === b.queue ? a.channel.localeCompare(b.channel) : a.queue.localeCompare(b.queue));
-    const keep = new Set();
-    for (const row of rows) {
-      const lim = limitsOf(row.queue);
-      const el = card(row);
-      keep.add(el);
-      board.append(el); // keeps the sorted order
-      set(tile(el, "contacts_waiting", "waiting"), row.contacts_waiting,
-        String(row.contacts_waiting), "plain");
-      set(tile(el, "oldest_wait", "oldest wait"), row.oldest_wait_seconds,
-        clock(row.oldest_wait_seconds), colour("oldest_wait", row.oldest_wait_seconds, lim));
-      set(tile(el, "service_level", "SL " + Math.round(lim.sl_threshold_s) + "s · target " +
-        percent(lim.sl_target)), row.service_level_15m, percent(row.service_level_15m),
-        colour("service_level", row.service_level_15m, lim));
-      set(tile(el, "abandonment", "abandoned"), row.abandonment_rate_15m,
-        percent(row.abandonment_rate_15m), colour("abandonment", row.abandonment_rate_15m, lim));
-      set(tile(el, "agents_available", "agents available"), row.agents.available,
-        String(row.agents.available), "plain");
-    }
-    for (const el of Array.from(board.children)) if (!keep.has(el)) el.remove();
-    empty.hidden = rows.length > 0;
-    board.dataset.generatedAt = data.generated_at;
+  function set(el, raw, text, tone, stale) {
+    el.dataset.value = raw === null || raw === undefined ? "" : String(raw);
+    el.dataset.colour = tone;
+    el.dataset.stale = stale ? "true" : "false";
+    el.querySelector(".value").textContent = text;
   }
 
+  function figures(row) {
+    const id = row.queue + "|" + row.channel;
+    const lim = limitsOf(row.queue);
+    const ewtValue = ewtState === "ok" ? ewt[id] : null;
+    const todayValue = id in today ? today[id] : null;
+    return {
+      lim,
+      tiles: {
+        contacts_waiting: [row.contacts_waiting, String(row.contacts_waiting), "plain"],
+        oldest_wait: [row.oldest_wait_seconds, clock(row.oldest_wait_seconds),
+          colour("oldest_wait", row.oldest_wait_seconds, lim)],
+        service_level: [row.service_level_15m, percent(row.service_level_15m),
+          colour("service_level", row.service_level_15m, lim)],
+        service_level_today: [todayValue, percent(todayValue),
+          colour("service_level_today", todayValue, lim)],
+        abandonment: [row.abandonment_rate_15m, percent(row.abandonment_rate_15m),
+          colour("abandonment", row.abandonment_rate_15m, lim)],
+        asa: [row.asa_seconds_15m, clock(row.asa_seconds_15m),
+          colour("asa", row.asa_seconds_15m, lim)],
+        ewt: [ewtValue, clock(ewtValue), colour("ewt", ewtValue, lim)],
+        agents_available: [row.agents.available, String(row.agents.available), "plain"],
+      },
+    };
+  }
+
+  function shownRows() {
+    if (index === null) return [];
+    let wanted = wantedQueues;
+    if (!wanted && team) wanted = teamQueues || new Set();
+    return index.queues.filter((r) => !wanted || wanted.has(r.queue));
+  }
+
+  function render() {
+    if (index === null) return;
+    const rows = shownRows().map((row) => {
+      const f = figures(row);
+      const tones = {};
+      for (const [m, v] of Object.entries(f.tiles)) if (v[2] !== "plain") tones[m] = v[2];
+      return { row, f, key: severityKey(row, tones) };
+    }).sort(compareRows);
+    const keep = new Set();
+    const stale = {
+      queues: !fresh(lastOk), today: null, ewt: ewtState !== "missing" && !fresh(ewtAt),
+    };
+    for (const { row, f } of rows) {
+      const el = card(row);
+      keep.add(el);
+      board.append(el); // keeps the severity order
+      el.querySelector(".target").textContent =
+        percent(f.lim.sl_target) + " in " + Math.round(f.lim.sl_threshold_s) + "s";
+      for (const [metric, , source] of TILES) {
+        const [raw, text, tone] = f.tiles[metric];
+        const old = source === "today" ? !fresh(todayAt[row.queue]) : stale[source];
+        set(el.querySelector('[data-metric="' + metric + '"]'), raw, text, tone, old);
+      }
+    }
+    const before = board.children.length;
+    for (const el of Array.from(board.children)) if (!keep.has(el)) el.remove();
+    api.order = rows.map((r) => r.row.queue + "|" + r.row.channel);
+    empty.hidden = rows.length > 0;
+    if (team && !wantedQueues && teamQueues === null) {
+      empty.textContent = "team " + team + ": its queues come from the agent data, none yet";
+    } else {
+      empty.textContent = "No queue has data yet.";
+    }
+    board.dataset.generatedAt = index.generated_at;
+    if (before !== rows.length || api.layout === null || api.layout.n !== rows.length) layout();
+    fit(board);
+  }
+
+  // Columns x rows of cards giving the largest numbers: each candidate is scored by the
+  // value font its tiles would get (the CSS sizes it min(44% of tile height, 20% of width)).
+  function layout() {
+    const n = board.children.length;
+    if (!n) { api.layout = { n: 0 }; return; }
+    // The agent grid gives way to many queues (and its pages are cut again to fit).
+    const share = n <= 4 ? "30vh" : n <= 10 ? "26vh" : "22vh";
+    if (document.body.style.getPropertyValue("--agents-h") !== share) {
+      document.body.style.setProperty("--agents-h", share);
+      renderAgents();
+    }
+    const style = getComputedStyle(board);
+    const gap = parseFloat(style.columnGap) || 0;
+    const W = board.clientWidth, H = board.clientHeight;
+    const pad = 2 * (parseFloat(getComputedStyle(board.children[0]).paddingTop) || 0);
+    let best = null;
+    for (let c = 1; c <= n; c++) {
+      const r = Math.ceil(n / c);
+      const w = (W - (c - 1) * gap) / c - pad, h = (H - (r - 1) * gap) / r - pad;
+      for (const mode of ["grid", "row"]) {
+        // Tile boxes as the CSS makes them: 4 x 2 under a title, or 8 x 1 beside it.
+        const tileW = mode === "row" ? (w * 0.88) / 8 : w / 4;
+        const tileH = mode === "row" ? h : (h * 0.76) / 2;
+        const font = Math.min(0.44 * tileH, 0.2 * tileW);
+        const score = font - (c * r - n) * 0.01;  // equal type: fewer empty cells
+        if (best === null || score > best.score + 1e-9) best = { score, c, r, mode, font };
+      }
+    }
+    board.style.setProperty("--cols", best.c);
+    board.style.setProperty("--rows", best.r);
+    board.dataset.tiles = best.mode;
+    api.layout = { n, cols: best.c, rows: best.r, tiles: best.mode, font: best.font };
+  }
+
+  // The safety net for long texts (a long agent or queue name, a six-digit wait): shrink
+  // any text wider or taller than its box until it fits, down to 55 % of its size; past
+  // that it ends in an ellipsis rather than becoming unreadable.
+  const MIN_FIT = 0.55;
+  function fit(root) {
+    const els = Array.from(root.querySelectorAll(".fit"));
+    if (root.classList && root.classList.contains("fit")) els.push(root);
+    for (const el of els) el.style.fontSize = "";
+    const base = new Map();
+    const range = document.createRange();
+    // Sub-pixel widths: scrollWidth rounds, and a glyph 0.3 px over already shows "…".
+    function widths(el) {
+      range.selectNodeContents(el);
+      return [range.getBoundingClientRect().width, el.getBoundingClientRect().width];
+    }
+    for (let round = 0; round < 4; round++) {
+      const measured = els.map((el) => (el.clientWidth > 0 ? widths(el) : [0, 0]));
+      const over = els.filter((el, i) => el.clientWidth > 0 &&
+        (measured[i][0] > measured[i][1] || el.scrollHeight > el.clientHeight));
+      if (!over.length) return;
+      const sizes = over.map((el) => {
+        const now = parseFloat(getComputedStyle(el).fontSize);
+        if (!base.has(el)) base.set(el, now);
+        const [text, box] = measured[els.indexOf(el)];
+        const k = Math.min(box / text, el.clientHeight / el.scrollHeight);
+        const floor = base.get(el) * MIN_FIT;
+        return Math.max(floor, Math.floor(now * Math.min(k, 0.95) * 10) / 10);
+      });
+      over.forEach((el, i) => { el.style.fontSize = sizes[i] + "px"; });
+    }
+  }
+
+  // ---- agents ----
+  const STATE_WORDS = {
+    available: "available", on_contact: "on contact", after_contact_work: "wrap-up",
+    not_ready: "not ready", offline: "offline",
+  };
+  function agentTexts(a) {
+    const contacts = a.contacts || [];
+    const first = contacts[0];
+    return {
+      name: a.name || a.agent_id,
+      time: clock(a.state_seconds),
+      state: (STATE_WORDS[a.state] || a.state) + (a.reason ? " · " + a.reason : ""),
+      contact: first ? first.queue + " " + first.channel + " " + clock(first.seconds) +
+        (contacts.length > 1 ? " +" + (contacts.length - 1) : "") : "",
+    };
+  }
+
+  function agentCell(a) {
+    let el = agentGrid.querySelector('[data-agent-id="' + CSS.escape(a.agent_id) + '"]');
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "agent";
+      el.dataset.agentId = a.agent_id;
+      const top = document.createElement("div");
+      top.className = "row";
+      top.append(textBlock("name"), textBlock("time"));
+      const bottom = document.createElement("div");
+      bottom.className = "row";
+      bottom.append(textBlock("state"), textBlock("contact"));
+      el.append(top, bottom);
+    }
+    const texts = agentTexts(a);
+    for (const [k, v] of Object.entries(texts)) el.querySelector("." + k).textContent = v;
+    el.dataset.state = a.state;
+    el.dataset.reason = a.reason || "";
+    el.dataset.stateSeconds = String(a.state_seconds);
+    el.dataset.stale = fresh(agentsAt) ? "false" : "true";
+    return el;
+  }
+
+  function pageSize() {
+    const style = getComputedStyle(agentsBox);
+    const f = parseFloat(style.fontSize);
+    const gap = parseFloat(getComputedStyle(agentGrid).columnGap) || 0;
+    const W = agentGrid.clientWidth, H = agentGrid.clientHeight;
+    const cols = Math.max(1, Math.floor((W + gap) / (14 * f + gap)));
+    const rows = Math.max(1, Math.floor((H + gap) / (2.7 * f + gap)));
+    return [cols, rows];
+  }
+
+  function setAgentsState(state, note) {
+    const changed = agentsBox.dataset.state !== state;
+    agentsBox.dataset.state = state;
+    if (note !== undefined) agentsNote.textContent = note;
+    if (changed) { layout(); fit(board); }
+  }
+
+  function renderAgents() {
+    if (agentsState === "missing") {
+      setAgentsState("missing", "no agent data: this ccmon does not serve GET /api/v1/agents");
+    } else if (agents === null) {
+      setAgentsState(agentsState === "error" ? "empty" : "loading",
+        agentsState === "error" ? "no agent data: the agents API does not answer" :
+          "no agent data yet");
+    } else if (!agents.length) {
+      setAgentsState("empty", team ? "no agent of team " + team + " is signed in" :
+        "no agent is signed in");
+    } else {
+      setAgentsState(fresh(agentsAt) ? "ok" : "stale");
+    }
+    const list = agents || [];
+    agentsTitle.textContent = "agents" + (team ? " · team " + team : "") +
+      (list.length ? " · " + list.length : "");
+    if (!list.length || agentsBox.dataset.state === "missing") {
+      agentGrid.replaceChildren();
+      api.agentPages = 0;
+      agentsPageLabel.textContent = "";
+      fit(agentsBox);
+      return;
+    }
+    const [cols, rows] = pageSize();
+    agentPerPage = cols * rows;
+    const pages = Math.ceil(list.length / agentPerPage);
+    agentPage = ((agentPage % pages) + pages) % pages;
+    agentGrid.style.setProperty("--acols", cols);
+    agentGrid.style.setProperty("--arows", rows);
+    const slice = list.slice(agentPage * agentPerPage, (agentPage + 1) * agentPerPage);
+    agentGrid.replaceChildren(...slice.map(agentCell));
+    api.agentPages = pages;
+    api.agentPage = agentPage;
+    agentsPageLabel.textContent = pages > 1 ? "page " + (agentPage + 1) + " of " + pages : "";
+    fit(agentsBox);
+  }
+
+  // ---- status and staleness ----
   function showStatus() {
-    const now = Date.now();
     if (refused) {
       status.dataset.state = "stale";
       status.textContent = "the read API wants a token: open /wallboard#token=<CCMON_API_TOKEN>";
-    } else if (lastOk !== null && now - lastOk < 5000) {
+    } else if (fresh(lastOk)) {
       status.dataset.state = "ok";
       status.textContent = "updated " + new Date(lastOk).toLocaleTimeString();
     } else {
@@ -137,30 +420,102 @@
     }
   }
 
+  // ---- polling ----
   async function loadConfig() {
     try {
       const r = await fetch("/wallboard/config.json", { cache: "no-store" });
-      if (r.ok) config = await r.json();
+      if (r.ok) config = Object.assign(config, await r.json());
     } catch (e) { /* keep the last one */ }
   }
 
-  async function poll() {
+  async function pollEwt() {
     try {
-      const r = await fetch("/api/v1/queues", { cache: "no-store", headers: apiHeaders() });
-      refused = r.status === 401;
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      const data = await r.json();
-      render(data);
-      lastOk = Date.now();
-      window.ccmonWallboard.polls += 1;
-      window.ccmonWallboard.last = data;
+      const data = await getJson("/api/v1/routing/queues");
+      for (const q of data.queues) {
+        for (const [ch, c] of Object.entries(q.channels)) ewt[q.queue + "|" + ch] = c.ewt_seconds;
+      }
+      ewtState = "ok";
+      ewtAt = Date.now();
     } catch (e) {
-      /* shown as stale below; the next poll tries again */
+      ewtState = e.status === 404 ? "missing" : ewtState === "ok" ? "ok" : "error";
+    }
+  }
+
+  let todayBusy = false;
+  async function pollToday(only) {
+    if (todayBusy || index === null) return;
+    todayBusy = true;
+    try {
+      const names = Array.from(new Set(shownRows().map((r) => r.queue)))
+        .filter((q) => !only || !(q in todayAt));
+      await Promise.all(names.map(async (q) => {
+        try {
+          const d = await getJson("/api/v1/queues/" + encodeURIComponent(q));
+          for (const [ch, c] of Object.entries(d.channels)) {
+            const w = c.windows && c.windows.today;
+            today[q + "|" + ch] = w ? w.service_level : null;
+          }
+          todayAt[q] = Date.now();
+        } catch (e) { /* dimmed until the next try */ }
+      }));
+    } finally {
+      todayBusy = false;
+    }
+    render();
+  }
+
+  async function poll() {
+    refused = false;
+    try {
+      const [data] = await Promise.all([getJson("/api/v1/queues"), pollEwt()]);
+      index = data;
+      lastOk = Date.now();
+      render();
+      api.polls += 1;
+      api.last = data;
+      if (shownRows().some((r) => !(r.queue in todayAt))) pollToday(true);
+    } catch (e) {
+      render();  /* dimmed and shown as stale below; the next poll tries again */
     }
     showStatus();
     setTimeout(poll, Math.min(config.refresh_ms || 1000, 2000));
   }
 
-  loadConfig().then(poll);
+  async function pollAgents() {
+    try {
+      const query = team ? "?team=" + encodeURIComponent(team) : "";
+      const data = await getJson("/api/v1/agents" + query);
+      let list = data.agents || [];
+      if (team) {
+        list = list.filter((a) => a.team === team);
+        teamQueues = new Set(list.flatMap((a) => a.queues || []));
+      }
+      if (wantedQueues) {
+        list = list.filter((a) => (a.queues || []).some((q) => wantedQueues.has(q)));
+      }
+      agents = list;
+      agentsState = "ok";
+      agentsAt = Date.now();
+      api.lastAgents = data;
+    } catch (e) {
+      agentsState = e.status === 404 ? "missing" : "error";
+      if (agentsState === "missing") agents = null;
+    }
+    renderAgents();
+    render();
+    setTimeout(pollAgents, config.agents_refresh_ms || 2000);
+  }
+
+  window.addEventListener("resize", () => { layout(); fit(document.body); renderAgents(); });
+  loadConfig().then(() => {
+    fit(document.querySelector("header"));
+    fit(document.querySelector("footer"));
+    poll();
+    pollAgents();
+    setInterval(() => pollToday(false), config.today_refresh_ms || 10000);
+    setInterval(() => { if (api.agentPages > 1) { agentPage += 1; renderAgents(); } },
+      config.agents_page_ms || 8000);
+    setInterval(() => { showStatus(); render(); renderAgents(); }, 1000);
+  });
   setInterval(loadConfig, 60000);
 })();

@@ -11,6 +11,7 @@ from metrics.config.queues import (
     QueueConfigError,
     QueuesConfig,
     SlFormula,
+    bounded,
     parse_queues_yaml,
 )
 
@@ -127,3 +128,65 @@ def test_the_example_queues_file_is_valid() -> None:
     config = parse_queues_yaml(path.read_text(), str(path))
     assert config.get("support").fcr_formula is FcrFormula.RESOLVED_AND_NO_REPEAT
     assert config.get("support").cost_per_agent_hour == 38.0
+
+
+CODES = """\
+reason_codes: [lunch, break, training]
+wrapup_codes: [sale, no_sale]
+teams: [team-a, team-b]
+queues:
+  - name: sales
+"""
+
+
+def test_reason_codes_wrapup_codes_and_teams_are_top_level_lists() -> None:
+    config = parse_queues_yaml(CODES, "q.yaml")
+    assert config.reason_codes == ("lunch", "break", "training")
+    assert config.wrapup_codes == ("sale", "no_sale")
+    assert config.teams == ("team-a", "team-b")
+    plain = parse_queues_yaml(GOOD, "q.yaml")
+    assert (plain.reason_codes, plain.wrapup_codes, plain.teams) == ((), (), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("reason_codes: lunch\n", "q.yaml:1: reason_codes: Input should be a valid tuple"),
+        (
+            "reason_codes:\n  - lunch\n  - other\n",
+            "q.yaml:3: reason_codes.1: Value error, 'other' is reserved",
+        ),
+        ("wrapup_codes: [none]\n", "q.yaml:1: wrapup_codes.0: Value error, 'none' is reserved"),
+        ("wrapup_codes: [sale, sale]\n", "q.yaml:1: wrapup_codes: Value error, listed twice"),
+        ("teams:\n  - team a\n", "q.yaml:2: teams.0: Value error, 'team a' must match"),
+        ("teams: [7]\n", "q.yaml:1: teams.0: Input should be a valid string"),
+        ("teams: ['']\n", "q.yaml:1: teams.0: Value error, '' must match"),
+        (
+            "reason_codes: [" + ", ".join(f"r{i}" for i in range(65)) + "]\n",
+            "q.yaml:1: reason_codes: Value error, at most 64 entries, got 65",
+        ),
+        ("queues:\n  - name: s\n    teams: [a]\n", "q.yaml:3: queues.0.teams: Extra inputs"),
+    ],
+)
+def test_code_list_errors_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(QueueConfigError) as caught:
+        parse_queues_yaml(text, "q.yaml")
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed", "label"),
+    [
+        ("lunch", ("lunch", "break"), "lunch"),
+        ("Lunch", ("lunch", "break"), "other"),  # exact: codes are compared as sent
+        ("coffee", ("lunch", "break"), "other"),
+        (None, ("lunch",), "none"),
+        ("lunch", (), "other"),
+        (None, (), "none"),
+        ("sale", frozenset({"sale"}), "sale"),
+    ],
+)
+def test_bounded_gives_a_declared_code_other_or_none(
+    value: str | None, allowed: tuple[str, ...] | frozenset[str], label: str
+) -> None:
+    assert bounded(value, allowed) == label

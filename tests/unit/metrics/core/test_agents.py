@@ -22,6 +22,7 @@ from metrics.core.agents import MAX_CHANGES, AgentState, Change, insert_change
 from metrics.core.aggregator import Aggregator
 from metrics.core.states import DECODERS
 from metrics.events import AgentStateChanged
+from metrics.fields import AGENT_STATES, AGENT_TIME_FIELD
 from metrics.store.memory import InMemoryStore
 from streams.consume import Pipeline
 from streams.health import WorkerMetrics
@@ -115,8 +116,15 @@ def run(
     }
 
 
+#: The fields these tables check: time in state and live counts by state (reason and slot
+#: figures are checked in test_agent_figures.py).
+_CHECKED = {*AGENT_TIME_FIELD.values(), *(f"agents_{s}" for s in AGENT_STATES)}
+
+
 def _nonzero(table: dict[Any, dict[str, int]]) -> dict[Any, dict[str, int]]:
-    found = {k: {f: v for f, v in fields.items() if v} for k, fields in table.items()}
+    found = {
+        k: {f: v for f, v in fields.items() if v and f in _CHECKED} for k, fields in table.items()
+    }
     return {k: fields for k, fields in found.items() if fields}
 
 
@@ -230,8 +238,18 @@ def test_the_span_taken_back_is_a_negative_delta_in_the_update() -> None:
     aggregator.apply(change(30, "on_contact"))
     update = aggregator.drain()
     assert {k: dict(v) for k, v in update.sums.items()} == {
-        (*SV, pane(0)): {"agent_available_ms": -30_000, "agent_on_contact_ms": 30_000},
-        (*SV, pane(1)): {"agent_available_ms": -30_000, "agent_on_contact_ms": 30_000},
+        (*SV, pane(0)): {
+            "agent_available_ms": -30_000,
+            "agent_on_contact_ms": 30_000,
+            "agent_slots_ms": 0,  # one slot, available then on contact
+            "agent_busy_slots_ms": 30_000,
+        },
+        (*SV, pane(1)): {
+            "agent_available_ms": -30_000,
+            "agent_on_contact_ms": 30_000,
+            "agent_slots_ms": 0,
+            "agent_busy_slots_ms": 30_000,
+        },
     }
     assert not update.live  # the latest state is still not_ready
 

@@ -31,7 +31,16 @@ START = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)  # the scenarios start at 08:0
 LATENESS_MS = 120_000
 WITHIN_MS = 110_000
 FLUSH_EVERY = 5000
-AGENT_FIELDS = {"agent_available_ms", "agent_on_contact_ms", "agent_acw_ms", "agent_not_ready_ms"}
+AGENT_FIELDS = {
+    "agent_available_ms",
+    "agent_on_contact_ms",
+    "agent_acw_ms",
+    "agent_not_ready_ms",
+    "agent_slots_ms",
+    "agent_busy_slots_ms",
+    "agent_reason_ms_none",
+    "agent_reason_ms_other",
+}
 
 Cell = tuple[str, Any, str]
 
@@ -80,6 +89,8 @@ def cells(store: InMemoryStore) -> dict[Cell, int]:
         "totals": store.totals,
         "live": store.agent_counts,
         "members": store.members,
+        "scoped": store.scoped,  # team and agent panes
+        "scoped_live": store.scoped_counts,
     }
     for table, rows in tables.items():
         for key, fields in rows.items():
@@ -113,4 +124,5 @@ def test_without_the_history_the_same_reordering_changes_only_agent_time() -> No
     late, stale = aggregate(shuffled, 0)
     changed = differing(cells(clean), cells(late))
     assert stale > 0 and changed
-    assert {name for table, _, name in changed if table != "live"} <= AGENT_FIELDS
+    live = ("live", "scoped_live")
+    assert {name for table, _, name in changed if table not in live} <= AGENT_FIELDS

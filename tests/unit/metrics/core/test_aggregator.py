@@ -109,6 +109,8 @@ def test_clean_day_lands_each_fact_in_its_own_pane() -> None:
         "hist_abandoned_le_5000": 2,
         "agent_available_ms": 30_000,
         "agent_on_contact_ms": 30_000,
+        "agent_slots_ms": 60_000,  # one voice slot, staffed all minute
+        "agent_busy_slots_ms": 30_000,
     }
     assert pane(store, 1) == {
         "queued": 3,  # c5 c6 c7
@@ -119,20 +121,31 @@ def test_clean_day_lands_each_fact_in_its_own_pane() -> None:
         "flowed_out": 1,
         "callbacks": 1,
         "agent_on_contact_ms": 60_000,
+        "agent_slots_ms": 60_000,
+        "agent_busy_slots_ms": 60_000,
     }
-    assert pane(store, 2) == {"agent_on_contact_ms": 30_000, "agent_acw_ms": 30_000}
+    assert pane(store, 2) == {
+        "agent_on_contact_ms": 30_000,
+        "agent_acw_ms": 30_000,
+        "agent_slots_ms": 60_000,
+        "agent_busy_slots_ms": 60_000,
+    }
     assert pane(store, 3) == {
         "handled": 1,
         "talk_ms": 120_000,
         "hold_ms": 30_000,
         "acw_ms": 45_500,
         "agent_acw_ms": 20_000,
+        "agent_slots_ms": 20_000,
+        "agent_busy_slots_ms": 20_000,
     }
     assert store.members[("wait", "sales", "voice")] == {"c7": T0 + 95 * S}
     assert store.agent_counts[("sales", "voice")] == {
         "agents_available": 1,
         "agents_on_contact": 0,
         "agents_after_contact_work": 0,
+        "slots_total": 1,
+        "slots_busy": 0,
     }
 
 
@@ -225,7 +238,7 @@ def test_multi_skilled_agent_counts_in_every_queue_and_channel() -> None:
     events = typed([agent(T0, "a", "available", ["sales", "billing"], ["voice", "chat"])])
     store = aggregate(events)
     for series in itertools.product(["sales", "billing"], ["voice", "chat"]):
-        assert store.agent_counts[series] == {"agents_available": 1}
+        assert store.agent_counts[series] == {"agents_available": 1, "slots_total": 1}
 
 
 def test_agent_events_out_of_order_are_ignored_and_counted() -> None:
@@ -235,7 +248,8 @@ def test_agent_events_out_of_order_are_ignored_and_counted() -> None:
     ):
         aggregator.apply(event)
     assert aggregator.stale_agent_events == 1
-    assert dict(aggregator.drain().live[("sales", "voice")]) == {"agents_available": 1}
+    live = aggregator.drain().live[("sales", "voice")]
+    assert dict(live) == {"agents_available": 1, "slots_total": 1}
 
 
 def test_offline_agents_leave_the_live_counts() -> None:
@@ -244,6 +258,10 @@ def test_offline_agents_leave_the_live_counts() -> None:
             [agent(T0, "a", "not_ready", ["sales"]), agent(T0 + 90 * S, "a", "offline", ["sales"])]
         )
     )
-    assert store.agent_counts[("sales", "voice")] == {"agents_not_ready": 0}
-    assert pane(store, 0) == {"agent_not_ready_ms": 60_000}
-    assert pane(store, 1) == {"agent_not_ready_ms": 30_000}
+    assert store.agent_counts[("sales", "voice")] == {
+        "agents_not_ready": 0,
+        "agents_reason_none": 0,
+    }
+    # not ready without a reason: its time is the "none" reason's too
+    assert pane(store, 0) == {"agent_not_ready_ms": 60_000, "agent_reason_ms_none": 60_000}
+    assert pane(store, 1) == {"agent_not_ready_ms": 30_000, "agent_reason_ms_none": 30_000}

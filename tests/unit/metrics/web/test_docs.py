@@ -50,7 +50,7 @@ async def test_root_lists_every_operation_of_the_document(client: TestClient[Any
             "name": "wallboard",
             "method": "GET",
             "path": "/wallboard",
-            "summary": "The wall board page (always open; it calls /api/v1/queues)",
+            "summary": "The wall board page (always open; ?queues=a,b or ?team=x)",
         },
         {
             "name": "queues",
@@ -72,6 +72,8 @@ async def test_root_lists_every_operation_of_the_document(client: TestClient[Any
         "queues": 200,
         "queue": 404,  # sales is neither configured nor seen here
         "queue_intervals": 404,
+        "agents": 200,
+        "agent": 404,  # no agent has a state here
         "routing_queues": 503,  # no snapshot yet (no refresh task in this test)
         "routing_queue": 503,
         "openapi": 200,

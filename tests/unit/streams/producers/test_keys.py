@@ -20,6 +20,8 @@ from streams.testing.events import (
 )
 
 T = 1_794_816_000_000
+#: contact() takes the event type as `kind`, so a transfer's `kind` goes in as raw data.
+TRANSFER = {"contact_id": "c1", "queue": "q", "channel": "voice", "kind": "blind"}
 
 CASES: list[tuple[dict[str, Any], str]] = [
     (contact("contact.queued", T, "c1"), "c1"),
@@ -31,6 +33,14 @@ CASES: list[tuple[dict[str, Any], str]] = [
         contact("contact.wrapup_completed", T, "c1", talk_s=1, hold_s=0, acw_s=0, agent_id="a9"),
         "c1",
     ),
+    # The agents' view (issue 11): keyed by the contact, never by the agent they name.
+    (contact("contact.offered", T, "c1", agent_id="a9"), "c1"),
+    (contact("contact.offer_declined", T, "c1", agent_id="a9", outcome="missed"), "c1"),
+    (contact("contact.held", T, "c1", agent_id="a9"), "c1"),
+    (contact("contact.resumed", T, "c1", agent_id="a9"), "c1"),
+    (envelope("contact.transferred", T, {**TRANSFER, "target": "agent", "to": "a8"}), "c1"),
+    (contact("contact.ended", T, "c1", disconnected_by="agent", agent_id="a9"), "c1"),
+    (contact("contact.callback_attempted", T, "c1", outcome="failed", agent_id="a9"), "c1"),
     (outcome(T, "c1", True, customer_id="cust-5"), "c1"),
     (agent(T, "a7", "available", ["sales"]), "a7"),
     (ticket("ticket.created", T, "t1", customer_id="cust-5"), "t1"),

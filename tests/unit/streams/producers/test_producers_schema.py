@@ -39,6 +39,7 @@ def imported(kind: str) -> list[dict[str, Any]]:
         pytest.param(lambda: simulated("small-team"), id="simulate small-team"),
         pytest.param(lambda: simulated("large-centre"), id="simulate large-centre"),
         pytest.param(lambda: simulated("bad-day"), id="simulate bad-day"),
+        pytest.param(lambda: simulated("floor"), id="simulate floor"),
         pytest.param(lambda: imported("asterisk"), id="import asterisk"),
         pytest.param(lambda: imported("csv"), id="import csv"),
     ],

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from metrics.config.queues import QueueConfig, QueueDefaults, QueuesConfig
 from metrics.store.memory import InMemoryStore
 from metrics.web.api import make_app
-from metrics.web.wallboard.thresholds import board_config, colour, limits
+from metrics.web.wallboard.thresholds import board_config, colour, limits, severity_key
 
 QUEUES = QueuesConfig(
     defaults=QueueDefaults(sl_threshold_s=30, sl_target=0.75),
@@ -83,6 +83,16 @@ SALES = limits(QUEUES.get("sales"))
         ("abandonment", 0.049, "good"),
         ("abandonment", 0.05, "warn"),
         ("abandonment", 0.10, "bad"),
+        ("service_level_today", None, "none"),
+        ("service_level_today", 0.8, "good"),
+        ("service_level_today", 0.69, "bad"),
+        ("asa", None, "none"),  # nothing answered: no value, unlike the oldest wait
+        ("asa", 20, "good"),
+        ("asa", 22.5, "warn"),
+        ("asa", 41, "bad"),
+        ("ewt", None, "none"),
+        ("ewt", 40, "warn"),
+        ("ewt", 40.1, "bad"),
     ],
 )
 def test_colours(metric: str, value: float | None, expected: str) -> None:
@@ -91,3 +101,31 @@ def test_colours(metric: str, value: float | None, expected: str) -> None:
 
 def test_board_config_lists_configured_queues_only() -> None:
     assert set(board_config(QUEUES)["queues"]) == {"sales"}
+
+
+def test_board_config_carries_the_polling_and_staleness_periods() -> None:
+    config = board_config(QUEUES)
+    assert (config["agents_refresh_ms"], config["today_refresh_ms"]) == (2000, 10_000)
+    assert (config["agents_page_ms"], config["stale_after_ms"]) == (8000, 5000)
+
+
+def test_severity_puts_the_worst_card_first() -> None:
+    cards = {
+        ("a", "voice"): ({"oldest_wait": "good", "service_level": "good"}, 5.0),
+        ("b", "voice"): ({"oldest_wait": "bad", "service_level": "good"}, 90.0),
+        ("c", "voice"): ({"oldest_wait": "bad", "service_level": "bad"}, 30.0),  # two red
+        ("d", "voice"): ({"oldest_wait": "warn", "service_level": "none"}, 25.0),
+        ("e", "chat"): ({"oldest_wait": "bad", "service_level": "good"}, 120.0),  # longer wait
+        ("e", "voice"): ({"oldest_wait": "good", "service_level": "none"}, None),
+        ("f", "voice"): ({"oldest_wait": "good", "service_level": "none"}, None),
+    }
+    order = sorted(cards, key=lambda s: severity_key(s, cards[s][0], cards[s][1]))
+    assert order == [
+        ("c", "voice"),
+        ("e", "chat"),
+        ("b", "voice"),
+        ("d", "voice"),
+        ("a", "voice"),  # someone waiting sorts before nobody waiting
+        ("e", "voice"),
+        ("f", "voice"),
+    ]

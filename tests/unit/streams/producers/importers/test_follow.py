@@ -134,8 +134,38 @@ def test_agent_state_survives_a_restart(tmp_path: Path) -> None:
             "state": "not_ready",
             "queues": ["support", "sales"],
             "channels": ["voice"],
+            "reason": "Lunch",
         }
     ]
+
+
+def test_a_pause_reason_taken_during_a_call_survives_a_restart(tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    saved_at = tmp_path / "cp.json"
+    with open(log, "w") as handle:
+        handle.write(
+            f"{T}|NONE|support|alice|ADDMEMBER|\n"
+            f"{T + 1}|c1|support|alice|CONNECT|1|c1.2|0\n"
+            f"{T + 2}|NONE|NONE|alice|PAUSE|Training\n"  # after the call in hand
+        )
+    first = follower(log)
+    first.poll()
+    first.checkpoint.save(saved_at)
+    with open(log, "a") as handle:
+        handle.write(f"{T + 60}|c1|support|alice|COMPLETEAGENT|1|58|1\n")
+    events = follower(log, Checkpoint.load(saved_at)).poll()
+    assert [e["type"] for _, _, e in events] == [
+        "contact.ended",
+        "contact.wrapup_completed",
+        "agent.state_changed",
+    ]
+    assert events[-1][2]["data"] == {
+        "agent_id": "alice",
+        "state": "not_ready",
+        "queues": ["support"],
+        "channels": ["voice"],
+        "reason": "Training",
+    }
 
 
 async def test_the_loop_sends_flushes_then_saves_and_stops(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_shipped_scenarios_load(path: Path) -> None:
 
 def test_there_are_the_promised_examples() -> None:
     names = {p.stem for p in SCENARIOS}
-    assert {"small-team", "large-centre", "bad-day"} <= names
+    assert {"small-team", "large-centre", "bad-day", "floor"} <= names
 
 
 TICKET = (
