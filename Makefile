@@ -107,12 +107,26 @@ bench-producers:  ## simulator and replay speeds (large-centre day) -> benchmark
 	$(PYTHON) -m benchmarks.producers
 
 .PHONY: bench-scrape
-bench-scrape:  ## /metrics and GET /api/v1/queues at 100 and 1,000 queues, before/after -> benchmarks/results/
+bench-scrape:  ## /metrics and GET /api/v1/queues at 100 and 1,000 queues, before/after, one queue under load -> benchmarks/results/
 	$(PYTHON) -m benchmarks.scrape
+
+.PHONY: bench-rollups
+bench-rollups:  ## a year of hourly/daily rollups for one queue: month of 30-min intervals, year of days (median, p99), bytes -> benchmarks/results/rollups.json
+	$(PYTHON) -m benchmarks.rollups
 
 .PHONY: bench-ingest
 bench-ingest:  ## HTTP ingest: events/s accepted, request -> broker ack p50/p99 -> benchmarks/results/ingest.json
 	$(PYTHON) -m benchmarks.ingest
+
+.PHONY: bench-scaleout bench-memory agent-rates
+bench-scaleout:  ## events/s and per-worker CPU of 1, 2 and 4 real workers in one group -> benchmarks/results/scaleout.json
+	$(PYTHON) -m benchmarks.scaleout
+
+bench-memory:  ## worker and exporter RSS over 10 simulated days at speed, MB/day slope -> benchmarks/results/memory.json
+	$(PYTHON) -m benchmarks.memory --days 10
+
+agent-rates:  ## events/s per agent of each simulator scenario (docs/scaling.md) -> benchmarks/results/agent-rates.json
+	$(PYTHON) -m benchmarks.agent_rates
 
 .PHONY: soak-faults
 soak-faults:  ## every fault of docs/reliability.md at full size (~15 min) -> benchmarks/results/faults.json and the doc's table

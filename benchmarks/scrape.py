@@ -17,6 +17,10 @@ each scrape, new events for ``--changed`` of the queues are flushed through the 
 live centre's worker would. Each scrape and each read is one HTTP request from this process
 (aiohttp), timed to the end of the body. Figures go to benchmarks/results/scrape.json; the
 benchmark asserts no times, only that both apps serve the same samples.
+
+Then the one-queue read ``GET /api/v1/queues/{queue}`` is measured under concurrent load
+against a real ``ccmon exporter`` subprocess over the same keys (``benchmarks.queue_read``;
+``--one-queue-seconds 0`` skips it, ``--one-queue-only`` skips the scrapes instead).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from prometheus_client import CollectorRegistry
 
 from benchmarks.freshness import percentile
 from benchmarks.local_redis import redis_server
+from benchmarks.queue_read import measure as measure_one_queue
 from benchmarks.run import machine_facts
 from metrics.config.queues import QueuesConfig
 from metrics.core.aggregator import Aggregator
@@ -159,6 +164,13 @@ async def measure(
     start = int(time.time() * 1000)
     now = [start]
     events = fill(writer, queues_count, start, rng)
+    out: dict[str, Any] = {"queues": queues_count, "events_written": events}
+    if args.one_queue_seconds > 0 and len(windows) == 4:
+        out["one_queue_read"] = await measure_one_queue(
+            url, prefix, queue_name, queues_count, args.one_queue_seconds, args.one_queue_repeat
+        )
+    if args.one_queue_only:
+        return out
     served = apps(url, prefix, queues, lambda: now[0], windows)
     runners, bases = [], {}
     for name, app in served.items():
@@ -171,7 +183,6 @@ async def measure(
     times: dict[str, dict[str, list[float]]] = {
         name: {"metrics": [], "queues": []} for name in served
     }
-    out: dict[str, Any] = {"queues": queues_count, "events_written": events}
     body = b""
     changed = max(1, round(queues_count * args.changed))
     try:
@@ -244,7 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for count in (int(q) for q in args.queues.split(",")):
             results["runs"].append(await measure(url, count, args, every))
             print(orjson.dumps(results["runs"][-1]).decode(), file=sys.stderr)
-        if args.windows:
+        if args.windows and not args.one_queue_only:
             chosen = tuple(args.windows.split(","))
             count = max(int(q) for q in args.queues.split(","))
             results["runs"].append(await measure(url, count, args, chosen))
@@ -270,6 +281,16 @@ def main(argv: list[str] | None = None) -> int:
         "--gc-thresholds",
         default="",
         help="cyclic-GC thresholds for this process, e.g. 100000,50,1000 (default: Python's)",
+    )
+    parser.add_argument(
+        "--one-queue-seconds",
+        type=float,
+        default=5.0,
+        help="seconds per load level of the one-queue read (0: not measured)",
+    )
+    parser.add_argument("--one-queue-repeat", type=int, default=2, help="runs per load level")
+    parser.add_argument(
+        "--one-queue-only", action="store_true", help="only the one-queue read, no scrapes"
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks/results/scrape.json")
     args = parser.parse_args(argv)

@@ -12,14 +12,18 @@ The rooms, in the order they may import one another:
 
 ``config/`` PURE
     The queues file as frozen, validated models: ``queues`` (queue settings, SL and FCR
-    formulas), ``tickets`` (SLA policies), ``calendars`` (business hours), ``yaml_model``
-    (YAML loading with file:line errors).
+    formulas), ``tickets`` (SLA policies), ``calendars`` (business hours), ``agents`` (the
+    optional agents directory: names, teams, queues, capacity), ``yaml_model`` (YAML
+    loading with file:line errors).
 ``core/`` PURE
     Events in, one coalesced ``Update`` out; windows and ratios on read. ``aggregator`` ties
     the state machines (``contacts``, ``agents``, ``tickets``, ``customers``, ``fcr``,
     ``experience``) to ``panes`` and ``contribution``; ``views`` and ``formulas`` derive what
-    is shown; ``reads`` holds what a read asks of a store and gets back; ``ticket_rules``
-    resolves the config's SLA policies and calendars.
+    is shown; ``reads`` holds what a read asks of a store and gets back; ``rollups`` plans
+    interval series (15/30 minutes, UTC hours and days) on the coarsest buckets; ``ticket_rules``
+    resolves the config's SLA policies and calendars. ``agent_figures`` is what an agent's
+    time adds per series, team and agent; ``agent_views`` what the agent and team reads
+    show (live entries, current contacts, open states counted up to now).
 ``store/``
     ``base`` the port (``AggregateStore``, ``StoreError``), ``memory`` its in-memory twin,
     ``redis`` the Redis adapter (the only module that imports redis; never re-exported).
@@ -27,9 +31,12 @@ The rooms, in the order they may import one another:
     ``erlang``, ``ewt``, ``staffing`` and ``snapshot`` (pure); ``backtest`` (EWT accuracy);
     ``cache`` (the one that runs refresh tasks).
 ``exposition/``
-    The Prometheus collectors: ``queues``, ``services`` (tickets and CX), ``routing``.
+    The Prometheus collectors: ``queues``, ``services`` (tickets and CX), ``contacts``
+    (handling, callbacks, offers, holds, transfers, wrap-up codes), ``agents`` (agents by
+    reason, slots, team families), ``routing``.
 ``web/``
-    The aiohttp routes: ``api`` (read API, /metrics), ``routing``, ``openapi``, ``wallboard/``,
+    The aiohttp routes: ``api`` (read API, /metrics), ``agents`` (the per-agent API),
+    ``routing``, ``openapi`` (with ``openapi_agents``), ``wallboard/``,
     ``docs`` (/ and /docs), ``errors`` (JSON errors), ``server`` (timeouts, connection cap).
 
 Rules, checked by ``make lint`` (import-linter; contracts in pyproject.toml):

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from metrics.config.agents import AgentsConfigError
 from metrics.config.queues import QueueConfigError, QueuesConfig
 from metrics.exposition.runtime import ccmon_version
 from streams.demo import add_demo
@@ -59,6 +60,16 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"{key} = {value}")
     names = [q.name for q in queues.queues] or ["(none: every queue uses the defaults)"]
     print(f"queues = {', '.join(names)}")
+    if settings.agents_file is not None:  # checked against the queues file's teams
+        try:
+            directory = settings.agents(queues)
+        except AgentsConfigError as exc:
+            log.error("%s", exc)
+            return 2
+        except OSError as exc:
+            log.error("CCMON_AGENTS_FILE: cannot read %s: %s", settings.agents_file, exc)
+            return 2
+        print(f"agents = {len(directory.agents)} in {settings.agents_file}")
     print("configuration OK")
     return 0
 

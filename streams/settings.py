@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         9109, ge=0, le=65535, description="port of a worker's own health metrics (0: off)"
     )
     retention_s: int = Field(8 * 86400, gt=0, description="how long panes are kept")
+    rollup_retention_s: int = Field(
+        396 * 86400,
+        gt=0,
+        description="how long the hourly and daily rollups (UTC hours and days) are kept: "
+        "13 months by default, never less than CCMON_RETENTION_S",
+    )
     lateness_s: int = Field(120, ge=0, description="allowed lateness behind the newest event")
     dedupe_horizon_s: int = Field(86400, ge=0, description="how long event ids are remembered")
     state_ttl_s: int = Field(86400, gt=0, description="how long contact states are kept")
@@ -372,7 +378,21 @@ class Settings(BaseSettings):
             return data  # the field validators name the bad value
         if "ticket_ttl_s" not in out:
             out["ticket_ttl_s"] = max(90 * 86400, retention + ttl_beyond)
+        if "rollup_retention_s" not in out:  # rollups keep at least what the panes keep
+            out["rollup_retention_s"] = max(396 * 86400, retention)
         return out
+
+    @model_validator(mode="after")
+    def _rollups_outlive_panes(self) -> Settings:
+        """Hours serve 'today' beside the panes: rollups kept less than the panes would
+        make windows inside the pane retention read short."""
+        if self.rollup_retention_s < self.retention_s:
+            raise ValueError(
+                f"CCMON_ROLLUP_RETENTION_S ({self.rollup_retention_s}) must be at least "
+                f"CCMON_RETENTION_S ({self.retention_s}): hourly rollups serve 'today' and "
+                "long windows inside the pane retention"
+            )
+        return self
 
     def queues(self) -> QueuesConfig:
         """Read and validate the queues file (or the defaults when none is set)."""
@@ -417,6 +437,7 @@ class Settings(BaseSettings):
             self.redis_url.get_secret_value(),
             prefix=self.redis_prefix,
             retention_ms=self.retention_s * 1000,
+            rollup_retention_ms=self.rollup_retention_s * 1000,
             dedupe_horizon_ms=self.dedupe_horizon_s * 1000,
             state_ttl_ms=self.state_ttl_s * 1000,
             long_state_ttl_ms=self.ticket_ttl_s * 1000,

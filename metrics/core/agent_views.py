@@ -3,6 +3,12 @@
 An agent's current state has no end yet, so no pane holds its time: a read adds the open
 span, from the latest change to now, pane by pane (`open_panes`), to the panes it read.
 Time in state and occupancy then count an open state up to now.
+
+An agent's current contacts come from the contacts' side: the members of each series'
+``handling`` live set and their stored states, which name who holds each one
+(`Segment.holder`). Contact events are keyed by contact and agent events by agent, so
+no one worker could keep a per-agent list; reading the sets costs one range read per
+series and one state read per contact in progress, on a read, never on the hot path.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from metrics.core.agent_figures import (
     span_weights,
 )
 from metrics.core.agents import MAX_ATTRIBUTED_SPAN_MS, NO_TEAM, AgentState, split_by_pane
+from metrics.core.contacts import ContactState
 from metrics.core.formulas import ratio, sum_counters
 from metrics.core.panes import (
     PANE_MS,
@@ -35,12 +42,14 @@ from metrics.events import DECLINE_OUTCOMES, TRANSFER_KINDS
 from metrics.fields import AGENT_TIME_FIELD
 
 __all__ = [
+    "AgentContact",
     "AgentInfo",
     "Panes",
     "Windows",
     "add_panes",
     "agent_figures",
     "capacity_of",
+    "contacts_by_agent",
     "directory_capacity",
     "directory_infos",
     "directory_teams",
@@ -253,14 +262,54 @@ def capacity_of(state: AgentState, info: AgentInfo | None) -> dict[str, int]:
     return {channel: given.get(channel, 1) for channel in latest.channels}
 
 
+#: One current contact of an agent: contact_id, queue, channel, seconds so far
+AgentContact = dict[str, Any]
+
+
+def contacts_by_agent(
+    members: Mapping[Series, Mapping[str, int]],
+    states: Mapping[str, ContactState | None],
+    now_ms: int,
+) -> dict[str, list[AgentContact]]:
+    """Agent id -> the contacts it handles now, longest first (then by contact id).
+
+    `members` are the ``handling`` live set of each series, `states` the contacts' stored
+    states. A contact counts for the agent its segment names (`Segment.holder`), for the
+    seconds since that agent got it; one whose state is gone or names no agent is in no
+    agent's list (it still counts in the queue's contacts in progress).
+    """
+    found: dict[str, list[tuple[int, str, str, str]]] = {}
+    for (queue, channel), ids in members.items():
+        for contact_id in ids:
+            state = states.get(contact_id)
+            segment = state.segments.get(queue) if state is not None else None
+            holder = segment.holder() if segment is not None else None
+            if holder is not None:
+                found.setdefault(holder[0], []).append((holder[1], contact_id, queue, channel))
+    return {
+        agent_id: [
+            {
+                "contact_id": contact_id,
+                "queue": queue,
+                "channel": channel,
+                "seconds": max(0, now_ms - since) / 1000,
+            }
+            for since, contact_id, queue, channel in sorted(rows)
+        ]
+        for agent_id, rows in found.items()
+    }
+
+
 def live_entry(
     agent_id: str,
     state: AgentState,
     info: AgentInfo | None,
     now_ms: int,
     configured: frozenset[str],
+    contacts: Iterable[AgentContact] = (),
 ) -> dict[str, Any]:
-    """One agent in GET /api/v1/agents: state, reason, seconds in state, queues, capacity."""
+    """One agent in GET /api/v1/agents: state, reason, seconds in state, its contacts now
+    (`contacts_by_agent`), queues, capacity."""
     latest = state.latest
     reason = None
     if latest.state == "not_ready" and latest.reason:
@@ -273,7 +322,7 @@ def live_entry(
         "state": latest.state,
         "reason": reason,
         "state_seconds": max(0, now_ms - latest.at_ms) / 1000,
-        "contacts": [],
+        "contacts": list(contacts),
         "queues": list(latest.queues),
         "capacity": capacity_of(state, info),
     }

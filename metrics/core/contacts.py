@@ -72,6 +72,13 @@ Transfer = tuple[int, str, str, str, str | None]
 _SIDE_ORDER = {side: i for i, side in enumerate(DISCONNECT_SIDES)}
 #: Attempt outcomes that end a callback's wait (a no_answer leaves it waiting for a retry).
 _CALLBACK_DONE = frozenset({"connected", "failed"})
+#: Keys of a stored segment's extra mapping that are the segment's own, not its Activity's.
+_SEGMENT_KEYS = frozenset({"d", "g"})
+
+
+def _lower(candidate: str | None, current: str | None) -> bool:
+    """Whether `candidate` is the lower agent id (any id is lower than none)."""
+    return candidate is not None and (current is None or candidate < current)
 
 
 @dataclass(slots=True)
@@ -187,6 +194,8 @@ class Segment:
     direction: str = "inbound"
     #: offers, holds, transfers, the end, callback attempts; None until one of them came
     activity: Activity | None = None
+    #: the agent of the winning contact.answered (None: not answered, or no agent given)
+    agent_id: str | None = None
     #: memo of contribution(self); a segment is not changed once it is part of a state
     contrib: Contribution | None = field(default=None, compare=False, repr=False)
 
@@ -201,17 +210,17 @@ class Segment:
                 self.direction = event.direction  # equal times: one fixed choice
         elif isinstance(event, ContactOutcome):
             candidate = (event.time_ms, _KIND_ORDER[event.kind])
-            if (
-                self.outcome is None
-                or self.outcome_ms is None
-                or candidate
-                < (
-                    self.outcome_ms,
-                    _KIND_ORDER[self.outcome],
-                )
-            ):
+            current = (
+                None
+                if self.outcome is None or self.outcome_ms is None
+                else (self.outcome_ms, _KIND_ORDER[self.outcome])
+            )
+            if current is None or candidate < current:
                 self.outcome, self.outcome_ms = event.kind, event.time_ms
                 self.outcome_channel = event.channel
+                self.agent_id = event.agent_id
+            elif candidate == current and _lower(event.agent_id, self.agent_id):
+                self.agent_id = event.agent_id  # equal outcomes: the lowest agent id
         elif isinstance(event, WrapupCompleted):
             self.wrapups[event.id] = (
                 event.time_ms,
@@ -234,6 +243,28 @@ class Segment:
             and not self.wrapups
             and (activity is None or not activity.released())
         )
+
+    def holder(self) -> tuple[str, int] | None:
+        """Who has the contact now and since when (ms), while it is being handled.
+
+        The answering agent, or the `to` of the latest consult or conference transfer to
+        an agent (latest by time, then event id): the contact moved to that agent. A
+        blind transfer releases the contact (`handling`), so it has no holder.
+        """
+        if not self.handling() or self.outcome_ms is None:
+            return None
+        holder = None if self.agent_id is None else (self.agent_id, self.outcome_ms)
+        activity = self.activity
+        if activity is not None:
+            latest: tuple[int, str] | None = None
+            for event_id, (at, _, _, target, to) in activity.transfers.items():
+                if (
+                    target == "agent"
+                    and to is not None
+                    and (latest is None or (at, event_id) > latest)
+                ):
+                    latest, holder = (at, event_id), (to, at)
+        return holder
 
     def callback_waiting(self) -> bool:
         """A callback was requested and no attempt has connected or failed yet."""
@@ -260,6 +291,8 @@ class Segment:
         extra = self.activity.to_dict() if self.activity is not None else {}
         if self.direction != "inbound":
             extra["d"] = self.direction
+        if self.agent_id is not None:
+            extra["g"] = self.agent_id
         if extra:
             out.append(extra)
         return out
@@ -268,7 +301,7 @@ class Segment:
     def from_list(cls, data: list[Any]) -> Segment:
         queued_ms, queued_channel, outcome, outcome_ms, outcome_channel, wrapups = data[:6]
         extra: dict[str, Any] = data[6] if len(data) > 6 else {}
-        activity = Activity.from_dict(extra) if extra.keys() - {"d"} else None
+        activity = Activity.from_dict(extra) if extra.keys() - _SEGMENT_KEYS else None
         return cls(
             queued_ms,
             queued_channel,
@@ -281,6 +314,7 @@ class Segment:
             },
             extra.get("d", "inbound"),
             activity,
+            extra.get("g"),
         )
 
     def copy(self) -> Segment:
@@ -293,6 +327,7 @@ class Segment:
             dict(self.wrapups),
             self.direction,
             None if self.activity is None else self.activity.copy(),
+            self.agent_id,
         )
 
 
@@ -465,3 +500,22 @@ def contribution_of(seg: Segment, rules: ContactRules) -> Contribution:
     if seg.contrib is None:
         seg.contrib = contribution(seg, rules)
     return seg.contrib
+
+
+def wait_maximum(seg: Segment, queue: str) -> tuple[PaneKey, str, int] | None:
+    """The one maximum contribution(seg) records: (pane key, field, wait ms), or None.
+
+    A maximum cannot be retracted, so applying a batch of a contact's events at once must
+    still record the maxima of the states in between (Aggregator.apply_all); this gives
+    them without the whole contribution. It mirrors contribution() (a test holds them equal).
+    """
+    outcome, outcome_ms, queued_ms = seg.outcome, seg.outcome_ms, seg.queued_ms
+    if (
+        (outcome != "answered" and outcome != "abandoned")
+        or outcome_ms is None
+        or queued_ms is None
+        or not seg.outcome_channel
+    ):
+        return None
+    wait = outcome_ms - queued_ms if outcome_ms > queued_ms else 0
+    return (queue, seg.outcome_channel, outcome_ms - outcome_ms % PANE_MS), _WAIT_MAX[outcome], wait

@@ -1,7 +1,8 @@
 """Pane, interval and window arithmetic, and the per-partition watermark (pure).
 
 Times are integer epoch milliseconds in UTC. Facts land in 1-minute panes; 15-minute
-intervals are kept beside them so that long views (today, interval series) read few keys.
+intervals are kept beside them so that long views (today, interval series) read few keys,
+and hourly and daily rollups (UTC hours and days) are kept longest, for a year of history.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "DAY_MS",
     "HOUR_MS",
     "INTERVAL_MS",
     "LEVELS",
     "PANE_MS",
     "ROLLING_WINDOWS",
+    "ROLLUP_LEVELS",
     "Watermark",
     "buckets_of",
     "cover",
+    "day_start",
     "hour_start",
+    "level_retention_ms",
     "interval_start",
     "local_interval_starts",
     "pane_start",
@@ -30,6 +35,7 @@ __all__ = [
 PANE_MS = 60_000
 INTERVAL_MS = 15 * PANE_MS
 HOUR_MS = 60 * PANE_MS
+DAY_MS = 24 * HOUR_MS
 
 #: Rolling windows exposed everywhere, by label: number of 1-minute panes.
 ROLLING_WINDOWS: dict[str, int] = {"5m": 5, "15m": 15, "60m": 60}
@@ -50,9 +56,32 @@ def hour_start(t_ms: int) -> int:
     return t_ms - t_ms % HOUR_MS
 
 
+def day_start(t_ms: int) -> int:
+    """Start of the UTC day holding `t_ms` (daily rollups are UTC days, whatever the zone)."""
+    return t_ms - t_ms % DAY_MS
+
+
 #: The bucket levels every fact is added to: (name, length ms). Reads pick the coarsest
-#: that fits: panes for rolling windows, intervals and hours for long periods.
-LEVELS: tuple[tuple[str, int], ...] = (("p1", PANE_MS), ("p15", INTERVAL_MS), ("p60", HOUR_MS))
+#: that fits: panes for rolling windows, intervals and hours for long periods, days for
+#: a year.
+LEVELS: tuple[tuple[str, int], ...] = (
+    ("p1", PANE_MS),
+    ("p15", INTERVAL_MS),
+    ("p60", HOUR_MS),
+    ("p1d", DAY_MS),
+)
+
+#: The levels kept for the rollup retention (13 months by default) instead of the panes'.
+ROLLUP_LEVELS = frozenset({"p60", "p1d"})
+
+
+def level_retention_ms(level: str, retention_ms: int, rollup_retention_ms: int) -> int:
+    """How long a bucket of `level` is kept after it ends: rollups the longer of the two
+    retentions (hours also serve 'today', so never less than the panes), the rest the
+    panes' retention."""
+    if level in ROLLUP_LEVELS:
+        return max(retention_ms, rollup_retention_ms)
+    return retention_ms
 
 
 def buckets_of(pane_ms: int) -> list[tuple[str, int, int]]:

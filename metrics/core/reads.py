@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from metrics.core.update import Series
 
-__all__ = ["Live", "SeriesData", "SeriesRequest", "SetQuery", "SetStats"]
+__all__ = ["BucketRequest", "Live", "SeriesData", "SeriesRequest", "SetQuery", "SetStats"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,17 @@ class SeriesData:
     hours: list[dict[str, int]]
     live: Live
     totals: dict[str, int]
+
+
+@dataclass(frozen=True)
+class BucketRequest:
+    """Buckets of one level of one series (e.g. a year of "p1d" days), for long reads:
+    no live state, no totals; a bucket past its level's retention reads as empty."""
+
+    series: Series
+    #: one of metrics.core.panes.LEVELS' names
+    level: str
+    starts: tuple[int, ...]
+    #: sum each `per` consecutive buckets into one (e.g. two 15-minute intervals into a
+    #: half hour): the store may do it where the data is, and answers len(starts) // per
+    per: int = 1

@@ -3,7 +3,14 @@
 Runs in the exporter's scrape thread, never on an event loop. `collect()` builds the
 families; `exposition()` (what /metrics serves, metrics.exposition.text) gives the same
 text but renders a series again only when its windows, live state or totals changed, and
-the few clock-driven gauges (oldest wait, ticket ages) afresh each time. Sample output::
+the few clock-driven gauges (oldest wait, ticket ages) afresh each time.
+
+Open agent states count up to now, as in the read API: each agent's current state adds its
+time so far to the windows of the series it serves (metrics.core.agent_views), and the
+one windowed figure agent time feeds, ``ccmon_queue_occupancy_ratio``, is worked out again
+from the stored windows plus those spans at every scrape (the other window figures keep
+their memo). The all-time ``ccmon_queue_agent_state_seconds`` counts closed spans only,
+so it never goes down. Sample output::
 
     # HELP ccmon_queue_service_level_ratio Service level of the window (queue's formula).
     # TYPE ccmon_queue_service_level_ratio gauge
@@ -28,9 +35,11 @@ from prometheus_client.registry import Collector
 
 from metrics.clock import wall_ms
 from metrics.config.queues import QueuesConfig
+from metrics.core.agent_views import Windows, open_series_windows, queue_bounds
+from metrics.core.formulas import derive
 from metrics.core.reads import SeriesData
 from metrics.core.update import Series
-from metrics.core.views import WINDOWS, live_view, snapshot_request, window_views
+from metrics.core.views import WINDOWS, live_view, snapshot_request, window_view, windows_of
 from metrics.exposition.contacts import contact_clock_families, contact_families, contact_key
 from metrics.exposition.services import (
     WindowViews,
@@ -124,14 +133,47 @@ def _oldest_wait_family() -> GaugeMetricFamily:
 #: where the clock-driven family sits among a series' families (the second of _live)
 _OLDEST_WAIT_AT = 1
 
+#: The agent time fields a window view's figures come from (only its occupancy), and the
+#: view keys they feed: what an open state changes in a window view.
+_AGENT_TIME_FIELDS = tuple(AGENT_TIME_FIELD.values())
+_AGENT_TIME_KEYS = ("occupancy",)
+
 
 @dataclass(frozen=True)
 class _Read:
-    """One scrape's store read: the series, their data, the applied event times."""
+    """One scrape's store read: the series, their data, the applied event times, and every
+    agent's open state inside each window of the series it serves."""
 
     series: list[Series]
     data: list[SeriesData]
     event_times: dict[str, int]
+    opened: dict[Series, Windows]
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """One series' stored windows, derived once per change of its data: the window views
+    and each window's agent time counters (to which a scrape adds the open spans)."""
+
+    data: SeriesData
+    views: WindowViews
+    agent_ms: dict[str, dict[str, int]]
+
+
+def _with_open(derived: _Derived, opened: Windows, queues: QueuesConfig, name: str) -> WindowViews:
+    """The views with the open states' time counted: the agent figures of each window
+    with an open span are derived again from the stored counters plus the span."""
+    views = dict(derived.views)
+    cfg = None
+    for window, more in opened.items():
+        stored = derived.agent_ms.get(window)
+        if stored is None:
+            continue  # a window not exported
+        counters = {f: stored[f] + more.get(f, 0) for f in _AGENT_TIME_FIELDS}
+        cfg = cfg or queues.get(name)
+        figures = derive(counters, cfg)
+        views[window] = views[window] | {k: figures[k] for k in _AGENT_TIME_KEYS}
+    return views
 
 
 class AggregateCollector(Collector):
@@ -165,7 +207,8 @@ class AggregateCollector(Collector):
         self.text = SeriesText()
         self._headers: tuple[list[bytes], list[bytes], list[bytes]] | None = None
         self._config_text: tuple[tuple[str, ...], bytes] | None = None
-        self._last: dict[Series, tuple[SeriesData, WindowViews]] = {}
+        self._last: dict[Series, _Derived] = {}
+        self._reasons = frozenset(queues.reason_codes)
         self._lock = threading.Lock()
 
     def describe(self) -> Iterable[Metric]:
@@ -175,23 +218,39 @@ class AggregateCollector(Collector):
         series = self.store.series()
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
         data = self.store.read(requests, now)
-        return _Read(series, data, self.store.event_times())
+        states = self.store.agent_states()
+        opened = open_series_windows(
+            states.values(), now, self._reasons, queue_bounds(self.queues, now)
+        )
+        return _Read(series, data, self.store.event_times(), opened)
 
-    def _views(self, read: _Read) -> list[WindowViews]:
-        """The exported windows of every series, derived once for every family; a series
-        whose data equals the last read's keeps the views derived then."""
-        out = []
+    def _views(self, read: _Read) -> tuple[list[WindowViews], list[WindowViews]]:
+        """The exported windows of every series as stored (for the service and contact
+        families) and with the open agent states up to now (for the window gauges).
+
+        A series whose data equals the last read's keeps the views derived then; only
+        the agent figures of a series with an open span are derived again.
+        """
+        stored, opened = [], []
         last, self._last = self._last, {}
         for s, d in zip(read.series, read.data, strict=True):
             known = last.get(s)
-            if known is not None and known[0] == d:
-                views = known[1]
-            else:
-                every = window_views(d, self.queues.get(s[0]))
-                views = {w: every[w] for w in self.windows}
-            self._last[s] = (d, views)
-            out.append(views)
-        return out
+            if known is None or known.data != d:
+                cfg = self.queues.get(s[0])
+                counters = windows_of(d)
+                known = _Derived(
+                    d,
+                    {w: window_view(counters[w], cfg) for w in self.windows},
+                    {
+                        w: {f: counters[w].get(f, 0) for f in _AGENT_TIME_FIELDS}
+                        for w in self.windows
+                    },
+                )
+            self._last[s] = known
+            stored.append(known.views)
+            more = read.opened.get(s)
+            opened.append(_with_open(known, more, self.queues, s[0]) if more else known.views)
+        return stored, opened
 
     def collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
@@ -204,9 +263,9 @@ class AggregateCollector(Collector):
         yield _up()
         series, data = read.series, read.data
         with self._lock:
-            views = self._views(read)
+            views, with_open = self._views(read)
         yield from self._live(series, data, now)
-        yield from self._windows(series, views)
+        yield from self._windows(series, with_open)
         yield from self._totals(series, data)
         yield from self._config(series)
         yield from service_families(series, data, views, now)
@@ -226,12 +285,12 @@ class AggregateCollector(Collector):
         except StoreError as exc:
             return b"".join(family_text(_store_down(exc)))
         series, data = read.series, read.data
-        views = self._views(read)
+        views, with_open = self._views(read)
         one = [[s] for s in series]
         one_data = [[d] for d in data]
         groups: list[Group] = [
             ([d.live for d in data], lambda i: self._live(one[i], one_data[i], now)),
-            (views, lambda i: self._windows(one[i], [views[i]])),
+            (with_open, lambda i: self._windows(one[i], [with_open[i]])),
             ([d.totals for d in data], lambda i: self._totals(one[i], one_data[i])),
             (
                 [service_key(d, v) for d, v in zip(data, views, strict=True)],

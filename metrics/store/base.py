@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from metrics.core.agents import AgentState
-from metrics.core.reads import SeriesData, SeriesRequest
+from metrics.core.reads import BucketRequest, SeriesData, SeriesRequest
 from metrics.core.update import Series, Update
 from metrics.errors import CcmonError
 
@@ -37,6 +37,11 @@ class StoreLostError(StoreError):
 
 class AggregateStore(Protocol):
     """Where panes, live state, entity states and applied offsets are kept."""
+
+    #: how long panes and 15-minute intervals are kept after they end (ms)
+    retention_ms: int
+    #: how long the hourly and daily rollups are kept after they end (ms)
+    rollup_retention_ms: int
 
     def flush(self, update: Update, now_ms: int) -> None:
         """Write `update` atomically, fenced by its offsets; raise FencedError if stale.
@@ -74,6 +79,12 @@ class AggregateStore(Protocol):
         waiting: their outcome event was lost, and they must not hold up oldest-wait alerts.
         """
 
+    def read_buckets(
+        self, requests: list[BucketRequest], now_ms: int
+    ) -> list[list[dict[str, int]]]:
+        """The buckets of one level per request (15-minute intervals, hours, days), for long
+        interval reads; a bucket past its level's retention reads as empty."""
+
     def read_scoped(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
         """Like `read`, for team and agent entities: each request's series is an Entity
         (scope, id). Agents keep no 1-minute panes (their panes read as empty); the live
@@ -84,6 +95,12 @@ class AggregateStore(Protocol):
 
     def agent_states(self, agent_ids: set[str] | None = None) -> dict[str, AgentState]:
         """The stored state of every agent met within the agent state TTL (or of these)."""
+
+    def set_members(
+        self, name: str, series: list[Series], now_ms: int
+    ) -> dict[Series, dict[str, int]]:
+        """Member id -> score of one live set (e.g. "handling") of each series; members
+        older than the state TTL at `now_ms` are left out, as `read` leaves out waits."""
 
     def event_times(self) -> dict[str, int]:
         """Highest event time applied per "topic:partition"."""

@@ -9,8 +9,16 @@ from typing import Any
 
 from metrics.core.agent_figures import AGENT_SCOPE
 from metrics.core.agents import AgentState
-from metrics.core.panes import HOUR_MS, INTERVAL_MS, PANE_MS, buckets_of
-from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
+from metrics.core.formulas import sum_counters
+from metrics.core.panes import (
+    HOUR_MS,
+    INTERVAL_MS,
+    LEVELS,
+    PANE_MS,
+    buckets_of,
+    level_retention_ms,
+)
+from metrics.core.reads import BucketRequest, Live, SeriesData, SeriesRequest, SetQuery, SetStats
 from metrics.core.update import Entity, Series, Update
 from metrics.fields import MAX_FIELDS
 from metrics.store.base import WAIT_SET, FencedError, StoreLostError
@@ -18,16 +26,24 @@ from metrics.store.base import WAIT_SET, FencedError, StoreLostError
 __all__ = ["InMemoryStore"]
 
 
+#: the fields that are settings, not data (kept by `lose`)
+_SETTINGS = ("retention_ms", "rollup_retention_ms", "dedupe_horizon_ms", "state_ttl_ms")
+_LENGTHS = dict(LEVELS)
+
+
 @dataclass
 class InMemoryStore:
     """A dict-backed AggregateStore with the same semantics, minus durability."""
 
     retention_ms: int = 8 * 24 * 3600 * 1000
+    #: hourly and daily rollups are kept this long (13 months by default)
+    rollup_retention_ms: int = 396 * 24 * 3600 * 1000
     dedupe_horizon_ms: int = 24 * 3600 * 1000
     state_ttl_ms: int = 24 * 3600 * 1000
     panes: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     intervals: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     hours: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
+    days: dict[tuple[Series, int], dict[str, int]] = field(default_factory=dict)
     totals: defaultdict[Series, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     agent_counts: defaultdict[Series, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -64,7 +80,7 @@ class InMemoryStore:
         claimed generation (not part of the store) is kept."""
         claimed = self.claimed
         for spec in fields(self):
-            if spec.name not in ("retention_ms", "dedupe_horizon_ms", "state_ttl_ms"):
+            if spec.name not in _SETTINGS:
                 setattr(self, spec.name, type(self)().__dict__[spec.name])
         self.claimed = claimed
 
@@ -94,7 +110,7 @@ class InMemoryStore:
                     counts[name] = counts.get(name, 0) + delta
         for (scope, ident, pane), deltas in update.scoped.items():
             for level, start, _ in buckets_of(pane):
-                if level == "p1" and scope == AGENT_SCOPE:
+                if level == "p1d" or (level == "p1" and scope == AGENT_SCOPE):
                     continue
                 target = self.scoped.setdefault((level, (scope, ident), start), {})
                 for name, delta in deltas.items():
@@ -119,7 +135,7 @@ class InMemoryStore:
             self.times[partition] = max(self.times.get(partition, t), t)
 
     def _buckets(self, series: Series, pane: int) -> list[dict[str, int]]:
-        levels = {"p1": self.panes, "p15": self.intervals, "p60": self.hours}
+        levels = {"p1": self.panes, "p15": self.intervals, "p60": self.hours, "p1d": self.days}
         return [
             levels[level].setdefault((series, start), {}) for level, start, _ in buckets_of(pane)
         ]
@@ -145,8 +161,25 @@ class InMemoryStore:
         found |= {(q, c) for (_, q, c), members in self.members.items() if members}
         return sorted(found)
 
-    def _alive(self, start_ms: int, length_ms: int) -> bool:
-        return start_ms + length_ms + self.retention_ms > self.now_ms
+    def _alive(self, start_ms: int, length_ms: int, level: str = "p1") -> bool:
+        keep = level_retention_ms(level, self.retention_ms, self.rollup_retention_ms)
+        return start_ms + length_ms + keep > self.now_ms
+
+    def read_buckets(
+        self, requests: list[BucketRequest], now_ms: int
+    ) -> list[list[dict[str, int]]]:
+        levels = {"p1": self.panes, "p15": self.intervals, "p60": self.hours, "p1d": self.days}
+        out = []
+        for req in requests:
+            kept, length = levels[req.level], _LENGTHS[req.level]
+            found = [
+                kept.get((req.series, s), {}) if self._alive(s, length, req.level) else {}
+                for s in req.starts
+            ]
+            out.append(
+                [sum_counters(found[i : i + req.per]) for i in range(0, len(found), req.per)]
+            )
+        return out
 
     def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
         out = []
@@ -166,7 +199,7 @@ class InMemoryStore:
                         for i in req.intervals
                     ],
                     hours=[
-                        dict(self.hours.get((s, h), {})) if self._alive(h, HOUR_MS) else {}
+                        dict(self.hours.get((s, h), {})) if self._alive(h, HOUR_MS, "p60") else {}
                         for h in req.hours
                     ],
                     live=Live(
@@ -217,6 +250,15 @@ class InMemoryStore:
         stored = self.states.get("agent", {})
         wanted = stored.keys() if agent_ids is None else agent_ids & stored.keys()
         return {i: stored[i] for i in sorted(wanted) if stored[i] is not None}
+
+    def set_members(
+        self, name: str, series: list[Series], now_ms: int
+    ) -> dict[Series, dict[str, int]]:
+        floor = now_ms - self.state_ttl_ms
+        return {
+            s: {m: t for m, t in self.members.get((name, *s), {}).items() if t >= floor}
+            for s in series
+        }
 
     def event_times(self) -> dict[str, int]:
         return dict(self.times)

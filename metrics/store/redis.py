@@ -4,11 +4,14 @@ Key layout (prefix configurable, default ``ccmon``)::
 
     {p}:p1:{queue}|{channel}:{pane ms}        hash  1-minute pane counters (expire)
     {p}:p15:{queue}|{channel}:{interval ms}   hash  15-minute interval counters (expire)
-    {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly counters, for long reads (expire)
+    {p}:p60:{queue}|{channel}:{hour ms}       hash  hourly rollup (UTC hours), for long reads
+    {p}:p1d:{queue}|{channel}:{day ms}        hash  daily rollup (UTC days); p60 and p1d
+                                                    expire after the rollup retention
     {p}:tot:{queue}|{channel}                 hash  all-time counters (Prometheus counters)
     {p}:live:{queue}|{channel}                hash  agents by state
     {p}:e1|e15|e60:{scope}|{id}:{start ms}    hash  team and agent panes (scope "team" or
                                                     "agent"; agents have no e1), expire
+                                                    after the panes' retention (no rollups)
     {p}:elive:{scope}|{id}                    hash  a team's agents by state and reason, slots
     {p}:ents:{scope} / {p}:agents:all         set   team names met / agent ids met
     {p}:z:{set}:{queue}|{channel}             zset  live set member id -> score ms
@@ -42,8 +45,9 @@ from redis.client import Pipeline
 from metrics.core.agent_figures import AGENT_SCOPE, TEAM_SCOPE
 from metrics.core.agents import AgentState
 from metrics.core.contacts import CALLBACKS_SET, HANDLING_SET
-from metrics.core.panes import buckets_of
-from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetStats
+from metrics.core.formulas import sum_counters
+from metrics.core.panes import buckets_of, level_retention_ms
+from metrics.core.reads import BucketRequest, Live, SeriesData, SeriesRequest, SetQuery, SetStats
 from metrics.core.states import DECODERS, KEY_PARTS
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
@@ -120,6 +124,32 @@ for _, t in ipairs(p.t) do
 end
 return 'OK'
 """
+
+
+# KEYS: hashes; the reply holds each one's HGETALL (flat field, value pairs), in order, the
+# values as integer replies. One script call instead of a pipeline of HGETALLs: long reads
+# take thousands of hashes, and the client's per-command and per-value costs, not the
+# server, were most of their time. (Lua numbers are doubles: exact below 2^53, far above
+# any bucket's sums.) Summing groups of hashes in Lua as well was measured slower: its
+# tables cost the server more than the smaller reply saved.
+_HASHES_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local h = redis.call('HGETALL', key)
+  for j = 2, #h, 2 do h[j] = tonumber(h[j]) end
+  out[i] = h
+end
+return out
+"""
+
+#: at most this many hashes per script call (a long read is split into several)
+_HASHES_PER_CALL = 4096
+
+
+def _pairs(flat: list[Any]) -> dict[str, int]:
+    """A flat reply of _HASHES_LUA (field, int value, field, int value, ...) as a dict."""
+    it = iter(flat)
+    return dict(zip(it, it, strict=True))  # names and values in turn from one iterator
 
 
 def _ints(raw: dict[str, str]) -> dict[str, int]:
@@ -278,6 +308,7 @@ class RedisStore:
         *,
         prefix: str = "ccmon",
         retention_ms: int = 8 * 24 * _HOUR_MS,
+        rollup_retention_ms: int = 396 * 24 * _HOUR_MS,
         dedupe_horizon_ms: int = 24 * _HOUR_MS,
         state_ttl_ms: int = 24 * _HOUR_MS,
         long_state_ttl_ms: int = 90 * 24 * _HOUR_MS,
@@ -286,6 +317,8 @@ class RedisStore:
         self.client = client
         self.prefix = prefix
         self.retention_ms = retention_ms
+        #: hourly and daily rollups (p60, p1d) are kept this long (13 months by default)
+        self.rollup_retention_ms = rollup_retention_ms
         self.dedupe_horizon_ms = dedupe_horizon_ms
         self.state_ttl_ms = state_ttl_ms
         #: contacts live a state TTL; agents change state rarely and live a week; tickets
@@ -295,6 +328,7 @@ class RedisStore:
         if customer_ttl_ms is not None:
             self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
+        self._hashes_script = client.register_script(_HASHES_LUA)
         self._generation = ""
         self._mirror: KeyMirror | None = None
         self._tracking: _Tracking | None = None
@@ -360,14 +394,18 @@ class RedisStore:
         }
 
     def _pane_targets(self, series: Series, pane: int, floor: int) -> list[_Target]:
-        """The 1-minute, 15-minute and hourly hashes a pane adds to, with their expiry."""
+        """The 1-minute, 15-minute, hourly and daily hashes a pane adds to, with their
+        expiry: each level's retention after its bucket ends."""
         return [
             (
                 self._series_key(level, series) + f":{start}",
-                max(start + size + self.retention_ms, floor),
+                max(start + size + self._keep_ms(level), floor),
             )
             for level, start, size in buckets_of(pane)
         ]
+
+    def _keep_ms(self, level: str) -> int:
+        return level_retention_ms(level, self.retention_ms, self.rollup_retention_ms)
 
     def _increments(self, update: Update, floor: int) -> dict[_Target, dict[str, int]]:
         """HINCRBY amounts: pane sums into their buckets and all-time totals, then live."""
@@ -395,14 +433,15 @@ class RedisStore:
         return incr
 
     def _entity_targets(self, entity: tuple[str, str], pane: int, floor: int) -> list[_Target]:
-        """A team's or agent's 1-minute (teams only), 15-minute and hourly hashes."""
+        """A team's or agent's 1-minute (teams only), 15-minute and hourly hashes, all
+        kept the panes' retention: teams and agents have no year-long rollups."""
         return [
             (
                 self._series_key("e" + level[1:], entity) + f":{start}",
                 max(start + size + self.retention_ms, floor),
             )
             for level, start, size in buckets_of(pane)
-            if not (level == "p1" and entity[0] == AGENT_SCOPE)
+            if level != "p1d" and not (level == "p1" and entity[0] == AGENT_SCOPE)
         ]
 
     def _maxima(self, update: Update, floor: int) -> dict[_Target, dict[str, int]]:
@@ -547,6 +586,28 @@ class RedisStore:
         replies = iter(self._call(pipe.execute))
         return [_series_data(req, replies) for req in requests]
 
+    def read_buckets(
+        self, requests: list[BucketRequest], now_ms: int
+    ) -> list[list[dict[str, int]]]:
+        """Long reads (intervals, hours, days) by a read-only script, at most 4,096 hashes
+        a call, summed `per` buckets at a time here; never from the mirror: they are
+        one-off reads of many keys the mirror would only hold briefly."""
+        out = []
+        for req in requests:
+            base = self._series_key(req.level, req.series) + ":"
+            keys = [base + str(start) for start in req.starts]
+            flat: list[list[Any]] = []
+            for i in range(0, len(keys), _HASHES_PER_CALL):
+                chunk = keys[i : i + _HASHES_PER_CALL]
+                flat += self._call(lambda c=chunk: self._hashes_script(keys=c))
+            found = [_pairs(h) for h in flat]
+            if req.per > 1:
+                found = [
+                    sum_counters(found[i : i + req.per]) for i in range(0, len(found), req.per)
+                ]
+            out.append(found)
+        return out
+
     def _queue_reads(self, pipe: Pipeline, req: SeriesRequest, floor: int) -> None:
         """Queue one request's commands, in the order _series_data takes the replies."""
         for pane in req.panes:
@@ -663,6 +724,21 @@ class RedisStore:
             i: AgentState.from_dict(orjson.loads(v))
             for i, v in zip(ids, raw, strict=True)
             if v is not None
+        }
+
+    def set_members(
+        self, name: str, series: list[Series], now_ms: int
+    ) -> dict[Series, dict[str, int]]:
+        if not series:
+            return {}
+        floor = now_ms - self.state_ttl_ms
+        pipe = self.client.pipeline(transaction=False)
+        for s in series:
+            pipe.zrangebyscore(self._set_key(name, s), floor, "+inf", withscores=True)
+        replies = self._call(pipe.execute)
+        return {
+            s: {member: int(score) for member, score in reply}
+            for s, reply in zip(series, replies, strict=True)
         }
 
     def ping(self) -> bool:

@@ -4,7 +4,8 @@
     GET /api/v1/agents/{agent_id}     ?interval=15m|30m      live entry, today, intervals
 
 Per-agent figures live here only, never in a Prometheus label; the same bearer token as
-the rest of /api guards them. An agent's open state counts up to now (metrics.core.agent_views).
+the rest of /api guards them. An agent's open state counts up to now, and its current
+contacts are the ``handling`` live-set members that name it (metrics.core.agent_views).
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from aiohttp import web
 from metrics.config.queues import QUEUE_NAME_PATTERN, QueuesConfig
 from metrics.core.agent_figures import AGENT_SCOPE
 from metrics.core.agent_views import (
+    AgentContact,
     AgentInfo,
     Panes,
     add_panes,
     agent_figures,
+    contacts_by_agent,
     live_entry,
     open_panes,
     within,
 )
 from metrics.core.agents import AgentState
+from metrics.core.contacts import HANDLING_SET
 from metrics.core.panes import INTERVAL_MS, interval_start, local_interval_starts, today_start
 from metrics.core.reads import SeriesRequest
 from metrics.fields import AGENT_STATES
@@ -74,9 +78,25 @@ class AgentsApi:
         defaults = self.queues.defaults
         return today_start(now_ms, defaults.zone, defaults.reset_time)
 
-    def _entry(self, agent_id: str, state: AgentState, now_ms: int) -> dict[str, Any]:
-        entry = live_entry(agent_id, state, self.directory.get(agent_id), now_ms, self.reasons)
+    def _entry(
+        self,
+        agent_id: str,
+        state: AgentState,
+        now_ms: int,
+        contacts: Mapping[str, list[AgentContact]],
+    ) -> dict[str, Any]:
+        info = self.directory.get(agent_id)
+        held = contacts.get(agent_id, ())
+        entry = live_entry(agent_id, state, info, now_ms, self.reasons, held)
         return entry | {"state_since": _iso(state.since_ms)}
+
+    def _contacts(self, now_ms: int) -> dict[str, list[AgentContact]]:
+        """Every agent's contacts now: the handling sets of all series, then the states
+        of their members (two pipelined reads; see metrics.core.agent_views)."""
+        members = self.store.set_members(HANDLING_SET, self.store.series(), now_ms)
+        ids = {contact_id for found in members.values() for contact_id in found}
+        states = self.store.load_states({"contact": ids}).get("contact", {}) if ids else {}
+        return contacts_by_agent(members, states, now_ms)
 
     async def index(self, request: web.Request) -> web.Response:
         query = request.query
@@ -89,12 +109,13 @@ class AgentsApi:
             return error_response(400, f"state must be one of {list(AGENT_STATES)}")
         now = self.clock_ms()
         states = await asyncio.to_thread(self.store.agent_states)
+        contacts = await asyncio.to_thread(self._contacts, now)
         since = self._today(now)
         rows = []
         for agent_id, found in sorted(states.items()):
             if found.state == "offline" and found.since_ms < since:
                 continue  # offline agents only if they changed state today
-            entry = self._entry(agent_id, found, now)
+            entry = self._entry(agent_id, found, now, contacts)
             if team is not None and entry["team"] != team:
                 continue
             if queue is not None and queue not in entry["queues"]:
@@ -131,8 +152,9 @@ class AgentsApi:
             figures = agent_figures(within(panes, begin, end), self.configured)
             intervals.append({"start": _iso(begin), "end": _iso(end)} | figures)
         today = agent_figures(within(panes, interval_start(start), now + 1), self.configured)
+        contacts = await asyncio.to_thread(self._contacts, now)
         return _json(
-            self._entry(agent_id, state, now)
+            self._entry(agent_id, state, now, contacts)
             | {
                 "generated_at": _iso(now),
                 "interval_minutes": size,

@@ -4,7 +4,7 @@ Store reads run in threads, so a slow Redis never blocks other requests.
 
     GET /api/v1/queues                       live snapshot of every queue
     GET /api/v1/queues/{queue}               one queue: live state and every window
-    GET /api/v1/queues/{queue}/intervals     ?size=15|30&from=...&to=...[&channel=voice]
+    GET /api/v1/queues/{queue}/intervals     ?size=15|30|60|1d&from=...&to=...[&channel=voice]
     GET /api/v1/agents[/{agent_id}]          the per-agent API (metrics/web/agents.py)
     GET /metrics                             Prometheus exposition
     GET /healthz                             200 when the store answers, else 503
@@ -32,11 +32,10 @@ from metrics.config.queues import QUEUE_NAME_PATTERN, QueuesConfig
 from metrics.core.agent_views import AgentInfo, Windows, open_series_windows, queue_bounds
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
-from metrics.core.reads import Live, SeriesData, SeriesRequest
+from metrics.core.reads import BucketRequest, Live, SeriesData, SeriesRequest
+from metrics.core.rollups import MAX_SPAN_MS, SIZES, interval_rows, plan_intervals
 from metrics.core.update import Series
 from metrics.core.views import (
-    interval_request,
-    interval_series,
     live_contacts,
     live_view,
     snapshot_request,
@@ -55,8 +54,15 @@ from metrics.web.wallboard import add_wallboard
 
 __all__ = ["MAX_INTERVAL_SPAN_MS", "make_app"]
 
-#: Longest period one interval request may cover (a month of 15-minute intervals).
-MAX_INTERVAL_SPAN_MS = 31 * 86_400_000
+#: Longest period one request of 15- or 30-minute intervals may cover (a month).
+MAX_INTERVAL_SPAN_MS = MAX_SPAN_MS[15]
+
+_DAY_MS = 86_400_000
+_SIZE_ERROR = "size must be 15 or 30 (minutes), 60 or 1h (UTC hours), 1440 or 1d (UTC days)"
+
+
+def _days(ms: int) -> str:
+    return f"{ms / _DAY_MS:g} days"
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -206,9 +212,9 @@ class ReadApi:
         if not QUEUE_NAME_PATTERN.match(name):
             return _error(400, BAD_QUEUE_NAME)
         query = request.query
-        size = {"15": 15, "30": 30}.get(query.get("size", "15"))
+        size = SIZES.get(query.get("size", "15"))
         if size is None:
-            return _error(400, "size must be 15 or 30")
+            return _error(400, _SIZE_ERROR)
         if "from" not in query:
             return _error(400, "from is required (RFC 3339)")
         channel = query.get("channel")
@@ -221,20 +227,24 @@ class ReadApi:
             return _error(400, str(exc))
         if end <= start:
             return _error(400, "to must be after from")
-        if end - start > MAX_INTERVAL_SPAN_MS:
-            return _error(400, "at most 31 days per request")
+        if end - start > MAX_SPAN_MS[size]:
+            return _error(400, f"at most {_days(MAX_SPAN_MS[size])} per request of size {size}")
         cfg = self.queues.get(name)
+        now = self.clock_ms()
+        plan = plan_intervals(size, start, end, cfg.zone)
+        oldest = plan.oldest_kept_ms(self.store.retention_ms, self.store.rollup_retention_ms, now)
+        if plan.buckets[0] < oldest:
+            return _error(400, self._too_old(size))
         series = [s for s in await asyncio.to_thread(self.store.series) if s[0] == name]
         if channel is not None:
             series = [s for s in series if s[1] == channel]
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
-        planned = [interval_request(s, start, end, size, cfg) for s in series]
-        now = self.clock_ms()
-        data = await asyncio.to_thread(self.store.read, [req for req, _ in planned], now)
+        requests = [BucketRequest(s, plan.level, plan.buckets, plan.per) for s in series]
+        data = await asyncio.to_thread(self.store.read_buckets, requests, now)
         out = {}
-        for s, (_, starts), d in zip(series, planned, data, strict=True):
-            rows = interval_series(starts, size, d, cfg, now)
+        for s, buckets in zip(series, data, strict=True):
+            rows = interval_rows(plan, buckets, cfg, now)
             for row in rows:
                 row["start"] = _iso(row["start_ms"])
                 row["end"] = _iso(row["end_ms"])
@@ -242,6 +252,17 @@ class ReadApi:
         return _json(
             {"queue": name, "size_minutes": size, "time_zone": cfg.time_zone} | {"channels": out}
         )
+
+    def _too_old(self, size: int) -> str:
+        """The 400 of a read reaching past what its size's buckets are kept."""
+        if size in (15, 30):
+            kept = _days(self.store.retention_ms)
+            return (
+                f"15- and 30-minute intervals are kept {kept} (CCMON_RETENTION_S): from is "
+                "older; read older periods with size=60 or size=1440 (hourly and daily rollups)"
+            )
+        kept = _days(max(self.store.rollup_retention_ms, self.store.retention_ms))
+        return f"hourly and daily rollups are kept {kept} (CCMON_ROLLUP_RETENTION_S): from is older"
 
     async def metrics(self, request: web.Request) -> web.Response:
         body = await asyncio.to_thread(render_latest, self.registry)

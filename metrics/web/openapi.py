@@ -197,7 +197,7 @@ _SCHEMAS: dict[str, Any] = {
     "Intervals": _obj(
         {
             "queue": {"type": "string"},
-            "size_minutes": {"enum": [15, 30]},
+            "size_minutes": {"enum": [15, 30, 60, 1440]},
             "time_zone": {"type": "string"},
             "channels": {
                 "type": "object",
@@ -328,11 +328,18 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/queues/{queue}/intervals": {
             "get": {
                 "operationId": "queue_intervals",
-                "summary": "15- or 30-minute interval figures over a period (at most 31 days)",
+                "summary": "15- or 30-minute, hourly or daily figures over a period (at most "
+                "31 days; days: 400)",
                 "security": [{"bearer": []}, {}],
                 "parameters": [
                     _QUEUE_PARAM,
-                    {"name": "size", "in": "query", "schema": {"enum": ["15", "30"]}},
+                    {
+                        "name": "size",
+                        "in": "query",
+                        "description": "minutes: 15 and 30 (kept CCMON_RETENTION_S), 60 or 1h "
+                        "(UTC hours), 1440 or 1d (UTC days; both kept CCMON_ROLLUP_RETENTION_S)",
+                        "schema": {"enum": ["15", "30", "60", "1h", "1440", "1d"]},
+                    },
                     {
                         "name": "from",
                         "in": "query",

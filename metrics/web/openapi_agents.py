@@ -41,7 +41,8 @@ _LIVE = {
     "state_since": _TIME,
     "contacts": {
         "type": "array",
-        "description": "contacts in hand (queue, channel, seconds so far); empty for now",
+        "description": "contacts it handles now, longest first: answered by it (or moved to "
+        "it by a consult or conference transfer), not yet ended, wrapped up or blind-transferred",
         "items": _obj(
             {
                 "contact_id": {"type": "string"},

@@ -10,7 +10,15 @@ Field names are those of app_queue's ``<managerEvent>`` documentation (apps/app_
 
 - QueueCallerJoin (Uniqueid, Queue): contact.queued; QueueEntry (the QueueStatus answer:
   a caller already waiting) too, at now - Wait
-- AgentConnect (Uniqueid, Queue, MemberName, HoldTime): contact.answered, agent on_contact
+- AgentCalled (Uniqueid, Queue, MemberName): contact.offered to the member (one per member
+  rung: with ``ringall`` every member rung is offered the call)
+- AgentRingNoAnswer (Uniqueid, Queue, MemberName, RingTime): contact.offer_declined outcome
+  ``missed``; RingTime is in milliseconds (app_queue's ``rna()`` passes the same ``rnatime``
+  as queue_log's RINGNOANSWER and logs it as "Nobody picked up in %d ms"); when the
+  AgentCalled was not seen, a contact.offered RingTime before it comes first
+- AgentConnect (Uniqueid, Queue, MemberName, HoldTime, RingTime in seconds):
+  contact.answered, agent on_contact; a contact.offered RingTime before it when no
+  AgentCalled of that member was seen
 - QueueCallerAbandon (Uniqueid, Queue, HoldTime): contact.abandoned
 - (an answer or abandon of a call whose join was not seen also gets a contact.queued at
   its time - HoldTime; the worker keeps the earliest queued of a call)
@@ -19,14 +27,29 @@ Field names are those of app_queue's ``<managerEvent>`` documentation (apps/app_
   no AgentConnect has followed within ``LEAVE_GRACE_MS`` (Asterisk sends the leave just
   before the connect; a connect Gosub runs between them), by Asterisk's Timestamps or by
   the time received
-- AgentComplete (TalkTime): contact.wrapup_completed with talk_s = TalkTime, hold and
-  after-contact work 0 (the event's HoldTime is the queue wait, not time on hold), and
-  the agent available again (not_ready when paused)
+- AgentComplete (TalkTime, Reason): Reason ``caller`` / ``agent`` gives contact.ended
+  disconnected_by ``customer`` / ``agent`` (``transfer``, another or no Reason: no
+  contact.ended, the call went on); then contact.wrapup_completed with talk_s = TalkTime,
+  hold and after-contact work 0 (the event's HoldTime is the queue wait, not time on
+  hold), and the agent available again (not_ready when paused)
+- BlindTransfer (Result, TransfererUniqueid, TransfereeUniqueid, Extension, Context) and
+  AttendedTransfer (Result, OrigTransfererUniqueid, SecondTransfererUniqueid, DestType,
+  the other transferer leg's Exten and Context) of a call a member answered (its caller
+  Uniqueid or the member's leg, AgentConnect's DestUniqueid): contact.transferred, kind
+  ``blind``, or ``consult`` (``conference`` for DestType Threeway); ``to`` is
+  ``extension@context``; target ``queue`` (``to`` the queue) when `transfer_queues` maps
+  ``extension@context`` or ``extension`` to one, else ``external`` (blind) or ``agent``
+  (attended: the party consulted took it), as the queue_log importer does. A Result other
+  than Success, or a call no member answered, gives nothing. These two are of the ``call``
+  class: the Login's Events must name it (``agent,call``); the class's other events are
+  ignored (counted in `ignored`), not dead letters
 - QueueMemberAdded / QueueMemberRemoved / QueueMemberStatus / QueueMemberPause / the
   QueueStatus answer's QueueMember: agent.state_changed with the agent's queues; Paused
-  1 is not_ready, device Status 2, 3, 7, 8 on_contact, 4 and 5 offline, else available
-- AgentCalled, AgentRingNoAnswer, AgentDump, QueueMemberPenalty, QueueMemberRinginuse:
-  contract v1 has nothing for them (``not_in_contract``)
+  1 is not_ready with ``reason`` = PausedReason (QueueMemberPause's older ``Reason`` too;
+  cut to 128 characters), device Status 2, 3, 7, 8 on_contact, 4 and 5 offline, else
+  available
+- AgentDump, QueueMemberPenalty, QueueMemberRinginuse: contract v1 has nothing for them
+  (``not_in_contract``)
 - FullyBooted, QueueParams, QueueStatusComplete: the session's own, ignored
 
 What cannot be mapped is returned as `Unmapped` (reason, detail, the message's original
@@ -41,9 +64,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from metrics.config.queues import QUEUE_NAME_PATTERN
 from streams.sources.base import Mapped, Unmapped
@@ -67,8 +90,6 @@ MAX_MESSAGE_BYTES = 64 * 1024
 #: Queue events ccmon's contract v1 cannot express.
 NOT_IN_CONTRACT: frozenset[str] = frozenset(
     {
-        "AgentCalled",
-        "AgentRingNoAnswer",
         "AgentDump",
         "QueueMemberPenalty",
         "QueueMemberRinginuse",
@@ -82,6 +103,14 @@ _MEMBER_EVENTS = frozenset(
 #: Device states (QueueMemberStatus ``Status``) an agent is busy in, and offline in.
 _BUSY_STATUS = frozenset({"2", "3", "7", "8"})
 _OFFLINE_STATUS = frozenset({"4", "5"})
+#: AgentComplete's Reason -> contact.ended's disconnected_by (``transfer``: no end).
+_DISCONNECTED_BY = {"caller": "customer", "agent": "agent"}
+_TRANSFERS = frozenset({"BlindTransfer", "AttendedTransfer"})
+#: The longest free text (a pause reason, a transfer's destination) sent on.
+_MAX_TEXT = 128
+#: Distinct event names `ignored` counts (Asterisk has a few hundred; a bound all the same).
+_MAX_IGNORED_NAMES = 512
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True)
@@ -201,9 +230,20 @@ class _Leave:
 class _Agent:
     queues: tuple[str, ...] = ()
     paused: bool = False
+    #: the pause's reason (PausedReason), None when none was given
+    reason: str | None = None
     busy: bool = False
     offline: bool = False
-    last: tuple[str, tuple[str, ...]] | None = None
+    last: tuple[str, tuple[str, ...], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """A call a member answered: where, by whom, over which of the member's channels."""
+
+    queue: str
+    agent: str
+    leg: str | None
 
 
 @dataclass
@@ -216,10 +256,19 @@ class AmiMapper:
     source: str = "asterisk"
     channel: str = "voice"
     leave_grace_ms: int = LEAVE_GRACE_MS
+    #: ``extension@context`` (or ``extension``) a transfer goes to -> the queue it reaches
+    transfer_queues: Mapping[str, str] = field(default_factory=dict)
+    #: events of another class than app_queue's that nothing maps (``call``), by name
+    ignored: dict[str, int] = field(default_factory=dict)
     _agents: dict[str, _Agent] = field(default_factory=dict)
     _leaves: dict[tuple[str, str], _Leave] = field(default_factory=dict)
     _settled: dict[tuple[str, str], int] = field(default_factory=dict)
     _joined: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: (call, queue, member) rung by an AgentCalled and not yet answered or missed
+    _offered: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: answered calls by caller Uniqueid, and the caller of each member leg
+    _answered: dict[str, tuple[_Answered, int]] = field(default_factory=dict)
+    _legs: dict[str, tuple[str, int]] = field(default_factory=dict)
     _received_ms: int = 0
 
     # -- the public steps --------------------------------------------------------------
@@ -295,15 +344,35 @@ class AmiMapper:
             data = self._contact_data(uid, queue)
             events = self._joined_before(digest, uid, queue, t, wait)
             return [*events, self._event(digest, 1, "contact.abandoned", t, data)]
+        if name == "AgentCalled":
+            uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
+            _remember(self._offered, (uid, queue, agent), t)
+            digest = _digest(message, t, name, uid, queue, agent)
+            data = self._contact_data(uid, queue, agent_id=agent)
+            return [self._event(digest, 1, "contact.offered", t, data)]
+        if name == "AgentRingNoAnswer":
+            uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
+            ring_ms = round(self._number(message, "RingTime", 86_400_000, "ms", optional=True))
+            digest = _digest(message, t, name, uid, queue, agent)
+            events = self._offered_before(digest, uid, queue, agent, t - ring_ms)
+            data = self._contact_data(uid, queue, agent_id=agent, outcome="missed")
+            return [*events, self._event(digest, 1, "contact.offer_declined", t, data)]
         if name == "AgentConnect":
             uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
             wait = self._number(message, "HoldTime")
+            ring_s = self._number(message, "RingTime", optional=True)
             self._leaves.pop((uid, queue), None)
             self._settle((uid, queue), t)
             digest = _digest(message, t, name, uid, queue)
             data = self._contact_data(uid, queue, agent_id=agent)
             events = self._joined_before(digest, uid, queue, t, wait)
+            offered_at = t - round(ring_s * 1000)
+            events += self._offered_before(digest, uid, queue, agent, offered_at, n=3)
             events.append(self._event(digest, 1, "contact.answered", t, data))
+            leg = message.get("DestUniqueid") or None
+            _remember(self._answered, uid, (_Answered(queue, agent, leg), t))
+            if leg is not None:
+                _remember(self._legs, leg, (uid, t))
             state = self._agents.setdefault(agent, _Agent())
             if queue not in state.queues:
                 state.queues = (*state.queues, queue)
@@ -313,14 +382,92 @@ class AmiMapper:
             uid, queue, agent = self._uid(message), self._queue(message), self._member(message)
             talk = self._number(message, "TalkTime")
             digest = _digest(message, t, name, uid, queue)
+            events = []
+            side = _DISCONNECTED_BY.get((message.get("Reason") or "").strip().lower())
+            if side is not None:
+                ended = self._contact_data(uid, queue, disconnected_by=side, agent_id=agent)
+                events.append(self._event(digest, 3, "contact.ended", t, ended))
             data = self._contact_data(uid, queue, talk_s=talk, hold_s=0, acw_s=0, agent_id=agent)
-            events = [self._event(digest, 1, "contact.wrapup_completed", t, data)]
+            events.append(self._event(digest, 1, "contact.wrapup_completed", t, data))
             state = self._agents.setdefault(agent, _Agent())
             state.busy = False
             return events + self._agent_event(digest, 2, agent, t)
         if name in _MEMBER_EVENTS or name == "QueueMember":
             return self._member_event(name, message, t)
+        if name in _TRANSFERS:
+            return self._transfer(name, message, t)
+        if not _agent_class(message):
+            # Another class's event (``call``, asked for the transfers): not for ccmon.
+            if name in self.ignored or len(self.ignored) < _MAX_IGNORED_NAMES:
+                self.ignored[name] = self.ignored.get(name, 0) + 1
+            return []
         raise _Skip("unknown_event", f"{name}: not an event ccmon maps")
+
+    def _transfer(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
+        """contact.transferred of a call a member answered (nothing for other calls, or
+        for a transfer that did not succeed)."""
+        if (message.get("Result") or "").strip() != "Success":
+            return []
+        uids: tuple[str, ...]
+        if name == "BlindTransfer":
+            uids = ("TransfereeUniqueid", "TransfererUniqueid")
+        else:
+            uids = ("TransfereeUniqueid", "OrigTransfererUniqueid", "SecondTransfererUniqueid")
+        found = self._answered_call(message, uids)
+        if found is None:
+            return []
+        uid, call, via = found
+        if name == "BlindTransfer":
+            kind = "blind"
+            to = _place(message.get("Extension"), message.get("Context"))
+        else:
+            threeway = (message.get("DestType") or "").strip().lower() == "threeway"
+            kind = "conference" if threeway else "consult"
+            # The consulting leg is the transferer leg that is not the call's own.
+            other = "Second" if via != "SecondTransfererUniqueid" else "Orig"
+            if via == "TransfereeUniqueid" and call.leg == message.get("SecondTransfererUniqueid"):
+                other = "Orig"
+            to = _place(
+                message.get(f"{other}TransfererExten"), message.get(f"{other}TransfererContext")
+            )
+        moved: dict[str, Any] = {"kind": kind}
+        queue = self._transfer_queue(to)
+        if queue is not None:
+            moved |= {"target": "queue", "to": queue}
+        else:
+            moved["target"] = "external" if kind == "blind" else "agent"
+            if to:
+                moved["to"] = to
+        digest = _digest(message, t, name, uid, call.queue)
+        data = self._contact_data(uid, call.queue, **moved, agent_id=call.agent)
+        return [self._event(digest, 1, "contact.transferred", t, data)]
+
+    def _answered_call(
+        self, message: AmiMessage, fields: tuple[str, ...]
+    ) -> tuple[str, _Answered, str] | None:
+        """The answered call a transfer names (by the caller's Uniqueid or a member's leg),
+        and which field named it."""
+        for name in fields:
+            value = message.get(name)
+            if not value:
+                continue
+            if value in self._answered:
+                return value, self._answered[value][0], name
+            if value in self._legs:
+                uid = self._legs[value][0]
+                if uid in self._answered:
+                    return uid, self._answered[uid][0], name
+        return None
+
+    def _transfer_queue(self, to: str) -> str | None:
+        """The queue `transfer_queues` names for ``extension@context``, else for the
+        extension alone."""
+        if not to:
+            return None
+        found = self.transfer_queues.get(to)
+        if found is None and "@" in to:
+            found = self.transfer_queues.get(to.partition("@")[0])
+        return found
 
     def _member_event(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
         queue, agent = self._queue(message), self._member(message)
@@ -334,6 +481,15 @@ class AmiMapper:
             if paused not in ("0", "1"):
                 raise _Skip("invalid_value", f"{name}: Paused {paused!r} is neither 0 nor 1")
             state.paused = paused == "1"
+            given = message.get("PausedReason")
+            if not given and name == "QueueMemberPause":
+                given = message.get("Reason")  # the older name (Asterisk 13-16 send both)
+            given = (given or "").strip()[:_MAX_TEXT] or None
+            if not state.paused:
+                state.reason = None
+            elif given is not None or name == "QueueMemberPause":
+                # A pause says its reason (or that it has none); a status keeps the last.
+                state.reason = given
         status = message.get("Status")
         if status is not None and name != "QueueMemberRemoved":
             state.busy = status in _BUSY_STATUS
@@ -351,15 +507,18 @@ class AmiMapper:
             now = "not_ready"
         else:
             now = "available"
-        if state.last == (now, state.queues):
+        reason = state.reason if now == "not_ready" else None
+        if state.last == (now, state.queues, reason):
             return []
-        state.last = (now, state.queues)
-        data = {
+        state.last = (now, state.queues, reason)
+        data: dict[str, Any] = {
             "agent_id": agent,
             "state": now,
             "queues": list(state.queues),
             "channels": [self.channel],
         }
+        if reason is not None:
+            data["reason"] = reason
         return [self._event(digest, n, "agent.state_changed", t, data)]
 
     def _joined_before(
@@ -372,6 +531,16 @@ class AmiMapper:
         since = t - round(wait * 1000)
         _remember(self._joined, (uid, queue), since)
         return [self._event(digest, 0, "contact.queued", since, self._contact_data(uid, queue))]
+
+    def _offered_before(
+        self, digest: str, uid: str, queue: str, agent: str, since: int, n: int = 0
+    ) -> list[dict[str, Any]]:
+        """A contact.offered at `since` for an answer or a miss whose AgentCalled this
+        mapper did not see; the ring is over either way."""
+        if self._offered.pop((uid, queue, agent), None) is not None:
+            return []
+        data = self._contact_data(uid, queue, agent_id=agent)
+        return [self._event(digest, n, "contact.offered", since, data)]
 
     # -- fields ---------------------------------------------------------------------------
 
@@ -425,7 +594,16 @@ class AmiMapper:
         return member
 
     @staticmethod
-    def _number(message: AmiMessage, name: str) -> float:
+    def _number(
+        message: AmiMessage,
+        name: str,
+        most: int = 86400,
+        unit: str = "s",
+        optional: bool = False,
+    ) -> float:
+        """Field `name` as a number from 0 to `most` (0 when `optional` and absent)."""
+        if optional and not message.get(name):
+            return 0.0
         text = AmiMapper._required(message, name)
         try:
             value = float(text)
@@ -433,8 +611,8 @@ class AmiMapper:
             raise _Skip(
                 "invalid_value", f"{message.event}: {name} {text!r} is not a number"
             ) from None
-        if not 0 <= value <= 86400:
-            raise _Skip("invalid_value", f"{message.event}: {name} {text!r} is not 0-86400 s")
+        if not 0 <= value <= most:
+            raise _Skip("invalid_value", f"{message.event}: {name} {text!r} is not 0-{most} {unit}")
         return value
 
     @staticmethod
@@ -450,13 +628,36 @@ class AmiMapper:
             return received_ms
 
 
-def _remember(seen: dict[tuple[str, str], int], key: tuple[str, str], t: int) -> None:
-    """Note `key` at `t`; beyond 10,000 keys, those older than a day are forgotten."""
-    seen[key] = t
+def _remember(seen: dict[_K, Any], key: _K, value: Any) -> None:
+    """Note `key` with `value` (a time in ms, or a pair ending in one); beyond 10,000
+    keys, those older than a day are forgotten."""
+    seen[key] = value
     if len(seen) > 10_000:
+        t = _stamp(value)
         horizon = t - 86_400_000
-        for old in [k for k, v in seen.items() if v < horizon]:
+        for old in [k for k, v in seen.items() if _stamp(v) < horizon]:
             del seen[old]
+
+
+def _stamp(value: Any) -> int:
+    stamp: int = value[-1] if isinstance(value, tuple) else value
+    return stamp
+
+
+def _agent_class(message: AmiMessage) -> bool:
+    """Whether the event is of app_queue's class (``agent``) or names none."""
+    privilege = message.get("Privilege")
+    if privilege is None:
+        return True
+    return "agent" in {part.strip().lower() for part in privilege.split(",")}
+
+
+def _place(extension: str | None, context: str | None) -> str:
+    """``extension@context`` (or the extension alone), cut to 128 characters."""
+    extension, context = (extension or "").strip(), (context or "").strip()
+    if not extension:
+        return ""
+    return (f"{extension}@{context}" if context else extension)[:_MAX_TEXT]
 
 
 def _digest(message: AmiMessage, t: int, *parts: str) -> str:

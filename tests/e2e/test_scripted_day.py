@@ -150,8 +150,9 @@ EXPECTED: list[tuple[str, dict[str, str], float]] = [
     ("ccmon_queue_answer_rate_ratio", SALES | {"window": "60m"}, 1 / 3),
     ("ccmon_queue_asa_seconds", SALES | {"window": "60m"}, 10),
     ("ccmon_queue_max_wait_seconds", SALES | {"window": "60m"}, 10),
-    # a1: available 16:01-16:50:10 (2950 s in the window), on contact 16:50:10-16:58 (470 s)
-    ("ccmon_queue_occupancy_ratio", SALES | {"window": "60m"}, 470 / 3420),
+    # a1: available 16:01-16:50:10 (2950 s in the window), on contact 16:50:10-16:58 (470 s),
+    # in ACW since 16:58: the open state counts up to now, 120 s
+    ("ccmon_queue_occupancy_ratio", SALES | {"window": "60m"}, (470 + 120) / (2950 + 590)),
     ("ccmon_queue_window_queued_contacts", SALES | {"window": "5m"}, 1),  # 16:56..17:00: c8
     ("ccmon_queue_window_queued_contacts", SALES | {"window": "15m"}, 3),
     # sales, today (from 00:00 UTC)

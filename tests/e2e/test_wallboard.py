@@ -90,7 +90,7 @@ SCRIPT = [
     sales("contact.queued", NOW - 10 * M, "c1"),
     sales("contact.answered", NOW - 10 * M + 15 * S, "c1"),  # within 20 s
     sales("contact.queued", NOW - 9 * M, "c2"),
-    sales("contact.answered", NOW - 9 * M + 30 * S, "c2"),  # 30 s: outside
+    sales("contact.answered", NOW - 9 * M + 30 * S, "c2", agent_id="a3"),  # 30 s: outside
     sales("contact.queued", NOW - 8 * M, "c3"),
     sales("contact.abandoned", NOW - 8 * M + 40 * S, "c3"),  # a real abandon
     wrapup(NOW - 7 * M, "c1", 240, 0, 60),  # a handle time, so the EWT has an AHT
@@ -542,6 +542,7 @@ async def test_the_agent_grid_shows_the_agents_api_exactly_page_by_page(
         k: agent_cell(a) for k, a in by_id.items()
     }
     assert tuple(seen["a0"][:5]) == ("Ana Lima", "20:00", "available", "", "available")
+    assert seen["a3"][3] == "sales voice 8:30"  # c2, answered by a3 8 min 30 s ago
     assert seen["b03"][0] == "Dagny Wójcik-Szymańska"  # a long name, whole
     assert seen["b03"][1:3] == ["8:00", "not ready · lunch"]
     assert seen["b11"][2] == "not ready · other"  # "smoking" is not a configured code

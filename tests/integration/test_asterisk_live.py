@@ -1,5 +1,6 @@
 """Asterisk, live: a recorded AMI session -> `ccmon connect asterisk` -> the real broker ->
-the worker -> Redis, and `ccmon import asterisk --follow` across log rotation.
+the worker -> Redis (the queue figures; and the floor's: offers, a miss, transfers, who hung
+up, a pause reason), and `ccmon import asterisk --follow` across log rotation.
 
 No Asterisk server can be installed here: the AMI session is the recording in
 tests/fixtures/asterisk, played over TCP by tests/unit/streams/producers/connect/ami_server.
@@ -26,6 +27,7 @@ from metrics.store.redis import RedisStore
 from streams.producers.connect.asterisk import AmiConnector, AmiOptions
 from streams.producers.connect.deadletters import KafkaDeadLetters
 from streams.producers.sinks import KafkaSink
+from streams.sources.asterisk_ami import AmiMapper
 from tests.integration.pipeline_helpers import (
     create_topics,
     dump,
@@ -34,14 +36,18 @@ from tests.integration.pipeline_helpers import (
     settings_for,
 )
 from tests.integration.test_worker import worker
-from tests.unit.streams.producers.connect.ami_server import SECRET, AmiServer, recording
+from tests.unit.streams.producers.connect.ami_server import FIXTURE, SECRET, AmiServer, recording
 
 pytestmark = pytest.mark.integration
 
 RECORDED_AT_S = 1_794_816_000
 QUEUES = QueuesConfig(queues=(QueueConfig(name="support"), QueueConfig(name="sales")))
 #: events the recording maps to (tests/unit/streams/sources/test_asterisk_ami.py lists them)
-EVENTS = 19
+EVENTS = 25
+#: a second recording: a miss, a blind transfer into sales, an agent hang-up, a lunch
+#: pause, a consult transfer, and a call-class event to ignore (27 events)
+FLOOR = FIXTURE.with_name("ami-floor.txt")
+FLOOR_EVENTS = 27
 
 
 async def test_recorded_ami_session_through_broker_and_worker_gives_the_queue_figures(
@@ -78,16 +84,9 @@ async def test_recorded_ami_session_through_broker_and_worker_gives_the_queue_fi
     assert {r.key.decode() for r in records if b'"contact.' in r.value} == {
         f"{RECORDED_AT_S + t}.{n}" for n, t in [(1, 10), (2, 20), (3, 25), (4, 40), (5, 120)]
     }
-    letters = await read_dead_letters(settings, 6)
+    letters = await read_dead_letters(settings, 2)
     reasons = sorted(dict(r.headers)["ccmon.reason"].decode() for r in letters)
-    assert reasons == [
-        "invalid_value",
-        "not_in_contract",
-        "not_in_contract",
-        "not_in_contract",
-        "not_in_contract",
-        "unknown_event",
-    ]
+    assert reasons == ["invalid_value", "unknown_event"]
 
     store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
     begin_ms, end_ms = start_s * 1000 - 60_000, wall_ms() + 60_000
@@ -99,6 +98,9 @@ async def test_recorded_ami_session_through_broker_and_worker_gives_the_queue_fi
         "wait_abandoned_sum_ms": 12_000,
         "handled": 2,
         "talk_ms": 117_000,  # 60 s + 57 s
+        "offers": 2,
+        "disconnect_customer": 1,
+        "disconnect_agent": 1,
     }
     async with worker(settings, QUEUES):
         for _ in range(300):
@@ -110,13 +112,112 @@ async def test_recorded_ami_session_through_broker_and_worker_gives_the_queue_fi
             await asyncio.sleep(0.2)
     support, sales = got[("support", "voice")], got[("sales", "voice")]
     assert {k: support["totals"].get(k, 0) for k in want_support} == want_support
-    assert {k: sales["totals"].get(k, 0) for k in ("queued", "answered", "flowed_out")} == {
+    sales_keys = ("queued", "answered", "flowed_out", "offers", "offers_declined_missed")
+    assert {k: sales["totals"].get(k, 0) for k in sales_keys} == {
         "queued": 1,
         "answered": 0,
         "flowed_out": 1,
+        "offers": 1,
+        "offers_declined_missed": 1,
     }
     assert support["waiting"] == 1  # the caller who joined last is still waiting
     assert sales["waiting"] == 0
+
+
+async def test_the_floor_through_broker_and_worker_gives_offers_transfers_ends_and_reasons(
+    kafka_bootstrap: str, redis_url: str
+) -> None:
+    settings = settings_for(kafka_bootstrap, redis_url)
+    await create_topics(settings)
+    start_s = int(time.time()) - 300
+    banner, messages = recording(FLOOR)
+    server = AmiServer(banner, messages, offset_s=start_s - RECORDED_AT_S)
+    port = await server.start()
+    sink, dead = KafkaSink(settings), KafkaDeadLetters(settings)
+    # The transfers are of AMI's `call` class: the Login asks for it.
+    options = AmiOptions("127.0.0.1", port, "ccmon", SECRET, events="agent,call")
+    mapper = AmiMapper(transfer_queues={"700@queues": "sales"})
+    # QueueStatus answers carry no Timestamp: received "when the recording began".
+    connector = AmiConnector(options, sink, dead, mapper, clock=lambda: start_s * 1000)
+    stop = asyncio.Event()
+    await sink.start()
+    await dead.start()
+    task = asyncio.create_task(connector.run(stop))
+    try:
+        records = await read_records(
+            settings.brokers, settings.events_topic, FLOOR_EVENTS, 60, 1000
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await sink.close()
+        await dead.close()
+        await server.close()
+    assert b"Events: agent,call\r\n" in server.actions[0][0]
+    assert len(records) == FLOOR_EVENTS and dead.counts == {}
+    assert mapper.ignored == {"Newchannel": 1}
+
+    queues = QUEUES.model_copy(update={"reason_codes": ("Lunch",)})
+    store = RedisStore.from_url(redis_url, prefix=settings.redis_prefix)
+    begin_ms, end_ms = start_s * 1000 - 60_000, wall_ms() + 60_000
+    want_support = {
+        "queued": 2,
+        "answered": 2,
+        "wait_answered_sum_ms": 24_000,  # 20 s (after bob's miss) + 4 s
+        "handled": 2,
+        "talk_ms": 86_000,  # alice 40 s until her transfer, bob 46 s
+        "offers": 3,  # bob (missed) and alice for the first call, bob for the second
+        "offers_declined_missed": 1,
+        "transfers_out_blind": 1,
+        "transfers_out_consult": 0,
+        "transfers_in": 0,
+        "disconnect_agent": 1,
+        "disconnect_customer": 0,
+    }
+    want_sales = {
+        "queued": 1,
+        "answered": 1,
+        "wait_answered_sum_ms": 4_000,
+        "handled": 1,
+        "talk_ms": 45_000,
+        "offers": 1,
+        "offers_declined_missed": 0,
+        "transfers_out_blind": 0,
+        "transfers_out_consult": 1,
+        "transfers_in": 1,  # the blind transfer to 700@queues
+        "disconnect_agent": 0,
+        "disconnect_customer": 0,
+    }
+    # Now: alice available, bob at lunch (support); carol available again (sales).
+    live_keys = ("agents_available", "agents_not_ready", "agents_on_contact")
+    want_live = {
+        ("support", "voice"): {
+            "agents_available": 1,
+            "agents_not_ready": 1,
+            "agents_on_contact": 0,
+            "agents_reason_Lunch": 1,
+        },
+        ("sales", "voice"): {"agents_available": 1, "agents_not_ready": 0, "agents_on_contact": 0},
+    }
+
+    def live(got: dict[Any, dict[str, Any]], series: Any) -> dict[str, int]:
+        keys = (*live_keys, *(k for k in want_live[series] if k not in live_keys))
+        return {k: got.get(series, {}).get("agents", {}).get(k, 0) for k in keys}
+
+    async with worker(settings, queues):
+        for _ in range(300):
+            got = await asyncio.to_thread(dump, store, begin_ms, end_ms)
+            if (
+                _figures(got, ("support", "voice"), want_support)
+                and _figures(got, ("sales", "voice"), want_sales)
+                and all(live(got, s) == want_live[s] for s in want_live)
+            ):
+                break
+            await asyncio.sleep(0.2)
+    support, sales = got[("support", "voice")], got[("sales", "voice")]
+    assert {k: support["totals"].get(k, 0) for k in want_support} == want_support
+    assert {k: sales["totals"].get(k, 0) for k in want_sales} == want_sales
+    assert {s: live(got, s) for s in want_live} == want_live
 
 
 def _figures(got: dict[Any, dict[str, Any]], series: Any, want: dict[str, int]) -> bool:

@@ -9,6 +9,8 @@ import signal
 import sys
 from typing import Any
 
+from streams.producers.importers.command import add_transfer_queue_option, transfer_queues_of
+
 __all__ = ["add_connect"]
 
 
@@ -32,8 +34,11 @@ def add_connect(sub: Any) -> None:
     parser.add_argument("--username", help="AMI user (default CCMON_AMI_USERNAME, ccmon)")
     parser.add_argument("--secret-file", help="file holding the AMI secret")
     parser.add_argument(
-        "--events", default="agent", help="the Login's Events classes (default: agent)"
+        "--events",
+        default="agent",
+        help="the Login's Events classes (default: agent; agent,call adds the transfers)",
     )
+    add_transfer_queue_option(parser, "asterisk: ")
     parser.add_argument(
         "--no-queue-status",
         action="store_true",
@@ -64,6 +69,10 @@ def _connect(args: argparse.Namespace) -> int:
         return fail("connect", f"settings: {exc}")
     if args.system == "kafka":
         return _connect_topic(args, settings)
+    try:
+        args.transfer_queues = transfer_queues_of(args)
+    except ValueError as exc:
+        return fail("connect", str(exc))
     if args.secret_file:
         try:
             with open(args.secret_file, encoding="utf-8") as handle:
@@ -110,7 +119,8 @@ async def _run(args: argparse.Namespace, settings: Any, options: Any) -> int:
     from streams.sources.asterisk_ami import AmiMapper
 
     sink, where, dead, stop = _outputs(args, settings)
-    connector = AmiConnector(options, sink, dead, AmiMapper(source=args.source or "asterisk"))
+    mapper = AmiMapper(source=args.source or "asterisk", transfer_queues=args.transfer_queues)
+    connector = AmiConnector(options, sink, dead, mapper)
     print(f"ccmon connect: {options.origin} -> {where}", file=sys.stderr)
     await dead.start()
     try:
@@ -125,9 +135,11 @@ async def _run(args: argparse.Namespace, settings: Any, options: Any) -> int:
     finally:
         await dead.close()
     unmapped = ", ".join(f"{k} {n}" for k, n in sorted(dead.counts.items())) or "none"
+    ignored = sum(mapper.ignored.values())
     print(
         f"ccmon connect: {connector.sessions} sessions, {connector.sent:,} events sent, "
-        f"{connector.repeats:,} repeats skipped, unmapped: {unmapped}",
+        f"{connector.repeats:,} repeats skipped, unmapped: {unmapped}, "
+        f"other-class events ignored: {ignored:,}",
         file=sys.stderr,
     )
     return 0

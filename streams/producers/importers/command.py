@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from streams.producers.importers.common import TimedEvent
 
-__all__ = ["add_import"]
+__all__ = ["add_import", "add_transfer_queue_option", "transfer_queues_of"]
 
 #: Problems printed one by one; the total is always printed.
 MAX_REPORTED = 100
@@ -49,6 +49,7 @@ def add_import(sub: Any) -> None:
         choices=["ivr_exit", "voicemail", "transfer"],
         help="flow-out reason of EXITWITHTIMEOUT (asterisk; default ivr_exit)",
     )
+    add_transfer_queue_option(parser, "asterisk: ")
     parser.add_argument(
         "--follow",
         action="store_true",
@@ -65,6 +66,53 @@ def add_import(sub: Any) -> None:
     parser.set_defaults(func=_import)
 
 
+def add_transfer_queue_option(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """`--transfer-queue EXTENSION[@CONTEXT]=QUEUE`, repeatable: where a transfer to that
+    dialplan extension lands (the importer's and the AMI mapper's `transfer_queues`)."""
+    parser.add_argument(
+        "--transfer-queue",
+        action="append",
+        default=[],
+        type=_transfer_queue,
+        metavar="EXTENSION[@CONTEXT]=QUEUE",
+        help=f"{prefix}a transfer to this extension reaches this ccmon queue (target queue, "
+        "not external); repeatable, e.g. --transfer-queue 700@queues=sales",
+    )
+
+
+def _transfer_queue(text: str) -> tuple[str, str]:
+    """One `--transfer-queue` value, or argparse's error naming what is wrong."""
+    from metrics.config.queues import QUEUE_NAME_PATTERN
+
+    place, equals, queue = text.partition("=")
+    place, queue = place.strip(), queue.strip()
+    extension, _, context = place.partition("@")
+    if not equals or not extension or ("@" in place and not context):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected EXTENSION[@CONTEXT]=QUEUE, e.g. 700@queues=sales"
+        )
+    if any(c.isspace() for c in place) or len(place) > 128:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the extension has spaces or is over 128 characters"
+        )
+    if not QUEUE_NAME_PATTERN.match(queue):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {queue!r} is not a ccmon queue name (letters, digits, _ . -; at most 64)"
+        )
+    return place, queue
+
+
+def transfer_queues_of(args: argparse.Namespace) -> dict[str, str]:
+    """The `--transfer-queue` values as a map; ValueError when one extension is given two
+    different queues."""
+    found: dict[str, str] = {}
+    for place, queue in args.transfer_queue:
+        if found.get(place, queue) != queue:
+            raise ValueError(f"--transfer-queue {place}: given both {found[place]!r} and {queue!r}")
+        found[place] = queue
+    return found
+
+
 def _import(args: argparse.Namespace) -> int:
     if args.follow:
         return _follow(args)
@@ -78,6 +126,12 @@ def _import(args: argparse.Namespace) -> int:
 
     tag = Path(args.file).name
     try:
+        transfers = transfer_queues_of(args)
+    except ValueError as exc:
+        return fail("import", str(exc))
+    if transfers and args.format != "asterisk":
+        return fail("import", "--transfer-queue applies to an Asterisk queue_log (asterisk)")
+    try:
         with open(args.file, encoding="utf-8", errors="replace", newline="") as handle:
             if args.format == "asterisk":
                 reasons = {**DEFAULT_EXIT_REASONS, "EXITWITHTIMEOUT": args.timeout_reason}
@@ -87,6 +141,7 @@ def _import(args: argparse.Namespace) -> int:
                     id_prefix=tag,
                     zone=args.time_zone,
                     exit_reasons=reasons,
+                    transfer_queues=transfers,
                 )
             else:
                 if not args.mapping:
@@ -181,6 +236,10 @@ def _follow(args: argparse.Namespace) -> int:
         return fail("import", "--follow sends events as they come: --retime does not apply")
     if args.poll_s <= 0:
         return fail("import", "--poll-s must be positive")
+    try:
+        transfers = transfer_queues_of(args)
+    except ValueError as exc:
+        return fail("import", str(exc))
     path = Path(args.file)
     saved_at = (
         Path(args.checkpoint)
@@ -198,6 +257,7 @@ def _follow(args: argparse.Namespace) -> int:
         exit_reasons={**DEFAULT_EXIT_REASONS, "EXITWITHTIMEOUT": args.timeout_reason},
         keep_events=False,
         content_ids=True,
+        transfer_queues=transfers,
     )
     follower = QueueLogFollower(path, importer, saved)
     where = "from its checkpoint" if saved else "from its start"

@@ -39,8 +39,9 @@ def voice(uid: str, queue: str, **extra: Any) -> dict[str, Any]:
     return {"contact_id": uid, "queue": queue, "channel": "voice", **extra}
 
 
-def agent(name: str, state: str, queues: list[str]) -> dict[str, Any]:
-    return {"agent_id": name, "state": state, "queues": queues, "channels": ["voice"]}
+def agent(name: str, state: str, queues: list[str], reason: str | None = None) -> dict[str, Any]:
+    data = {"agent_id": name, "state": state, "queues": queues, "channels": ["voice"]}
+    return data | ({"reason": reason} if reason else {})
 
 
 JOIN = {"Event": "QueueCallerJoin", "Uniqueid": "u1", "Queue": "support", "at": 0}
@@ -54,6 +55,7 @@ CONNECT = {
     "RingTime": "7",
     "at": 8000,
 }
+CALLED = {**CONNECT, "Event": "AgentCalled", "at": 1000}
 COMPLETE = {**CONNECT, "Event": "AgentComplete", "TalkTime": "60", "Reason": "caller", "at": 68000}
 MEMBER = {
     "Queue": "support",
@@ -63,31 +65,73 @@ MEMBER = {
     "Paused": "0",
 }
 
+BLIND = {
+    "Event": "BlindTransfer",
+    "Privilege": "call,all",
+    "Result": "Success",
+    "TransfererUniqueid": "leg-a",
+    "TransfereeUniqueid": "u1",
+    "IsExternal": "No",
+    "Context": "queues",
+    "Extension": "700",
+}
+ATTENDED = {
+    "Event": "AttendedTransfer",
+    "Privilege": "call,all",
+    "Result": "Success",
+    "OrigTransfererUniqueid": "leg-c",
+    "OrigTransfererExten": "600",
+    "OrigTransfererContext": "queues",
+    "SecondTransfererUniqueid": "leg-c2",
+    "SecondTransfererExten": "201",
+    "SecondTransfererContext": "staff",
+    "DestType": "Bridge",
+}
+
+
+def answered(uid: str, name: str, queued: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """What a CONNECT without its join or AgentCalled gives (HoldTime 8 s, RingTime 7 s)."""
+    return [
+        ("contact.queued", at(queued), voice(uid, "support")),
+        ("contact.offered", at(1000), voice(uid, "support", agent_id=name)),
+        ("contact.answered", at(8000), voice(uid, "support", agent_id=name)),
+        ("agent.state_changed", at(8000), agent(name, "on_contact", ["support"])),
+    ]
+
+
 # (messages in order, expected (type, time, data) of every event)
 CASES: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]]]]] = {
     "join is queued": ([JOIN], [("contact.queued", at(0), voice("u1", "support"))]),
-    "connect is answered by MemberName, and the agent on a contact": (
-        [JOIN, CONNECT],
+    "called is offered; connect is answered by MemberName, and the agent on a contact": (
+        [JOIN, CALLED, CONNECT],
         [
             ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="alice")),
             ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
             ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
         ],
     ),
-    "a connect without its join is queued HoldTime before": (
+    "a connect without its join is queued HoldTime, offered RingTime (s) before": (
         [CONNECT],
         [
             ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="alice")),
             ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
             ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
         ],
     ),
-    "complete is wrap-up with TalkTime, no hold or acw; the agent available": (
-        [JOIN, CONNECT, COMPLETE],
+    "complete is the caller's end, wrap-up with TalkTime, no hold or acw; agent available": (
+        [JOIN, CALLED, CONNECT, COMPLETE],
         [
             ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="alice")),
             ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
             ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+            (
+                "contact.ended",
+                at(68000),
+                voice("u1", "support", disconnected_by="customer", agent_id="alice"),
+            ),
             (
                 "contact.wrapup_completed",
                 at(68000),
@@ -109,12 +153,24 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]
             ("contact.queued", at(30000), voice("u9", "support")),
         ],
     ),
-    "a leave before its connect is the answer, not a flow-out": (
-        [JOIN, {**JOIN, "Event": "QueueCallerLeave", "at": 8000}, CONNECT, COMPLETE],
+    "a leave before its connect is the answer, not a flow-out; the agent hung up": (
+        [
+            JOIN,
+            CALLED,
+            {**JOIN, "Event": "QueueCallerLeave", "at": 8000},
+            CONNECT,
+            {**COMPLETE, "Reason": "agent"},
+        ],
         [
             ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="alice")),
             ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
             ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+            (
+                "contact.ended",
+                at(68000),
+                voice("u1", "support", disconnected_by="agent", agent_id="alice"),
+            ),
             (
                 "contact.wrapup_completed",
                 at(68000),
@@ -178,6 +234,164 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]
             ("contact.queued", at(58000), voice("u7", "sales")),
         ],
     ),
+    "a ring no answer is a missed offer; RingTime (ms) places an offer not seen": (
+        [
+            JOIN,
+            {**CALLED, "MemberName": "bob", "Interface": "PJSIP/bob"},
+            {**CALLED, "MemberName": "bob", "Event": "AgentRingNoAnswer", "RingTime": "15000"},
+            {**CALLED, "Event": "AgentRingNoAnswer", "RingTime": "4500", "at": 16000},
+        ],
+        [
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="bob")),
+            (
+                "contact.offer_declined",
+                at(1000),
+                voice("u1", "support", agent_id="bob", outcome="missed"),
+            ),
+            ("contact.offered", at(11500), voice("u1", "support", agent_id="alice")),
+            (
+                "contact.offer_declined",
+                at(16000),
+                voice("u1", "support", agent_id="alice", outcome="missed"),
+            ),
+        ],
+    ),
+    "pause reasons: PausedReason, the older Reason, kept by a status, none, unpaused": (
+        [
+            {"Event": "QueueMemberAdded", **MEMBER, "at": 0},
+            {
+                "Event": "QueueMemberPause",
+                **MEMBER,
+                "Paused": "1",
+                "PausedReason": "Lunch",
+                "at": 1,
+            },
+            {"Event": "QueueMemberStatus", **MEMBER, "Paused": "1", "PausedReason": "", "at": 2},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "1", "Reason": " training ", "at": 3},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "1", "at": 4},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "0", "PausedReason": "x", "at": 5},
+            {"Event": "QueueMemberPause", **MEMBER, "Paused": "1", "PausedReason": "y" * 200},
+        ],
+        [
+            ("agent.state_changed", at(0), agent("bob", "available", ["support"])),
+            ("agent.state_changed", at(1), agent("bob", "not_ready", ["support"], "Lunch")),
+            ("agent.state_changed", at(3), agent("bob", "not_ready", ["support"], "training")),
+            ("agent.state_changed", at(4), agent("bob", "not_ready", ["support"])),
+            ("agent.state_changed", at(5), agent("bob", "available", ["support"])),
+            (
+                "agent.state_changed",
+                at(100000),
+                agent("bob", "not_ready", ["support"], "y" * 128),
+            ),
+        ],
+    ),
+    "a paused agent's call ends: not_ready again with the reason": (
+        [
+            {
+                "Event": "QueueMemberPause",
+                **MEMBER,
+                "MemberName": "alice",
+                "Paused": "1",
+                "PausedReason": "Break",
+                "at": 0,
+            },
+            CALLED,
+            CONNECT,
+            {**COMPLETE, "Reason": "transfer"},
+        ],
+        [
+            ("agent.state_changed", at(0), agent("alice", "not_ready", ["support"], "Break")),
+            ("contact.offered", at(1000), voice("u1", "support", agent_id="alice")),
+            ("contact.queued", at(0), voice("u1", "support")),
+            ("contact.answered", at(8000), voice("u1", "support", agent_id="alice")),
+            ("agent.state_changed", at(8000), agent("alice", "on_contact", ["support"])),
+            (
+                "contact.wrapup_completed",
+                at(68000),
+                voice("u1", "support", talk_s=60.0, hold_s=0, acw_s=0, agent_id="alice"),
+            ),
+            ("agent.state_changed", at(68000), agent("alice", "not_ready", ["support"], "Break")),
+        ],
+    ),
+    "transfers of answered calls: blind to a mapped queue or out, consult, conference": (
+        [
+            {**CONNECT, "DestUniqueid": "leg-a"},
+            {**CONNECT, "Uniqueid": "u2", "DestUniqueid": "leg-b", "MemberName": "bob"},
+            {**CONNECT, "Uniqueid": "u3", "DestUniqueid": "leg-c", "MemberName": "carol"},
+            {**CONNECT, "Uniqueid": "u4", "DestUniqueid": "leg-d", "MemberName": "dave"},
+            {**BLIND, "at": 20000},
+            {
+                **BLIND,
+                "TransfererUniqueid": "leg-b",
+                "TransfereeUniqueid": "x",
+                "Extension": "0301234",
+                "Context": "outbound",
+                "at": 21000,
+            },
+            {**ATTENDED, "at": 22000},
+            {
+                **ATTENDED,
+                "OrigTransfererUniqueid": "leg-d",
+                "DestType": "Threeway",
+                "SecondTransfererExten": "700",
+                "SecondTransfererContext": "queues",
+                "at": 23000,
+            },
+        ],
+        [
+            *answered("u1", "alice", 0),
+            *answered("u2", "bob", 0),
+            *answered("u3", "carol", 0),
+            *answered("u4", "dave", 0),
+            (
+                "contact.transferred",
+                at(20000),
+                voice("u1", "support", kind="blind", target="queue", to="sales", agent_id="alice"),
+            ),
+            (
+                "contact.transferred",
+                at(21000),
+                voice(
+                    "u2",
+                    "support",
+                    kind="blind",
+                    target="external",
+                    to="0301234@outbound",
+                    agent_id="bob",
+                ),
+            ),
+            (
+                "contact.transferred",
+                at(22000),
+                voice(
+                    "u3",
+                    "support",
+                    kind="consult",
+                    target="agent",
+                    to="201@staff",
+                    agent_id="carol",
+                ),
+            ),
+            (
+                "contact.transferred",
+                at(23000),
+                voice(
+                    "u4", "support", kind="conference", target="queue", to="sales", agent_id="dave"
+                ),
+            ),
+        ],
+    ),
+    "transfers that failed, of calls no member answered, and other call events: nothing": (
+        [
+            {**CONNECT, "DestUniqueid": "leg-a"},
+            {**BLIND, "Result": "Fail", "at": 20000},
+            {**BLIND, "TransfererUniqueid": "other", "TransfereeUniqueid": "u9", "at": 21000},
+            {"Event": "Newchannel", "Privilege": "call,all", "Uniqueid": "u9"},
+            {"Event": "Hangup", "Privilege": "call,all", "Uniqueid": "u9"},
+        ],
+        answered("u1", "alice", 0),
+    ),
     "the session's own messages and responses give nothing": (
         [{"Response": "Success", "Message": "Authentication accepted"}, {"Event": "FullyBooted"}],
         [],
@@ -188,7 +402,7 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]
 @pytest.mark.parametrize("name", list(CASES))
 def test_mapping_table(name: str) -> None:
     messages, expected = CASES[name]
-    mapper = AmiMapper()
+    mapper = AmiMapper(transfer_queues={"700@queues": "sales"})
     got = []
     for fields in messages:
         mapped = mapper.map(msg(**fields), received_ms=T + 100000)
@@ -201,14 +415,24 @@ def test_mapping_table(name: str) -> None:
     ("fields", "reason", "detail"),
     [
         (
-            {"Event": "AgentCalled", **MEMBER},
-            "not_in_contract",
-            "AgentCalled: contract v1 has no event for it",
+            {**CALLED, "Uniqueid": ""},
+            "missing_field",
+            "AgentCalled: Uniqueid is required",
         ),
         (
-            {"Event": "AgentRingNoAnswer", **MEMBER},
-            "not_in_contract",
-            "AgentRingNoAnswer: contract v1 has no event for it",
+            {**CALLED, "Event": "AgentRingNoAnswer", "RingTime": "soon"},
+            "invalid_value",
+            "AgentRingNoAnswer: RingTime 'soon' is not a number",
+        ),
+        (
+            {**CALLED, "Event": "AgentRingNoAnswer", "RingTime": "90000000"},
+            "invalid_value",
+            "AgentRingNoAnswer: RingTime '90000000' is not 0-86400000 ms",
+        ),
+        (
+            {**CONNECT, "RingTime": "-1"},
+            "invalid_value",
+            "AgentConnect: RingTime '-1' is not 0-86400 s",
         ),
         (
             {"Event": "AgentDump", **MEMBER},
@@ -290,6 +514,7 @@ def test_a_leave_expires_on_the_callers_clock_while_the_line_is_quiet() -> None:
     assert mapper.expire(T + 99999).events == []
     # A late AgentConnect after a flow-out is still the answer (the worker sorts it out).
     assert [e["type"] for e in mapper.map(msg(**CONNECT), T + 6000).events] == [
+        "contact.offered",
         "contact.answered",
         "agent.state_changed",
     ]
@@ -307,7 +532,7 @@ def test_ids_are_deterministic_and_distinct() -> None:
 
     first, again = one_pass(), one_pass()
     assert [e["id"] for e in first] == [e["id"] for e in again]
-    assert len({e["id"] for e in first}) == len(first) == 5
+    assert len({e["id"] for e in first}) == len(first) == 7
     other = AmiMapper().map(msg(**{**JOIN, "at": 1}), T).events
     assert other[0]["id"] != first[0]["id"]
     assert all(e["id"].startswith("ami:") and len(e["id"]) <= 128 for e in first)
@@ -343,31 +568,41 @@ def test_the_recorded_session_becomes_these_events() -> None:
         ("agent.state_changed", s(0), agent("bob", "available", ["support"])),
         ("agent.state_changed", s(0), agent("bob", "available", ["support", "sales"])),
         ("contact.queued", s(10), voice(u[1], "support")),
+        ("contact.offered", s(11), voice(u[1], "support", agent_id="alice")),
         ("contact.answered", s(18), voice(u[1], "support", agent_id="alice")),
         ("agent.state_changed", s(18), agent("alice", "on_contact", ["support"])),
         ("contact.queued", s(20), voice(u[2], "support")),
         ("contact.queued", s(25), voice(u[3], "sales")),
+        ("contact.offered", s(26), voice(u[3], "sales", agent_id="bob")),
         ("contact.abandoned", s(32), voice(u[2], "support")),
         ("contact.queued", s(40), voice(u[4], "support")),
+        ("contact.offer_declined", s(41), voice(u[3], "sales", agent_id="bob", outcome="missed")),
+        ("contact.offered", s(42), voice(u[4], "support", agent_id="bob")),
         ("contact.answered", s(43), voice(u[4], "support", agent_id="bob")),
         ("agent.state_changed", s(43), agent("bob", "on_contact", ["support", "sales"])),
         ("contact.flowed_out", s(55), voice(u[3], "sales", reason="ivr_exit")),
+        (
+            "contact.ended",
+            s(78),
+            voice(u[1], "support", disconnected_by="customer", agent_id="alice"),
+        ),
         (
             "contact.wrapup_completed",
             s(78),
             voice(u[1], "support", talk_s=60.0, agent_id="alice", **wrap),
         ),
         ("agent.state_changed", s(78), agent("alice", "available", ["support"])),
+        ("contact.ended", s(100), voice(u[4], "support", disconnected_by="agent", agent_id="bob")),
         (
             "contact.wrapup_completed",
             s(100),
             voice(u[4], "support", talk_s=57.0, agent_id="bob", **wrap),
         ),
         ("agent.state_changed", s(100), agent("bob", "available", ["support", "sales"])),
-        ("agent.state_changed", s(110), agent("bob", "not_ready", ["support", "sales"])),
+        ("agent.state_changed", s(110), agent("bob", "not_ready", ["support", "sales"], "Lunch")),
         ("contact.queued", s(120), voice(u[5], "support")),
     ]
-    assert sorted(reasons) == sorted(["not_in_contract"] * 4 + ["unknown_event", "invalid_value"])
+    assert sorted(reasons) == ["invalid_value", "unknown_event"]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 100_000])
@@ -412,3 +647,92 @@ def test_action_text() -> None:
     assert action("Login", [("Username", "ccmon"), ("Secret", "x")]) == (
         b"Action: Login\r\nUsername: ccmon\r\nSecret: x\r\n\r\n"
     )
+
+
+def test_the_floor_recording_becomes_these_events() -> None:
+    banner, messages = recording(FIXTURE.with_name("ami-floor.txt"))
+    mapper = AmiMapper(transfer_queues={"700@queues": "sales"})
+    events, reasons = [], []
+    for message in AmiFramer().feed(banner + b"".join(messages)):
+        mapped = mapper.map(message, received_ms=T)
+        events += [brief(e) for e in mapped.events]
+        reasons += [u.reason for u in mapped.unmapped]
+    c1, c2 = "1794816010.1", "1794816040.2"
+    wrap = {"hold_s": 0, "acw_s": 0}
+    assert events == [
+        ("agent.state_changed", s(0), agent("alice", "available", ["support"])),
+        ("agent.state_changed", s(0), agent("bob", "available", ["support"])),
+        ("agent.state_changed", s(0), agent("carol", "available", ["sales"])),
+        ("contact.queued", s(10), voice(c1, "support")),
+        ("contact.offered", s(11), voice(c1, "support", agent_id="bob")),
+        ("contact.offer_declined", s(26), voice(c1, "support", agent_id="bob", outcome="missed")),
+        ("contact.offered", s(27), voice(c1, "support", agent_id="alice")),
+        ("contact.answered", s(30), voice(c1, "support", agent_id="alice")),
+        ("agent.state_changed", s(30), agent("alice", "on_contact", ["support"])),
+        ("contact.queued", s(40), voice(c2, "support")),
+        ("contact.offered", s(41), voice(c2, "support", agent_id="bob")),
+        ("contact.answered", s(44), voice(c2, "support", agent_id="bob")),
+        ("agent.state_changed", s(44), agent("bob", "on_contact", ["support"])),
+        (
+            "contact.transferred",
+            s(70),
+            voice(c1, "support", kind="blind", target="queue", to="sales", agent_id="alice"),
+        ),
+        (
+            "contact.wrapup_completed",
+            s(70),
+            voice(c1, "support", talk_s=40.0, agent_id="alice", **wrap),
+        ),
+        ("agent.state_changed", s(70), agent("alice", "available", ["support"])),
+        ("contact.queued", s(71), voice(c1, "sales")),
+        ("contact.offered", s(72), voice(c1, "sales", agent_id="carol")),
+        ("contact.answered", s(75), voice(c1, "sales", agent_id="carol")),
+        ("agent.state_changed", s(75), agent("carol", "on_contact", ["sales"])),
+        ("contact.ended", s(90), voice(c2, "support", disconnected_by="agent", agent_id="bob")),
+        (
+            "contact.wrapup_completed",
+            s(90),
+            voice(c2, "support", talk_s=46.0, agent_id="bob", **wrap),
+        ),
+        ("agent.state_changed", s(90), agent("bob", "available", ["support"])),
+        ("agent.state_changed", s(95), agent("bob", "not_ready", ["support"], "Lunch")),
+        (
+            "contact.transferred",
+            s(120),
+            voice(c1, "sales", kind="consult", target="agent", to="201@staff", agent_id="carol"),
+        ),
+        (
+            "contact.wrapup_completed",
+            s(120),
+            voice(c1, "sales", talk_s=45.0, agent_id="carol", **wrap),
+        ),
+        ("agent.state_changed", s(120), agent("carol", "available", ["sales"])),
+    ]
+    assert reasons == []
+    assert mapper.ignored == {"Newchannel": 1}
+
+
+def test_an_attended_transfer_found_by_its_caller_takes_the_other_legs_extension() -> None:
+    # The member consulted first and bridged the queue call second (Asterisk's own
+    # example, reversed): the queue call's leg is the Second transferer; `to` is the Orig's.
+    mapper = AmiMapper()
+    mapper.map(msg(**{**CONNECT, "DestUniqueid": "leg-a"}), T)
+    swapped = {
+        **ATTENDED,
+        "TransfereeUniqueid": "u1",
+        "OrigTransfererUniqueid": "leg-x",
+        "OrigTransfererExten": "202",
+        "SecondTransfererUniqueid": "leg-a",
+        "SecondTransfererExten": "600",
+        "at": 30000,
+    }
+    events = [brief(e) for e in mapper.map(msg(**swapped), T).events]
+    assert events == [
+        (
+            "contact.transferred",
+            at(30000),
+            voice(
+                "u1", "support", kind="consult", target="agent", to="202@queues", agent_id="alice"
+            ),
+        )
+    ]

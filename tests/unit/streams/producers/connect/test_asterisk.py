@@ -63,12 +63,12 @@ async def test_the_session_is_produced_keyed_with_its_dead_letters() -> None:
     assert [event for _, event in sink.sent] == expected
     assert [key for key, _ in sink.sent] == [event_key(e) for e in expected]
     assert connector.sessions == 1
-    assert dead.counts == Counter(not_in_contract=4, unknown_event=1, invalid_value=1)
+    assert dead.counts == Counter(unknown_event=1, invalid_value=1)
     first = dead.sent[0]
-    assert first[0].payload.startswith(b"Event: AgentCalled\r\nPrivilege: agent,all\r\n")
+    assert first[0].payload.startswith(b"Event: AgentLogin\r\nPrivilege: agent,all\r\n")
     assert first[1] == [
-        ("ccmon.reason", b"not_in_contract"),
-        ("ccmon.detail", b"AgentCalled: contract v1 has no event for it"),
+        ("ccmon.reason", b"unknown_event"),
+        ("ccmon.detail", b"AgentLogin: not an event ccmon maps"),
         ("ccmon.source.size", str(len(first[0].payload)).encode()),
         ("ccmon.source.origin", f"asterisk-ami://127.0.0.1:{port}".encode()),
     ]
@@ -96,9 +96,9 @@ async def test_a_reconnect_resumes_without_duplicates() -> None:
     assert len(ids) == len(set(ids))
     assert sorted(ids) == sorted(e["id"] for e in expected)
     assert [event for _, event in sink.sent] == expected
-    # Played twice: an abandon, a join, an answer (3 events) and 3 dead letters.
+    # Played twice: two offers, an abandon, a join, a miss and an answer (6 events).
     assert connector.repeats == 6
-    assert dead.counts == Counter(not_in_contract=4, unknown_event=1, invalid_value=1)
+    assert dead.counts == Counter(unknown_event=1, invalid_value=1)
 
 
 async def test_a_refused_login_is_not_retried_and_names_the_settings() -> None:
