@@ -66,6 +66,10 @@ backtest-ewt:  ## EWT accuracy vs the last-N-waits baseline on `ccmon simulate` 
 bench:  ## throughput side by side (raw aiokafka, ccmon, bare Faust, Quix Streams)
 	$(PYTHON) -m benchmarks.run
 
+.PHONY: bench-profile
+bench-profile:  ## where the ccmon runner spends its time (py-spy, every thread) -> benchmarks/results/throughput-profile.json
+	$(PYTHON) -m benchmarks.throughput_profile
+
 freshness:  ## produce -> visible in the read API, p50/p99 at 5,000 events/s
 	$(PYTHON) -m benchmarks.freshness
 

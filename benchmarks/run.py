@@ -31,7 +31,7 @@ import orjson
 
 from benchmarks.broker import DEFAULT_TOPIC_CONFIGS, create_topic, tansu_version
 from benchmarks.events import build_records, produce_records, type_mix
-from benchmarks.runners import CEILING, FAUST_BASELINE, RUNNERS
+from benchmarks.runners import CEILING, FAUST_BASELINE, PEER, RUNNERS, VARIANTS
 from streams.localservers import LocalTansu, find_tansu_binary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +103,8 @@ def resolve_runner(name: str) -> str:
     """Map a short runner name to its module; a dotted module path is taken as is."""
     if name in RUNNERS:
         return RUNNERS[name]
+    if name in VARIANTS:
+        return VARIANTS[name]
     if "." in name:
         return name
     raise SystemExit(f"unknown runner {name!r}; known: {', '.join(RUNNERS)} (or a module path)")
@@ -156,20 +158,24 @@ def run_runner(
 
 
 def add_ratios(results: dict[str, dict[str, Any]]) -> None:
-    """Set ``ratio_to_ceiling`` and ``ratio_to_faust`` on every result that has events/s."""
+    """Set ``ratio_to_ceiling``, ``ratio_to_faust`` and ``ratio_to_quix`` (the peer of
+    issue 12's goal) on every result that has events/s."""
     ceiling = results.get(CEILING, {}).get("events_per_s")
     faust = results.get(FAUST_BASELINE, {}).get("events_per_s")
+    quix = results.get(PEER, {}).get("events_per_s")
     for res in results.values():
         eps = res.get("events_per_s")
         res["ratio_to_ceiling"] = round(eps / ceiling, 4) if eps and ceiling else None
         res["ratio_to_faust"] = round(eps / faust, 3) if eps and faust else None
+        res["ratio_to_quix"] = round(eps / quix, 3) if eps and quix else None
 
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:
     """A small fixed-width table of the figures, one row per runner."""
     w = max([10, *(len(name) for name in results)])
     head = (
-        f"{'runner':<{w}} {'events/s':>11} {'x ceiling':>9} {'x faust':>8} {'seconds':>8} "
+        f"{'runner':<{w}} {'events/s':>11} {'x ceiling':>9} {'x faust':>8} {'x quix':>7} "
+        f"{'seconds':>8} "
         f"{'ev/cpu-s':>9} {'startup':>8} {'wall':>7} {'process':>8}"
     )
     rows = [head, "-" * len(head)]
@@ -179,11 +185,13 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
             continue
         ratio = res.get("ratio_to_ceiling")
         to_faust = res.get("ratio_to_faust")
+        to_quix = res.get("ratio_to_quix")
         per_cpu = res.get("events_per_cpu_s")
         rows.append(
             f"{name:<{w}} {res['events_per_s']:>11,.0f} "
             f"{(f'{ratio:.3f}' if ratio is not None else '-'):>9} "
             f"{(f'{to_faust:.2f}' if to_faust is not None else '-'):>8} "
+            f"{(f'{to_quix:.2f}' if to_quix is not None else '-'):>7} "
             f"{res['seconds']:>8.2f} {(f'{per_cpu:,.0f}' if per_cpu else '-'):>9} "
             f"{res['startup_seconds']:>8.2f} "
             f"{res['wall_seconds']:>7.2f} {res['process_seconds']:>8.2f}"
@@ -272,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "producer": produced,
         "ceiling": CEILING,
         "faust_baseline": FAUST_BASELINE,
+        "peer": PEER,
         "runners": results,
         "load_avg_at_end": list(os.getloadavg()),
         "log_dir": str(log_dir),

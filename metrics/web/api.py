@@ -128,13 +128,15 @@ class ReadApi:
         self._w15[series] = (panes, figures)
         return figures
 
-    async def _snapshots(self, wanted: str) -> tuple[int, list[Series], list[SeriesData]]:
-        now = self.clock_ms()
-        series = await asyncio.to_thread(self.store.series)
-        series = [s for s in series if s[0] == wanted]
+    def _snapshots(
+        self, wanted: str, now: int
+    ) -> tuple[list[Series], list[SeriesData], dict[Series, Windows]]:
+        """One queue's series, their snapshot reads and its agents' open states: the store
+        calls of one request, run in one thread hop (each hop waits for the event loop)."""
+        series = [s for s in self.store.series() if s[0] == wanted]
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-        data = await asyncio.to_thread(self.store.read, requests, now)
-        return now, series, data
+        data = self.store.read(requests, now) if requests else []
+        return series, data, self._open_agents(now) if series else {}
 
     def _open_agents(self, now: int) -> dict[Series, Windows]:
         """Every agent's open state inside each window of the series it serves."""
@@ -148,14 +150,17 @@ class ReadApi:
         view["oldest_enqueued_at"] = _iso(view.pop("oldest_enqueued_ms"))
         return view
 
-    async def queues_index(self, request: web.Request) -> web.Response:
-        # Routing systems poll this: read only the 15 panes it shows, not every window.
-        now = self.clock_ms()
-        series = await asyncio.to_thread(self.store.series)
+    def _index_reads(self, now: int) -> tuple[list[Series], list[SeriesData]]:
+        series = self.store.series()
         panes = tuple(rolling_panes(now, ROLLING_WINDOWS["15m"]))
         sets = ticket_set_queries(now)
         requests = [SeriesRequest(s, panes, sets=sets) for s in series]
-        data = await asyncio.to_thread(self.store.read, requests, now)
+        return series, self.store.read(requests, now)
+
+    async def queues_index(self, request: web.Request) -> web.Response:
+        # Routing systems poll this: read only the 15 panes it shows, not every window.
+        now = self.clock_ms()
+        series, data = await asyncio.to_thread(self._index_reads, now)
         rows = [
             {"queue": s[0], "channel": s[1]}
             | self._live(d.live, now)
@@ -170,13 +175,13 @@ class ReadApi:
         name = request.match_info["queue"]
         if not QUEUE_NAME_PATTERN.match(name):
             return _error(400, BAD_QUEUE_NAME)
-        now, series, data = await self._snapshots(name)
+        now = self.clock_ms()
+        series, data, opened = await asyncio.to_thread(self._snapshots, name, now)
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
         cfg = self.queues.get(name)
         channels = {}
         combined: dict[str, list[dict[str, int]]] = {}
-        opened = await asyncio.to_thread(self._open_agents, now)
         for s, d in zip(series, data, strict=True):
             windows = windows_of(d)
             for w, more in opened.get(s, {}).items():  # open agent states count up to now
