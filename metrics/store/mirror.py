@@ -92,11 +92,13 @@ class _LiveInputs:
 class KeyMirror:
     """Parsed values of the keys reads asked for, dropped as `changed` reports changes.
 
-    Every `_SWEEP_READS` reads, what no read asked for in the last `_KEEP_S` seconds is
-    forgotten, so old windows and one-off interval reads do not accumulate.
+    At most every `_SWEEP_S` seconds, what no read asked for in the last `_KEEP_S` seconds
+    is forgotten, so old windows and one-off interval reads do not accumulate. By time, not
+    by reads: a sweep walks every kept key (tens of ms at 1,000 queues), and one-queue
+    reads come hundreds a second.
     """
 
-    _SWEEP_READS = 64
+    _SWEEP_S = 30.0
     _KEEP_S = 300.0
 
     def __init__(
@@ -128,6 +130,7 @@ class KeyMirror:
         self._used: dict[Asked, float] = {}
         self._monotonic = monotonic
         self._tick = monotonic()
+        self._swept = self._tick
 
     def start_read(self) -> None:
         """Mark the plans asked for from now on as used now."""
@@ -195,7 +198,8 @@ class KeyMirror:
             for (key, _), value in zip(missing, self.fetch(missing), strict=True):
                 values[key] = value
         self.reads += 1
-        if self.reads % self._SWEEP_READS == 0:
+        if self._tick - self._swept >= self._SWEEP_S:
+            self._swept = self._tick
             self._sweep(keys)
         return self.values
 

@@ -36,6 +36,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
@@ -331,6 +332,8 @@ class RedisStore:
         self._hashes_script = client.register_script(_HASHES_LUA)
         self._generation = ""
         self._mirror: KeyMirror | None = None
+        #: the mirrored series set last parsed, and its series (see series)
+        self._series_memo: tuple[AbstractSet[str], tuple[Series, ...]] | None = None
         self._tracking: _Tracking | None = None
 
     def mirror_reads(self) -> None:
@@ -344,7 +347,7 @@ class RedisStore:
         """
         kinds = ("p1", "p15", "p60", "tot", "live", "z", "e1", "e15", "e60", "elive")
         prefixes = [self._key(kind, "") for kind in kinds]
-        prefixes.append(self._key("series", ""))
+        prefixes += [self._key("series", ""), self._key("agents", "")]
         self._tracking = _Tracking(self.client, prefixes)
         self._mirror = KeyMirror(self._tracking.changed, self._fetch, self.prefix)
 
@@ -565,14 +568,24 @@ class RedisStore:
         return set(self._call(self.client.smembers, self._key("queues", "all")))
 
     def series(self) -> list[Series]:
-        key = self._key("series", "all")
+        members = self._set_members(self._key("series", "all"))
+        memo = self._series_memo
+        if memo is not None and memo[0] is members:  # the mirror's set, unchanged
+            return list(memo[1])
+        pairs = (m.split("|", 1) for m in members)
+        found = sorted((queue, channel) for queue, channel in pairs)
+        if self._mirror is not None:
+            self._series_memo = (members, tuple(found))
+        return found
+
+    def _set_members(self, key: str) -> AbstractSet[str]:
+        """A set's members, from the mirror when reads are mirrored (then the mirror's own
+        set, the same object while the key is unchanged: not to be changed)."""
         if self._mirror is not None:
             with self._mirror.lock:
-                members = self._call(self._mirror.refresh, {SET: [key]})[key]
-        else:
-            members = self._call(self.client.smembers, key)
-        pairs = (m.split("|", 1) for m in members)
-        return sorted((queue, channel) for queue, channel in pairs)
+                found: AbstractSet[str] = self._call(self._mirror.refresh, {SET: [key]})[key]
+                return found
+        return set(self._call(self.client.smembers, key))
 
     def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
         """Read every request in one pipelined round trip; waits older than a state TTL
@@ -713,9 +726,8 @@ class RedisStore:
         return sorted(self._call(self.client.smembers, self._key("ents", scope)))
 
     def agent_states(self, agent_ids: set[str] | None = None) -> dict[str, AgentState]:
-        if agent_ids is None:
-            agent_ids = set(self._call(self.client.smembers, self._key("agents", "all")))
-        ids = sorted(agent_ids)
+        known = self._set_members(self._key("agents", "all")) if agent_ids is None else agent_ids
+        ids = sorted(known)
         if not ids:
             return {}
         part = KEY_PARTS["agent"]

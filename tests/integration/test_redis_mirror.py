@@ -117,7 +117,7 @@ def test_a_lost_tracking_connection_starts_afresh(redis_url: str) -> None:
 def test_reads_of_other_panes_and_forgotten_keys_stay_exact(redis_url: str) -> None:
     writer, reader = stores(redis_url)
     assert reader._mirror is not None
-    reader._mirror._SWEEP_READS = 3  # forget unused keys often
+    reader._mirror._SWEEP_S = 0.0  # forget unused keys at every read
     writer.flush(update_of(VOICE, QUEUES, "events:0"), WALL)
     series = writer.series()
     recent = [

@@ -135,3 +135,23 @@ def test_mirrored_team_reads_answer_as_direct_reads_and_see_every_flush(redis_ur
     team = reader.read_scoped(requests()[:1], READ_AT)[0]
     assert team == writer.read_scoped(requests()[:1], READ_AT)[0]
     assert team.panes[2]["handled"] == 1
+
+
+def test_a_mirrored_reader_lists_an_agent_first_seen_after_its_first_read(
+    redis_url: str,
+) -> None:
+    prefix = f"mirror-{uuid.uuid4().hex[:8]}"
+    writer = RedisStore.from_url(redis_url, prefix=prefix)
+    reader = RedisStore.from_url(redis_url, prefix=prefix)
+    reader.mirror_reads()
+    writer.flush(update(), NOW)
+    assert sorted(reader.agent_states()) == ["a1"]
+    aggregator = Aggregator(Queues())
+    aggregator.apply(
+        AgentStateChanged("s9", T0 + 200 * S, "a2", "available", ("sales",), ("voice",))
+    )
+    later = aggregator.drain()
+    later.mark_offset("events:1", 0)
+    writer.flush(later, NOW)
+    assert sorted(reader.agent_states()) == ["a1", "a2"]
+    assert reader.agent_states()["a2"].state == "available"
