@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
 from metrics.config.queues import QueuesConfig
+from metrics.exposition.agents import AgentCollector
 from metrics.exposition.queues import AggregateCollector
 from metrics.exposition.runtime import register_runtime_metrics
 from metrics.store.memory import InMemoryStore
@@ -47,8 +48,13 @@ def _sample_names(families: Iterable[Metric]) -> set[str]:
 
 
 def exporter_names() -> set[str]:
-    collector = AggregateCollector(InMemoryStore(), QueuesConfig(), clock_ms=lambda: 0)
-    return _sample_names(collector.collect())
+    """The exporter's collectors: queues (with contacts and tickets) and agents and teams."""
+    store, queues = InMemoryStore(), QueuesConfig()
+    collectors = (
+        AggregateCollector(store, queues, clock_ms=lambda: 0),
+        AgentCollector(store, queues, clock_ms=lambda: 0),
+    )
+    return {name for c in collectors for name in _sample_names(c.collect())}
 
 
 def worker_names() -> set[str]:

@@ -27,7 +27,10 @@ LABELS = {"app.kubernetes.io/part-of": "ccmon"}
 
 
 def _read(root: Path, rel: str) -> str:
-    return (root / rel).read_text(encoding="utf-8")
+    """A committed file's text; "" for one not written yet (a new dashboard: the next pass
+    of `python -m deploygen write` fills it in, and `check` reports the file as stale)."""
+    path = root / rel
+    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def prometheus_rule(root: Path) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ __all__ = ["GRAFANA_VARIABLES", "Query", "all_queries", "recorded_names", "subst
 #: What the reality test puts in place of Grafana's template variables.
 GRAFANA_VARIABLES = {
     "queue": ".+",
+    "team": ".+",
     "__rate_interval": "1m",
     "__interval": "15s",
     "__range": "1h",

@@ -22,6 +22,7 @@ __all__ = [
     "GRAFANA_VERSION",
     "base_dashboard",
     "graph",
+    "label_variable",
     "query",
     "queue_variable",
     "stat_panel",
@@ -57,11 +58,16 @@ def queue_variable(metric: str, multi: bool = True) -> db.QueryVariable:
 
     multi: several queues (and "All", as the regex .+); else one queue, the drill-down's.
     """
+    return label_variable("queue", "Queue", metric, multi)
+
+
+def label_variable(name: str, title: str, metric: str, multi: bool = True) -> db.QueryVariable:
+    """A variable over the values of label `name` of `metric` (queues, teams)."""
     var = (
-        db.QueryVariable("queue")
-        .label("Queue")
+        db.QueryVariable(name)
+        .label(title)
         .datasource(DATASOURCE)
-        .query({"query": f"label_values({metric}, queue)", "refId": "queue"})
+        .query({"query": f"label_values({metric}, {name})", "refId": name})
         .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
         .multi(multi)
         .include_all(multi)

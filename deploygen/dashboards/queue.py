@@ -1,4 +1,5 @@
-"""Queue drill-down: today's 15-minute intervals against the same day last week, and now."""
+"""Queue drill-down: now, today's 15-minute intervals against the same day last week, and
+the agents and contacts of the floor."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from deploygen.dashboards.common import (
     stat_panel,
     steps,
 )
+from deploygen.dashboards.floor import drilldown_agent_panels, drilldown_contact_panels
 from deploygen.dashboards.targets import per_queue, sl_steps, wait_steps
 
 __all__ = ["UID", "queue_drilldown"]
@@ -240,5 +242,12 @@ def queue_drilldown() -> db.Dashboard:
         board = board.with_panel(panel)
     board = board.with_row(db.Row("15-minute intervals: today vs same day last week"))
     for panel in _interval_panels():
+        board = board.with_panel(panel)
+    # The floor's rows come last, so the panel ids above (viewPanel=N links) stay as they were.
+    board = board.with_row(db.Row("Agents: reasons, slots, offers"))
+    for panel in drilldown_agent_panels():
+        board = board.with_panel(panel)
+    board = board.with_row(db.Row("Contacts: in progress, holds, transfers, callbacks"))
+    for panel in drilldown_contact_panels():
         board = board.with_panel(panel)
     return board

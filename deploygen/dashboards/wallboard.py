@@ -1,4 +1,8 @@
-"""The TV wall board: per queue, one row of big stat tiles, one value per channel."""
+"""The TV wall board: per queue, a row of big stat tiles, one value per channel.
+
+The first line is the queue (waiting, oldest wait, service level, abandonment, ASA, agents
+available); the second the people on the floor (deploygen/dashboards/floor.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from deploygen.dashboards.common import (
     stat_panel,
     steps,
 )
+from deploygen.dashboards.floor import wallboard_tiles
 from deploygen.dashboards.targets import per_queue, sl_steps, wait_steps
 
 __all__ = ["UID", "wallboard"]
@@ -147,6 +152,6 @@ def wallboard() -> db.Dashboard:
         .with_variable(queue_variable("ccmon_queue_service_level_target_ratio"))
         .with_row(db.Row("$queue").repeat("queue").collapsed(False))
     )
-    for tile in tiles:
+    for tile in [*tiles, *wallboard_tiles()]:
         board = board.with_panel(tile)
     return board

@@ -30,7 +30,16 @@ from metrics.store.redis import RedisStore
 from streams.health import WorkerMetrics
 from streams.kafka import run_consumer
 from streams.localservers.process import ManagedProcess, free_port, poll_until
-from streams.testing.events import agent, contact, outcome, selfservice, survey, ticket, wrapup
+from streams.testing.events import (
+    agent,
+    contact,
+    envelope,
+    outcome,
+    selfservice,
+    survey,
+    ticket,
+    wrapup,
+)
 from tests.deploy.tools import tool
 from tests.integration.pipeline_helpers import (
     create_topics,
@@ -44,6 +53,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 ROOT = Path(__file__).resolve().parents[2]
 S, M = 1000, 60_000
 QUEUES_YAML = """\
+reason_codes: [lunch, break]
+wrapup_codes: [sale, no_sale]
+teams: [team-a, team-b]
 defaults: {{sl_threshold_s: 20, sl_target: 0.8, short_abandon_s: 5, daily_reset: "{reset}"}}
 queues:
   - {{name: sales, channels: [voice, chat]}}
@@ -62,6 +74,13 @@ def daily_reset(now_s: float) -> str:
     minutes -= minutes % 15
     return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
 
+
+#: The agents directory: teams for two of the three agents (agent-2 counts as team "none").
+AGENTS_YAML = """\
+agents:
+  agent-0: {name: Ada, team: team-a, capacity: {voice: 1, chat: 2}}
+  agent-1: {name: Ben, team: team-b}
+"""
 
 RECORDED = recorded_names(ROOT)
 QUERIES = all_queries(ROOT)
@@ -147,21 +166,79 @@ def _service(t0: int, n: int, prefix: str) -> list[dict[str, Any]]:
 
 
 def _agents(t0: int) -> list[dict[str, Any]]:
+    """Three agents through a contact; then agent-0 goes to lunch (not ready with a reason,
+    still so when the phase ends) and agent-1 says its chat capacity."""
     states = ["available", "on_contact", "after_contact_work", "available"]
-    return [
+    out = [
         agent(
             t0 + step * 2 * M + a * S, f"agent-{a}", state, ["sales", "support"], ["voice", "chat"]
         )
         for a in range(3)
         for step, state in enumerate(states)
     ]
+    for a, extra in ((0, {"state": "not_ready", "reason": "lunch"}), (1, {"state": "available"})):
+        data = {
+            "agent_id": f"agent-{a}",
+            "queues": ["sales", "support"],
+            "channels": ["voice", "chat"],
+        }
+        out.append(
+            envelope("agent.state_changed", t0 + 8 * M, data | extra | {"capacity": {"chat": 2}})
+        )
+    return out
+
+
+def _floor(t0: int, prefix: str) -> list[dict[str, Any]]:
+    """Per (queue, channel) the contact facts of issue 11: an offer missed then taken, a
+    hold, a blind transfer, ends by each side, an outbound contact still in progress, a
+    callback attempted without answer (still waiting) and one connected."""
+    a0, a1 = {"agent_id": "agent-0"}, {"agent_id": "agent-1"}
+    script: list[tuple[str, int, str, dict[str, Any]]] = [
+        ("contact.queued", 0, "f1", {}),
+        ("contact.offered", 2 * S, "f1", a0),
+        ("contact.offer_declined", 12 * S, "f1", {"outcome": "missed"} | a0),
+        ("contact.offered", 13 * S, "f1", a1),
+        ("contact.answered", 15 * S, "f1", a1),
+        ("contact.held", M, "f1", a1),
+        ("contact.resumed", 2 * M, "f1", a1),
+        ("contact.transferred", 3 * M, "f1", {"kind": "blind", "target": "external"} | a1),
+        ("contact.ended", 3 * M, "f1", {"disconnected_by": "agent"} | a1),
+        (
+            "contact.wrapup_completed",
+            4 * M,
+            "f1",
+            {"talk_s": 105, "hold_s": 60, "acw_s": 60, "wrapup_code": "sale"} | a1,
+        ),
+        ("contact.queued", S, "f2", {"direction": "outbound"}),
+        ("contact.answered", 5 * S, "f2", {"direction": "outbound", "agent_id": "agent-2"}),
+        ("contact.queued", 0, "f3", {}),
+        ("contact.answered", 5 * S, "f3", a0),
+        ("contact.ended", M, "f3", {"disconnected_by": "customer"} | a0),
+        ("contact.queued", 0, "f4", {}),
+        ("contact.callback_requested", 20 * S, "f4", {}),
+        ("contact.callback_attempted", M, "f4", {"outcome": "no_answer"}),
+        ("contact.queued", 0, "f5", {}),
+        ("contact.callback_requested", 20 * S, "f5", {}),
+        ("contact.callback_attempted", M, "f5", {"outcome": "connected"}),
+    ]
+    return [
+        envelope(
+            kind,
+            t0 + dt,
+            {"contact_id": f"{prefix}-{cid}-{queue}-{channel}", "queue": queue, "channel": channel}
+            | data,
+        )
+        for queue, channel in (("sales", "voice"), ("sales", "chat"), ("support", "chat"))
+        for kind, dt, cid, data in script
+    ]
 
 
 def phases(now: int) -> tuple[list[tuple[bytes | None, bytes]], list[tuple[bytes | None, bytes]]]:
     first = _contacts(now - 70 * M, 12, "p1") + _agents(now - 60 * M)
-    first += _service(now - 70 * M, 12, "p1")
+    first += _service(now - 70 * M, 12, "p1") + _floor(now - 65 * M, "p1")
     second = (
         _contacts(now - 12 * M, 8, "p2")
+        + _floor(now - 10 * M, "p2")
         + _service(now - 12 * M, 8, "p2")
         + _agents(now - 11 * M)
         + [contact("contact.queued", now - 200 * S, "still-waiting", "sales", "voice")]
@@ -226,9 +303,15 @@ async def prometheus(
     work = tmp_path_factory.mktemp("prometheus")
     queues_file = work / "queues.yaml"
     queues_file.write_text(QUEUES_YAML.format(reset=daily_reset(time.time())), encoding="utf-8")
+    agents_file = work / "agents.yaml"
+    agents_file.write_text(AGENTS_YAML, encoding="utf-8")
     worker_port, exporter_port, prom_port = free_port(), free_port(), free_port()
     settings = settings_for(
-        kafka_bootstrap, redis_url, queues_file=queues_file, customer_id_salt="reality-salt"
+        kafka_bootstrap,
+        redis_url,
+        queues_file=queues_file,
+        agents_file=agents_file,
+        customer_id_salt="reality-salt",
     )
     await create_topics(settings)
 
@@ -242,6 +325,7 @@ async def prometheus(
             "CCMON_REDIS_URL": redis_url,
             "CCMON_REDIS_PREFIX": settings.redis_prefix,
             "CCMON_QUEUES_FILE": str(queues_file),
+            "CCMON_AGENTS_FILE": str(agents_file),
             "CCMON_EXPORTER_HOST": "127.0.0.1",
         },
         cwd=ROOT,

@@ -76,7 +76,10 @@ def moved(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
 
 
 # The hand-worked figures of each fixture, per (queue, channel): the store's totals
-# and the agents by state now. Waits are from the contact's queue entry.
+# and the agents by state now, with their concurrency slots (one each, no capacity given;
+# busy voice slots follow the agent's state, busy chat slots the contacts in progress).
+# Waits are from the contact's queue entry.
+VOICE_AGENT_ON_CONTACT = {"agents_on_contact": 1, "slots_total": 1, "slots_busy": 1}
 EXPECTED: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
     # WT1 queued 10:00:00, answered 10:00:15 (wait 15 s); WT2 queued 10:00:10, canceled
     # 10:01:10 (an abandon after 60 s). The worker went Available, then Busy.
@@ -87,7 +90,7 @@ EXPECTED: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             "abandoned": 1,
             "wait_answered_sum_ms": 15_000,
             "wait_abandoned_sum_ms": 60_000,
-            "agents": {"agents_on_contact": 1},
+            "agents": VOICE_AGENT_ON_CONTACT,
         }
     },
     # c-1 voice queued 10:00:00, answered 10:00:20 (20 s); c-2 voice queued 10:00:30,
@@ -100,7 +103,7 @@ EXPECTED: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             "abandoned": 1,
             "wait_answered_sum_ms": 20_000,
             "wait_abandoned_sum_ms": 60_000,
-            "agents": {"agents_on_contact": 1},
+            "agents": VOICE_AGENT_ON_CONTACT,
         },
         ("q-sales", "chat"): {
             "queued": 1,
@@ -108,7 +111,7 @@ EXPECTED: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             "abandoned": 0,
             "wait_answered_sum_ms": 5_000,
             "wait_abandoned_sum_ms": 0,
-            "agents": {"agents_on_contact": 1},
+            "agents": {"agents_on_contact": 1, "slots_total": 1},
         },
     },
     # Conversation 1 (sent twice, counted once) queued 10:00:00, agent connected
@@ -120,7 +123,7 @@ EXPECTED: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             "abandoned": 1,
             "wait_answered_sum_ms": 12_000,
             "wait_abandoned_sum_ms": 45_000,
-            "agents": {"agents_on_contact": 1},
+            "agents": VOICE_AGENT_ON_CONTACT,
         }
     },
 }

@@ -47,7 +47,13 @@ def test_every_dashboard_has_queries_and_a_fixed_unique_uid() -> None:
         board = json.loads(path.read_text(encoding="utf-8"))
         assert board["uid"] == path.stem, "file name and uid agree, so URLs are predictable"
         uids[board["uid"]] = board["title"]
-    assert sorted(uids) == ["ccmon-health", "ccmon-queue", "ccmon-tickets", "ccmon-wallboard"]
+    assert sorted(uids) == [
+        "ccmon-health",
+        "ccmon-queue",
+        "ccmon-teams",
+        "ccmon-tickets",
+        "ccmon-wallboard",
+    ]
     sources = {q.source.split(" ")[0] for q in QUERIES if q.kind == "panel"}
     assert sources == {f"{uid}.json" for uid in uids}
 

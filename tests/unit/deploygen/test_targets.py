@@ -94,3 +94,35 @@ def test_without_configured_queues_one_query_uses_the_defaults(
         'max by (channel) (ccmon_queue_oldest_wait_seconds{queue=~"$queue"})'
     ]
     assert by_query(tile) == {"A": [(None, "green"), (20, "orange"), (40, "red")]}
+
+
+def _committed_panels() -> list[tuple[str, dict[str, Any]]]:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "deploy/grafana/dashboards"
+    out = []
+    for path in sorted(root.glob("*.json")):
+        for p in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+            out += [(path.name, q) for q in [p, *p.get("panels", [])]]
+    return out
+
+
+def test_no_shipped_panel_colours_sl_or_oldest_wait_by_a_fixed_number() -> None:
+    """Every coloured panel reading service level or oldest wait is coloured per queue of
+    the queues file, or shows the distance to the queue's own target."""
+    fixed = []
+    checked = 0
+    names = ["sales", "support"]  # deploy/queues.example.yaml
+    for board, p in _committed_panels():
+        exprs = " ".join(t.get("expr", "") for t in p.get("targets", []))
+        if p.get("type") != "stat" or not any(
+            m in exprs for m in ("ccmon_queue_service_level_ratio", "ccmon_queue_oldest_wait")
+        ):
+            continue
+        checked += 1
+        relative = "ccmon_queue_service_level_target_ratio" in exprs
+        per_queue = sorted(t["expr"].split('queue="')[1].split('"')[0] for t in p["targets"][1:])
+        if not relative and per_queue != names:
+            fixed.append(f"{board} {p['title']}")
+    assert (fixed, checked) == ([], 5)
