@@ -96,7 +96,7 @@ async def test_two_workers_over_replayed_tickets_equal_one_clean_pass(
     assert partitions and all(len(p) == 1 for p in partitions.values())
 
     span = (START_MS - 3_600_000, START_MS + 4 * 3_600_000)
-    expected = dump(await expected_of(keyed(events)), *span)
+    expected = dump(await expected_of(keyed(events), QUEUES), *span)
     got = await asyncio.to_thread(dump, store, *span)
     assert got == expected
     email = expected[("support", "email")]["totals"]

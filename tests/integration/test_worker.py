@@ -75,8 +75,10 @@ async def lag_samples(registry: CollectorRegistry, partitions: int) -> dict[str,
     return samples
 
 
-async def expected_of(values: list[tuple[bytes | None, bytes]]) -> InMemoryStore:
-    """The aggregates of one clean pass through the in-memory twin."""
+async def expected_of(
+    values: list[tuple[bytes | None, bytes]], queues: QueuesConfig = QUEUES
+) -> InMemoryStore:
+    """The aggregates of one clean pass through the in-memory twin, over `queues`."""
     store = InMemoryStore()
 
     async def commit(_: dict[str, int]) -> None:
@@ -84,7 +86,7 @@ async def expected_of(values: list[tuple[bytes | None, bytes]]) -> InMemoryStore
 
     pipeline = Pipeline(
         Settings(),
-        QUEUES,
+        queues,
         store,
         InMemoryOutbox(),
         WorkerMetrics.create(CollectorRegistry()),
