@@ -42,9 +42,10 @@ AGENT_TIME_FIELD: dict[str, str] = {
 }
 
 #: Contact counters of the agents' view (issue 11): offers and declines by outcome, holds,
-#: hold abandons, transfers out by kind and in, disconnects by side, queued by direction
-#: (inbound = queued - outbound - callback) and callback attempts by outcome. Wrap-up codes
-#: are counted under ``wrapup_field(code)``, a bounded set from the queues file.
+#: hold abandons, transfers out and in by kind (and in, every kind), disconnects by side,
+#: queued by direction (inbound = queued - outbound - callback) and callback attempts by
+#: outcome. Wrap-up codes are counted under ``wrapup_field(code)``, a bounded set from the
+#: queues file.
 CONTACT_ACTIVITY_FIELDS: tuple[str, ...] = (
     "offers",
     "offers_declined_missed",
@@ -56,6 +57,9 @@ CONTACT_ACTIVITY_FIELDS: tuple[str, ...] = (
     "transfers_out_consult",
     "transfers_out_conference",
     "transfers_in",
+    "transfers_in_blind",
+    "transfers_in_consult",
+    "transfers_in_conference",
     "disconnect_customer",
     "disconnect_agent",
     "disconnect_system",

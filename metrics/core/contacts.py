@@ -486,6 +486,7 @@ def _activity(act: Activity, rules: ContactRules, sums: dict[PaneKey, dict[str, 
         _add(sums, (name, channel, at), _field("transfers_out_", kind))
         if target == "queue" and to is not None and to != name and to in rules.queues:
             _add(sums, (to, channel, at), "transfers_in")
+            _add(sums, (to, channel, at), _field("transfers_in_", kind))
     if act.ended is not None:
         at, channel, side = act.ended
         _add(sums, (name, channel, at), _field("disconnect_", side))

@@ -178,7 +178,7 @@ class _Windowed:
         self.hold_abandons.add_metric(labels, view["hold_abandons"])
         for kind in TRANSFER_KINDS:
             self.transfers.add_metric([*labels, "out", kind], view[f"transfers_out_{kind}"])
-        self.transfers.add_metric([*labels, "in", "all"], view["transfers_in"])
+            self.transfers.add_metric([*labels, "in", kind], view[f"transfers_in_{kind}"])
         for side in DISCONNECT_SIDES:
             self.disconnects.add_metric([*labels, side], view[f"disconnect_{side}"])
         for direction in DIRECTIONS:

@@ -172,7 +172,8 @@ async def test_the_queue_api_and_metrics_carry_the_exact_contact_figures(
     assert sample("ccmon_queue_hold_abandons_contacts", **today_w) == 1
     transfers = "ccmon_queue_transfers_contacts"
     assert sample(transfers, **today_w, direction="out", kind="blind") == 1
-    assert sample(transfers, "support", **today_w, direction="in", kind="all") == 1
+    assert sample(transfers, "support", **today_w, direction="in", kind="blind") == 1
+    assert sample(transfers, "support", **today_w, direction="in", kind="consult") == 0
     assert sample("ccmon_queue_disconnects_contacts", **today_w, side="customer") == 1
     by_direction = "ccmon_queue_contacts_by_direction_contacts"
     assert [sample(by_direction, **today_w, direction=d) for d in DIRECTIONS] == [3, 1, 1]

@@ -114,9 +114,12 @@ def test_every_total_of_the_ground_truth_is_ccmons(day: Any) -> None:
         "agent_reason_ms_missed",
     ):
         assert support.get(name, 0) > 0, name
-    assert truth[("billing", "voice")]["transfers_in"] == sum(
+    billing = truth[("billing", "voice")]
+    assert billing["transfers_in"] == sum(
         support[f"transfers_out_{kind}"] for kind in ("blind", "consult", "conference")
     )
+    for kind in ("blind", "consult", "conference"):
+        assert billing[f"transfers_in_{kind}"] == support[f"transfers_out_{kind}"] > 0, kind
     assert truth[("outreach", "voice")]["queued_outbound"] == truth[("outreach", "voice")]["queued"]
     # Three chats at once: more busy slot time than an agent has hours on contact.
     assert chat["agent_busy_slots_ms"] > chat["agent_on_contact_ms"]

@@ -514,6 +514,7 @@ class Simulation:
             self._count(visit, f"transfers_out_{kind}", agent)
             to = self._queues[transfer.to]
             self.truth.add((to.name, to.channel), "transfers_in")
+            self.truth.add((to.name, to.channel), f"transfers_in_{kind}")
             self._enqueue(visit.contact_id, to, visit.visited, visit.customer, visit.direction)
         else:
             side = "customer"

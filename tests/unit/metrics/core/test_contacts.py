@@ -195,7 +195,7 @@ CASES: list[tuple[str, list[Event], dict[Any, dict[str, int]], dict[Any, int]]] 
         {
             ("sales", "voice", 0): {"transfers_out_consult": 1, "transfers_out_conference": 1},
             ("sales", "voice", 1): {"transfers_out_blind": 4},
-            ("support", "voice", 1): {"transfers_in": 1},
+            ("support", "voice", 1): {"transfers_in": 1, "transfers_in_blind": 1},
         },
         {},  # a blind transfer ends the handling
     ),
@@ -204,7 +204,7 @@ CASES: list[tuple[str, list[Event], dict[Any, dict[str, int]], dict[Any, int]]] 
         [*ANSWERED, transferred(20, "consult", "queue", "support")],
         {
             ("sales", "voice", 0): {"transfers_out_consult": 1},
-            ("support", "voice", 0): {"transfers_in": 1},
+            ("support", "voice", 0): {"transfers_in": 1, "transfers_in_consult": 1},
         },
         {("handling", "sales", "voice"): T0 + 10 * S},
     ),
@@ -358,7 +358,7 @@ def test_the_aggregates_match_the_contribution_table() -> None:
     name, events, expected, _ = CASES[6]
     panes = aggregate(events)["panes"]
     support = {k: v for k, v in panes.items() if k[0] == ("support", "voice")}
-    assert support == {(("support", "voice"), T0 + M): {"transfers_in": 1}}
+    assert support == {(("support", "voice"), T0 + M): {"transfers_in": 1, "transfers_in_blind": 1}}
 
 
 def test_states_stored_before_still_load() -> None:

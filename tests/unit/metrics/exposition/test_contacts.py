@@ -123,8 +123,9 @@ def test_windowed_contact_gauges_carry_exact_values() -> None:
     transfers = "ccmon_queue_transfers_contacts"
     assert w(transfers, "5m", direction="out", kind="blind") == 1
     assert w(transfers, "5m", direction="out", kind="consult") == 0
-    assert w(transfers, "5m", "support", direction="in", kind="all") == 1
-    assert w(transfers, "5m", direction="in", kind="all") == 0
+    assert w(transfers, "5m", "support", direction="in", kind="blind") == 1
+    assert w(transfers, "5m", "support", direction="in", kind="consult") == 0
+    assert w(transfers, "5m", direction="in", kind="blind") == 0
     by_direction = "ccmon_queue_contacts_by_direction_contacts"
     assert w(by_direction, "15m", direction="inbound") == 2
     assert w(by_direction, "15m", direction="outbound") == 1
