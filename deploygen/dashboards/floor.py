@@ -10,6 +10,9 @@ which have targets, are coloured per queue in targets.py).
 
 from __future__ import annotations
 
+from typing import Any
+
+from grafana_foundation_sdk.builders import stat
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models import dashboard as dm
 
@@ -35,19 +38,23 @@ def _summed(metric: str, by: str, extra: str = "") -> str:
     return f"sum by ({by}) (max by (queue, channel, {by}) ({metric}{{{Q}{extra}}}))"
 
 
+def _counts(title: str, description: str, targets: list[Any], width: int = 8) -> stat.Panel:
+    """A stat panel of plain counts: no unit, one neutral colour, no coloured background."""
+    return stat_panel(
+        title, description, targets, "none", NEUTRAL, width=width, colour_background=False
+    )
+
+
 def wallboard_tiles() -> list[Builder[dm.Panel]]:
     """A second line of tiles in each queue's row: who is doing what, and what waits."""
     return [
-        stat_panel(
+        _counts(
             "Agents by state",
             "Agents serving the queue per channel and state, right now (offline not counted).",
             [query(_live("ccmon_queue_agents", "channel, state"), "{{channel}} {{state}}")],
-            "none",
-            NEUTRAL,
             width=6,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Not ready by reason",
             "Agents not ready now, per reason code: the queues file's reason_codes, "
             "'other' for an unlisted code, 'none' when the agent gave none.",
@@ -57,10 +64,7 @@ def wallboard_tiles() -> list[Builder[dm.Panel]]:
                     "{{channel}} {{reason}}",
                 )
             ],
-            "none",
-            NEUTRAL,
             width=6,
-            colour_background=False,
         ),
         stat_panel(
             "Callbacks waiting",
@@ -132,7 +136,7 @@ def drilldown_agent_panels() -> list[Builder[dm.Panel]]:
             width=12,
             colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Offers today",
             "Contacts presented to agents today, and declined offers by outcome "
             "(missed, rejected, timed out); non-response = declined / offers.",
@@ -149,10 +153,7 @@ def drilldown_agent_panels() -> list[Builder[dm.Panel]]:
                     "C",
                 ),
             ],
-            "none",
-            NEUTRAL,
             width=12,
-            colour_background=False,
         ).override_by_query("C", [dm.DynamicConfigValue(id_val="unit", value="percentunit")]),
     ]
 
@@ -161,7 +162,7 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
     """Contacts in progress, holds, transfers, disconnects, directions, callbacks, codes."""
     today = ', window="today"'
     return [
-        stat_panel(
+        _counts(
             "In progress now",
             "Contacts being handled now (answered, not yet ended or wrapped up), and how "
             "long the longest of them has run.",
@@ -169,12 +170,8 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                 query(_live("ccmon_queue_contacts_in_progress"), "{{channel}}", "A"),
                 query(_live("ccmon_queue_longest_in_progress_seconds"), "{{channel}} longest", "B"),
             ],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ).override_by_query("B", [dm.DynamicConfigValue(id_val="unit", value="s")]),
-        stat_panel(
+        _counts(
             "Holds today",
             "Holds started today, and hold abandons (the customer hung up while on hold).",
             [
@@ -185,12 +182,8 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                     "B",
                 ),
             ],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Transfers today",
             "Transfers out of the queue by kind (blind, consult, conference) and into it.",
             [
@@ -199,21 +192,13 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                     "{{direction}} {{kind}}",
                 )
             ],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Disconnects today",
             "Who ended the contacts that ended today: the customer, the agent or the system.",
             [query(_summed("ccmon_queue_disconnects_contacts", "side", today), "{{side}}")],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Contacts today by direction",
             "Queued today: inbound, outbound and callback contacts.",
             [
@@ -222,22 +207,14 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                     "{{direction}}",
                 )
             ],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Wrap-up codes today",
             "Contacts wrapped up today per wrap-up code (the queues file's wrapup_codes, "
             "'other' for an unlisted code).",
             [query(_summed("ccmon_queue_wrapup_contacts", "code", today), "{{code}}")],
-            "none",
-            NEUTRAL,
-            width=8,
-            colour_background=False,
         ),
-        stat_panel(
+        _counts(
             "Callbacks now",
             "Callbacks asked for and not yet connected or failed, and how long the oldest "
             "has waited since it was asked for.",
@@ -245,12 +222,9 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                 query(_live("ccmon_queue_callbacks_waiting"), "{{channel}} waiting", "A"),
                 query(_live("ccmon_queue_oldest_callback_wait_seconds"), "{{channel}} oldest", "B"),
             ],
-            "none",
-            NEUTRAL,
             width=12,
-            colour_background=False,
         ).override_by_query("B", [dm.DynamicConfigValue(id_val="unit", value="s")]),
-        stat_panel(
+        _counts(
             "Callback attempts today",
             "Attempts to call back customers today, by outcome.",
             [
@@ -259,9 +233,6 @@ def drilldown_contact_panels() -> list[Builder[dm.Panel]]:
                     "{{outcome}}",
                 )
             ],
-            "none",
-            NEUTRAL,
             width=12,
-            colour_background=False,
         ),
     ]
