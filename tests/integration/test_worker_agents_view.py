@@ -3,18 +3,10 @@ each bad new field is dead-lettered with its reason and detail, and counted."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from metrics.config.queues import QueueConfig, QueuesConfig
-from streams.health import WorkerMetrics
-from streams.kafka import run_consumer
-from streams.settings import Settings
 from streams.testing.events import agent, contact, envelope, key_of, raw, yesterday_ms
 from tests.integration.pipeline_helpers import (
     create_topics,
@@ -25,26 +17,11 @@ from tests.integration.pipeline_helpers import (
     settings_for,
     wait_until_applied,
 )
+from tests.integration.test_worker import QUEUES, worker
 
 pytestmark = pytest.mark.integration
 
 T0 = yesterday_ms() + 10 * 3_600_000
-QUEUES = QueuesConfig(queues=(QueueConfig(name="sales"), QueueConfig(name="support")))
-
-
-@asynccontextmanager
-async def worker(settings: Settings) -> AsyncIterator[CollectorRegistry]:
-    registry = CollectorRegistry()
-    stop = asyncio.Event()
-    store = settings.redis_store(QUEUES)
-    task = asyncio.create_task(
-        run_consumer(settings, QUEUES, store, WorkerMetrics.create(registry), stop)
-    )
-    try:
-        yield registry
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 60)
 
 
 def transfer(t: int, cid: str, **data: Any) -> dict[str, Any]:
