@@ -22,13 +22,24 @@ from metrics.core.reads import Live, SeriesData, SeriesRequest, SetQuery, SetSta
 from metrics.core.update import Series
 from metrics.fields import MAX_FIELDS
 
-__all__ = ["HASH", "SET", "ZSET", "Asked", "Built", "KeyMirror", "ReadKeys", "scores_stats"]
+__all__ = [
+    "AGENT",
+    "HASH",
+    "SET",
+    "ZSET",
+    "Asked",
+    "Built",
+    "KeyMirror",
+    "ReadKeys",
+    "scores_stats",
+]
 
 #: a series and what a request of it asks for: panes, intervals, hours, set names
 Asked = tuple[Series, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[str, ...]]
 
-#: kinds of mirrored keys: hash (fields as ints), sorted set (scores ascending), set
-HASH, ZSET, SET = "hash", "zset", "set"
+#: kinds of mirrored keys: hash (fields as ints), sorted set (scores ascending), set, and an
+#: agent's JSON state (parsed by the adapter; None for a missing key)
+HASH, ZSET, SET, AGENT = "hash", "zset", "set", "agent"
 
 
 @functools.lru_cache(maxsize=16)

@@ -53,7 +53,7 @@ from metrics.core.states import DECODERS, KEY_PARTS
 from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
 from metrics.store.base import WAIT_SET, FencedError, StoreError, StoreLostError
-from metrics.store.mirror import HASH, SET, ZSET, KeyMirror, ReadKeys
+from metrics.store.mirror import AGENT, HASH, SET, ZSET, KeyMirror, ReadKeys
 
 __all__ = ["RedisStore"]
 
@@ -293,6 +293,8 @@ def _parsed(kind: str, reply: Any) -> Any:
         return _ints(reply)
     if kind == ZSET:
         return [score for _, score in reply]  # ZRANGE is in ascending score order
+    if kind == AGENT:
+        return None if reply is None else AgentState.from_dict(orjson.loads(reply))
     return set(reply)
 
 
@@ -348,6 +350,7 @@ class RedisStore:
         kinds = ("p1", "p15", "p60", "tot", "live", "z", "e1", "e15", "e60", "elive")
         prefixes = [self._key(kind, "") for kind in kinds]
         prefixes += [self._key("series", ""), self._key("agents", "")]
+        prefixes.append(self._key(KEY_PARTS["agent"], ""))  # agents' states
         self._tracking = _Tracking(self.client, prefixes)
         self._mirror = KeyMirror(self._tracking.changed, self._fetch, self.prefix)
 
@@ -359,6 +362,8 @@ class RedisStore:
                 pipe.hgetall(key)
             elif kind == ZSET:
                 pipe.zrange(key, 0, -1, withscores=True)
+            elif kind == AGENT:
+                pipe.get(key)
             else:
                 pipe.smembers(key)
         return [_parsed(kind, reply) for (_, kind), reply in zip(keys, pipe.execute(), strict=True)]
@@ -731,6 +736,12 @@ class RedisStore:
         if not ids:
             return {}
         part = KEY_PARTS["agent"]
+        if self._mirror is not None:  # only the agents that changed are read and parsed
+            keys = [self._key(part, i) for i in ids]
+            with self._mirror.lock:
+                values = self._call(self._mirror.refresh, {AGENT: keys})
+                mirrored = {i: values[k] for i, k in zip(ids, keys, strict=True)}
+            return {i: state for i, state in mirrored.items() if state is not None}
         raw = self._call(self.client.mget, [self._key(part, i) for i in ids])
         return {
             i: AgentState.from_dict(orjson.loads(v))

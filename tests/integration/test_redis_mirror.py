@@ -42,6 +42,7 @@ def same_reads(writer: RedisStore, reader: RedisStore, at: int) -> None:
     assert reader.series() == series
     requests = [snapshot_request(s, at, QUEUES.get(s[0])) for s in series]
     assert reader.read(requests, at) == writer.read(requests, at)
+    assert reader.agent_states() == writer.agent_states()
 
 
 def test_mirrored_reads_answer_as_direct_reads(redis_url: str) -> None:
@@ -62,6 +63,7 @@ def test_every_flush_is_in_the_next_read(redis_url: str) -> None:
         [contact("contact.abandoned", NOW - 10 * S, "v2", queue="sales")],
         [ticket("ticket.created", NOW - 2 * M, "t9", queue="support", priority="high")],
         [contact("contact.queued", NOW - 5 * S, "v3", queue="sales", channel="chat")],
+        [agent(NOW - 4 * M, "a1", "not_ready", ["sales"])],
     ]
     for partition, events in enumerate(later, start=1):
         writer.flush(update_of(events, QUEUES, f"events:{partition}"), WALL)
@@ -70,6 +72,8 @@ def test_every_flush_is_in_the_next_read(redis_url: str) -> None:
     (sales,) = reader.read([request], NOW)
     assert sum(p.get("abandoned", 0) for p in sales.panes) == 1
     assert ("sales", "chat") in reader.series()
+    a1 = reader.agent_states()["a1"]
+    assert (a1.state, a1.since_ms) == ("not_ready", NOW - 4 * M)
 
 
 def test_a_key_changed_by_hand_is_read_again(redis_url: str) -> None:
