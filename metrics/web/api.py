@@ -136,14 +136,13 @@ class ReadApi:
         series = [s for s in self.store.series() if s[0] == wanted]
         requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
         data = self.store.read(requests, now) if requests else []
-        return series, data, self._open_agents(now) if series else {}
+        return series, data, self._open_agents(now, wanted) if series else {}
 
-    def _open_agents(self, now: int) -> dict[Series, Windows]:
-        """Every agent's open state inside each window of the series it serves."""
-        states = self.store.agent_states()
-        return open_series_windows(
-            states.values(), now, self._reasons, queue_bounds(self.queues, now)
-        )
+    def _open_agents(self, now: int, queue: str) -> dict[Series, Windows]:
+        """The open state of each agent serving `queue` now, inside each window of the
+        series it serves (an open span counts for the queues of the agent's last change)."""
+        serving = [s for s in self.store.agent_states().values() if queue in s.latest.queues]
+        return open_series_windows(serving, now, self._reasons, queue_bounds(self.queues, now))
 
     def _live(self, live: Live, now: int) -> dict[str, Any]:
         view = live_view(live, now)
