@@ -29,9 +29,24 @@ Field names are those of app_queue's ``<managerEvent>`` documentation (apps/app_
   the time received
 - AgentComplete (TalkTime, Reason): Reason ``caller`` / ``agent`` gives contact.ended
   disconnected_by ``customer`` / ``agent`` (``transfer``, another or no Reason: no
-  contact.ended, the call went on); then contact.wrapup_completed with talk_s = TalkTime,
-  hold and after-contact work 0 (the event's HoldTime is the queue wait, not time on
+  contact.ended, the call went on); then contact.wrapup_completed with hold_s = the
+  time on hold measured from Hold / Unhold (below; a hold still on at the end counts up
+  to it), talk_s = TalkTime - hold_s (TalkTime runs from the connect to the end, holds
+  included), after-contact work 0 (the event's HoldTime is the queue wait, not time on
   hold), and the agent available again (not_ready when paused)
+- Hold and Unhold (Asterisk 12+, main/manager_channels.c; channel snapshot: Channel,
+  Uniqueid, Linkedid; Hold's MusicClass is not used): Asterisk raises them on the channel
+  whose phone put the call on hold (ast_queue_hold: ARI's ChannelHold "the channel that
+  initiated the hold"). So a Hold on the member's leg of an answered call (AgentConnect's
+  DestUniqueid), or on another leg whose Linkedid is the caller's Uniqueid (a member
+  behind a Local channel), is the agent holding the customer: contact.held, and Unhold
+  contact.resumed, of the caller's contact in the answered queue, with the member as
+  agent_id. Counted in `ignored` as ``"<event> (<why>)"``, with no event: a Hold on the
+  caller's own channel (the customer holding the agent), on a channel of no answered
+  queue call or on the leg of an earlier answer of the call, a second Hold while on
+  hold, an Unhold while not on hold, and either after the call's end (its
+  AgentComplete, or a Hangup of the caller or the member's leg). They are of the
+  ``call`` class, like the transfers
 - BlindTransfer (Result, TransfererUniqueid, TransfereeUniqueid, Extension, Context) and
   AttendedTransfer (Result, OrigTransfererUniqueid, SecondTransfererUniqueid, DestType,
   the other transferer leg's Exten and Context) of a call a member answered (its caller
@@ -106,6 +121,7 @@ _OFFLINE_STATUS = frozenset({"4", "5"})
 #: AgentComplete's Reason -> contact.ended's disconnected_by (``transfer``: no end).
 _DISCONNECTED_BY = {"caller": "customer", "agent": "agent"}
 _TRANSFERS = frozenset({"BlindTransfer", "AttendedTransfer"})
+_HOLDS = frozenset({"Hold", "Unhold"})
 #: The longest free text (a pause reason, a transfer's destination) sent on.
 _MAX_TEXT = 128
 #: Distinct event names `ignored` counts (Asterisk has a few hundred; a bound all the same).
@@ -247,6 +263,16 @@ class _Answered:
 
 
 @dataclass
+class _Hold:
+    """The holds of one answered call: on hold since (None: not now), the time on hold
+    of the holds that ended, and when the call ended (no hold after that counts)."""
+
+    since_ms: int | None = None
+    held_ms: int = 0
+    ended_ms: int | None = None
+
+
+@dataclass
 class AmiMapper:
     """Maps AMI messages one by one; keeps the per-call and per-agent state they need.
 
@@ -258,7 +284,8 @@ class AmiMapper:
     leave_grace_ms: int = LEAVE_GRACE_MS
     #: ``extension@context`` (or ``extension``) a transfer goes to -> the queue it reaches
     transfer_queues: Mapping[str, str] = field(default_factory=dict)
-    #: events of another class than app_queue's that nothing maps (``call``), by name
+    #: events of another class than app_queue's that nothing maps (``call``), by name,
+    #: and the Holds / Unholds that give no event, as ``"<name> (<why>)"``
     ignored: dict[str, int] = field(default_factory=dict)
     _agents: dict[str, _Agent] = field(default_factory=dict)
     _leaves: dict[tuple[str, str], _Leave] = field(default_factory=dict)
@@ -269,6 +296,8 @@ class AmiMapper:
     #: answered calls by caller Uniqueid, and the caller of each member leg
     _answered: dict[str, tuple[_Answered, int]] = field(default_factory=dict)
     _legs: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: the holds of each answered call, by caller Uniqueid
+    _holds: dict[str, tuple[_Hold, int]] = field(default_factory=dict)
     _received_ms: int = 0
 
     # -- the public steps --------------------------------------------------------------
@@ -371,6 +400,7 @@ class AmiMapper:
             events.append(self._event(digest, 1, "contact.answered", t, data))
             leg = message.get("DestUniqueid") or None
             _remember(self._answered, uid, (_Answered(queue, agent, leg), t))
+            _remember(self._holds, uid, (_Hold(), t))  # each answer's holds are its own
             if leg is not None:
                 _remember(self._legs, leg, (uid, t))
             state = self._agents.setdefault(agent, _Agent())
@@ -387,7 +417,11 @@ class AmiMapper:
             if side is not None:
                 ended = self._contact_data(uid, queue, disconnected_by=side, agent_id=agent)
                 events.append(self._event(digest, 3, "contact.ended", t, ended))
-            data = self._contact_data(uid, queue, talk_s=talk, hold_s=0, acw_s=0, agent_id=agent)
+            # TalkTime runs from the connect to the end, holds included: split it.
+            hold = min(talk, self._hold_seconds(uid, t))
+            data = self._contact_data(
+                uid, queue, talk_s=round(talk - hold, 3), hold_s=hold, acw_s=0, agent_id=agent
+            )
             events.append(self._event(digest, 1, "contact.wrapup_completed", t, data))
             state = self._agents.setdefault(agent, _Agent())
             state.busy = False
@@ -396,11 +430,13 @@ class AmiMapper:
             return self._member_event(name, message, t)
         if name in _TRANSFERS:
             return self._transfer(name, message, t)
+        if name in _HOLDS:
+            return self._hold(name, message, t)
+        if name == "Hangup":
+            self._hung_up(message, t)
         if not _agent_class(message):
             # Another class's event (``call``, asked for the transfers): not for ccmon.
-            if name in self.ignored or len(self.ignored) < _MAX_IGNORED_NAMES:
-                self.ignored[name] = self.ignored.get(name, 0) + 1
-            return []
+            return self._ignore(name)
         raise _Skip("unknown_event", f"{name}: not an event ccmon maps")
 
     def _transfer(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
@@ -441,6 +477,67 @@ class AmiMapper:
         digest = _digest(message, t, name, uid, call.queue)
         data = self._contact_data(uid, call.queue, **moved, agent_id=call.agent)
         return [self._event(digest, 1, "contact.transferred", t, data)]
+
+    def _hold(self, name: str, message: AmiMessage, t: int) -> list[dict[str, Any]]:
+        """contact.held / contact.resumed of an answered queue call whose member's side
+        put the caller on hold (see the module notes); anything else is counted in
+        `ignored` under ``"<name> (<why>)"``."""
+        uid = self._uid(message)
+        if uid in self._answered:
+            return self._ignore(f"{name} (the caller's own channel)")
+        if uid in self._legs:
+            caller: str | None = self._legs[uid][0]
+        else:
+            # Another leg of the call (the member's phone behind a Local channel).
+            caller = message.get("Linkedid") or None
+        if caller is None or caller not in self._answered or caller not in self._holds:
+            return self._ignore(f"{name} (no answered call)")
+        call, state = self._answered[caller][0], self._holds[caller][0]
+        if uid in self._legs and call.leg != uid:
+            return self._ignore(f"{name} (an earlier answer's leg)")
+        if state.ended_ms is not None:
+            return self._ignore(f"{name} (after the end)")
+        if (name == "Hold") == (state.since_ms is not None):
+            return self._ignore(f"{name} ({'already' if name == 'Hold' else 'not'} on hold)")
+        if name == "Hold":
+            state.since_ms = t
+        else:
+            state.held_ms += max(0, t - (state.since_ms or t))
+            state.since_ms = None
+        kind = "contact.held" if name == "Hold" else "contact.resumed"
+        digest = _digest(message, t, name, caller, call.queue, uid)
+        data = self._contact_data(caller, call.queue, agent_id=call.agent)
+        return [self._event(digest, 1, kind, t, data)]
+
+    def _hung_up(self, message: AmiMessage, t: int) -> None:
+        """A Hangup of an answered call's caller or member leg ends its holds (the hold
+        time counts up to here; a later Hold or Unhold is ignored)."""
+        uid = message.get("Uniqueid") or ""
+        caller = self._legs[uid][0] if uid in self._legs else uid
+        found, answered = self._holds.get(caller), self._answered.get(caller)
+        # Only the current answer's legs: a leg left by a transfer says nothing of the next.
+        if found is None or answered is None or uid not in (caller, answered[0].leg):
+            return
+        if found[0].ended_ms is None:
+            found[0].ended_ms = t
+
+    def _hold_seconds(self, uid: str, t: int) -> float:
+        """The call's time on hold until its end (a hold still on at the end counts up to
+        it); the call's holds are over from here."""
+        found = self._holds.get(uid)
+        if found is None:
+            return 0
+        state = found[0]
+        end = t if state.ended_ms is None else min(t, state.ended_ms)
+        state.ended_ms = end
+        since = state.since_ms
+        return (state.held_ms + (max(0, end - since) if since is not None else 0)) / 1000
+
+    def _ignore(self, name: str) -> list[dict[str, Any]]:
+        """No event: counted in `ignored` under `name` (a bounded number of names)."""
+        if name in self.ignored or len(self.ignored) < _MAX_IGNORED_NAMES:
+            self.ignored[name] = self.ignored.get(name, 0) + 1
+        return []
 
     def _answered_call(
         self, message: AmiMessage, fields: tuple[str, ...]

@@ -47,7 +47,7 @@ EVENTS = 25
 #: a second recording: a miss, a blind transfer into sales, an agent hang-up, a lunch
 #: pause, a consult transfer, and a call-class event to ignore (27 events)
 FLOOR = FIXTURE.with_name("ami-floor.txt")
-FLOOR_EVENTS = 27
+FLOOR_EVENTS = 29
 
 
 async def test_recorded_ami_session_through_broker_and_worker_gives_the_queue_figures(
@@ -165,7 +165,10 @@ async def test_the_floor_through_broker_and_worker_gives_offers_transfers_ends_a
         "answered": 2,
         "wait_answered_sum_ms": 24_000,  # 20 s (after bob's miss) + 4 s
         "handled": 2,
-        "talk_ms": 86_000,  # alice 40 s until her transfer, bob 46 s
+        "talk_ms": 74_000,  # alice 40 s until her transfer, bob 46 s less 12 s on hold
+        "hold_ms": 12_000,  # bob held his caller from 50 s to 62 s
+        "holds": 1,
+        "hold_abandons": 0,
         "offers": 3,  # bob (missed) and alice for the first call, bob for the second
         "offers_declined_missed": 1,
         "transfers_out_blind": 1,
@@ -180,6 +183,8 @@ async def test_the_floor_through_broker_and_worker_gives_offers_transfers_ends_a
         "wait_answered_sum_ms": 4_000,
         "handled": 1,
         "talk_ms": 45_000,
+        "hold_ms": 0,
+        "holds": 0,
         "offers": 1,
         "offers_declined_missed": 0,
         "transfers_out_blind": 0,

@@ -30,6 +30,8 @@ A line is `time|callid|queue|agent|event|data1|data2|...`; `time` is epoch secon
   field, when not empty) / available, after the call in hand
 - RINGCANCELED, DID, INFO, CONFIGRELOAD, QUEUESTART, AGENTDUMP: nothing for contract v1;
   counted as ignored, by kind
+- holds: app_queue writes no hold record to the queue_log, so there is no contact.held
+  or contact.resumed and the wrap-up's hold_s is 0 (AMI's Hold / Unhold: asterisk_ami)
 
 When a CONNECT, ABANDON or EXIT* comes for a call whose ENTERQUEUE is not in the file
 (a rotated log), its contact.queued is made from the wait the line carries. Lines that

@@ -673,6 +673,9 @@ def test_the_floor_recording_becomes_these_events() -> None:
         ("contact.offered", s(41), voice(c2, "support", agent_id="bob")),
         ("contact.answered", s(44), voice(c2, "support", agent_id="bob")),
         ("agent.state_changed", s(44), agent("bob", "on_contact", ["support"])),
+        # bob's phone holds the call from 50 s to 62 s (Hold / Unhold on his leg)
+        ("contact.held", s(50), voice(c2, "support", agent_id="bob")),
+        ("contact.resumed", s(62), voice(c2, "support", agent_id="bob")),
         (
             "contact.transferred",
             s(70),
@@ -692,7 +695,8 @@ def test_the_floor_recording_becomes_these_events() -> None:
         (
             "contact.wrapup_completed",
             s(90),
-            voice(c2, "support", talk_s=46.0, agent_id="bob", **wrap),
+            # TalkTime 46 s, 12 of them on hold
+            voice(c2, "support", talk_s=34.0, hold_s=12.0, acw_s=0, agent_id="bob"),
         ),
         ("agent.state_changed", s(90), agent("bob", "available", ["support"])),
         ("agent.state_changed", s(95), agent("bob", "not_ready", ["support"], "Lunch")),
@@ -735,4 +739,188 @@ def test_an_attended_transfer_found_by_its_caller_takes_the_other_legs_extension
                 "u1", "support", kind="consult", target="agent", to="202@queues", agent_id="alice"
             ),
         )
+    ]
+
+
+# -- Hold / Unhold (``call`` class): the member's side holding the caller ----------------
+
+#: A Hold as main/manager_channels.c writes it: the channel snapshot of the channel that
+#: put the call on hold (here alice's leg of u1, AgentConnect's DestUniqueid), MusicClass.
+HOLD = {
+    "Event": "Hold",
+    "Privilege": "call,all",
+    "Channel": "PJSIP/alice-00000002",
+    "ChannelState": "6",
+    "ChannelStateDesc": "Up",
+    "CallerIDNum": "alice",
+    "ConnectedLineNum": "+4930111",
+    "Context": "queues",
+    "Exten": "s",
+    "Priority": "1",
+    "Uniqueid": "leg-a",
+    "Linkedid": "u1",
+    "MusicClass": "default",
+}
+UNHOLD = {k: v for k, v in HOLD.items() if k != "MusicClass"} | {"Event": "Unhold"}
+HANGUP = {**HOLD, "Event": "Hangup", "Cause": "16", "Cause-txt": "Normal Clearing"}
+
+
+def run(messages: list[dict[str, Any]]) -> tuple[AmiMapper, list[tuple[str, str, Any]]]:
+    """The events of `messages` after alice answered u1 at 8 s (over leg-a)."""
+    mapper = AmiMapper()
+    mapper.map(msg(**JOIN), T)
+    mapper.map(msg(**{**CONNECT, "DestUniqueid": "leg-a"}), T)
+    got = []
+    for fields in messages:
+        mapped = mapper.map(msg(**fields), T + 100000)
+        assert mapped.unmapped == []
+        got += [brief(e) for e in mapped.events if e["type"] != "agent.state_changed"]
+    return mapper, got
+
+
+HELD = voice("u1", "support", agent_id="alice")
+
+
+def wrapup(talk: float, hold: float) -> dict[str, Any]:
+    return voice("u1", "support", talk_s=talk, hold_s=hold, acw_s=0, agent_id="alice")
+
+
+ENDED = voice("u1", "support", disconnected_by="customer", agent_id="alice")
+
+
+def test_a_hold_on_the_members_leg_holds_the_caller_and_its_time_leaves_talk() -> None:
+    mapper, got = run(
+        [
+            {**HOLD, "at": 20000},
+            {**UNHOLD, "at": 32000},
+            {**HOLD, "at": 40000},
+            {**UNHOLD, "at": 43500},
+            COMPLETE,  # TalkTime 60 s at 68 s
+        ]
+    )
+    assert got == [
+        ("contact.held", at(20000), HELD),
+        ("contact.resumed", at(32000), HELD),
+        ("contact.held", at(40000), HELD),
+        ("contact.resumed", at(43500), HELD),
+        ("contact.ended", at(68000), ENDED),
+        ("contact.wrapup_completed", at(68000), wrapup(44.5, 15.5)),
+    ]
+    assert mapper.ignored == {}
+
+
+def test_a_member_behind_a_local_channel_is_found_by_the_calls_linkedid() -> None:
+    phone = {"Uniqueid": "phone-a", "Channel": "PJSIP/alice-00000003"}
+    _, got = run([{**HOLD, **phone, "at": 20000}, {**UNHOLD, **phone, "at": 25000}])
+    assert got == [("contact.held", at(20000), HELD), ("contact.resumed", at(25000), HELD)]
+
+
+def test_a_duplicate_hold_and_an_unhold_without_hold_give_nothing_and_are_counted() -> None:
+    mapper, got = run(
+        [
+            {**UNHOLD, "at": 10000},  # not on hold
+            {**HOLD, "at": 20000},
+            {**HOLD, "at": 20000},  # the same message again (a replayed session)
+            {**HOLD, "at": 21000},  # a second Hold while on hold (the other leg's phone)
+            {**UNHOLD, "at": 30000},
+            {**UNHOLD, "at": 31000},  # not on hold any more
+            COMPLETE,
+        ]
+    )
+    assert got == [
+        ("contact.held", at(20000), HELD),
+        ("contact.resumed", at(30000), HELD),
+        ("contact.ended", at(68000), ENDED),
+        ("contact.wrapup_completed", at(68000), wrapup(50.0, 10.0)),
+    ]
+    assert mapper.ignored == {"Unhold (not on hold)": 2, "Hold (already on hold)": 2}
+
+
+def test_a_hold_still_on_at_the_end_counts_up_to_it_and_nothing_counts_after() -> None:
+    # The customer hangs up while held: a hold abandon for the worker (ended while held).
+    mapper, got = run(
+        [
+            {**HOLD, "at": 50000},
+            COMPLETE,
+            {**UNHOLD, "at": 69000},
+            {**HOLD, "at": 70000},
+        ]
+    )
+    assert got == [
+        ("contact.held", at(50000), HELD),
+        ("contact.ended", at(68000), ENDED),
+        ("contact.wrapup_completed", at(68000), wrapup(42.0, 18.0)),
+    ]
+    assert mapper.ignored == {"Unhold (after the end)": 1, "Hold (after the end)": 1}
+
+
+def test_a_hangup_of_the_members_leg_ends_the_holds_before_the_agentcomplete() -> None:
+    mapper, got = run(
+        [
+            {**HOLD, "at": 50000},
+            {**HANGUP, "at": 60000},
+            {**HOLD, "at": 61000},
+            {**COMPLETE, "Reason": "agent"},
+        ]
+    )
+    assert got == [
+        ("contact.held", at(50000), HELD),
+        ("contact.ended", at(68000), {**ENDED, "disconnected_by": "agent"}),
+        ("contact.wrapup_completed", at(68000), wrapup(50.0, 10.0)),
+    ]
+    assert mapper.ignored == {"Hangup": 1, "Hold (after the end)": 1}
+
+
+def test_holds_of_the_callers_own_channel_and_of_other_calls_are_ignored() -> None:
+    own = {"Uniqueid": "u1", "Channel": "PJSIP/trunk-00000001"}
+    other = {"Uniqueid": "x9", "Linkedid": "x9"}
+    mapper, got = run([{**HOLD, **own, "at": 20000}, {**HOLD, **other, "at": 21000}, COMPLETE])
+    assert got == [
+        ("contact.ended", at(68000), ENDED),
+        ("contact.wrapup_completed", at(68000), wrapup(60.0, 0)),
+    ]
+    assert mapper.ignored == {"Hold (the caller's own channel)": 1, "Hold (no answered call)": 1}
+
+
+def test_each_answer_has_its_own_holds_and_hold_ids_are_distinct() -> None:
+    # Held by alice, transferred on; answered again by bob over leg-b: a fresh start.
+    again = {**CONNECT, "MemberName": "bob", "DestUniqueid": "leg-b", "at": 80000}
+    mapper, got = run(
+        [
+            {**HOLD, "at": 20000},
+            {**COMPLETE, "Reason": "transfer"},
+            again,
+            {**HOLD, "Uniqueid": "leg-a", "at": 85000},  # alice's old leg: not this answer
+            {**HOLD, "Uniqueid": "leg-b", "at": 90000},
+            {**UNHOLD, "Uniqueid": "leg-b", "at": 95000},
+            {**COMPLETE, "MemberName": "bob", "TalkTime": "30", "at": 110000},
+        ]
+    )
+    bob = voice("u1", "support", agent_id="bob")
+    assert [g for g in got if g[0] != "contact.offered"] == [
+        ("contact.held", at(20000), HELD),
+        ("contact.wrapup_completed", at(68000), wrapup(12.0, 48.0)),
+        ("contact.answered", at(80000), bob),
+        ("contact.held", at(90000), bob),
+        ("contact.resumed", at(95000), bob),
+        ("contact.ended", at(110000), {**ENDED, "agent_id": "bob"}),
+        ("contact.wrapup_completed", at(110000), {**wrapup(25.0, 5.0), "agent_id": "bob"}),
+    ]
+    assert mapper.ignored == {"Hold (an earlier answer's leg)": 1}
+    # Hold, Unhold and Hold again: three ids; the same messages to another mapper
+    # (a second connector) give the same three.
+    runs = []
+    for _ in range(2):
+        fresh = AmiMapper()
+        fresh.map(msg(**{**CONNECT, "DestUniqueid": "leg-a"}), T)
+        holds = ({**HOLD, "at": 9000}, {**UNHOLD, "at": 9000}, {**HOLD, "at": 9500})
+        runs.append([e["id"] for f in holds for e in fresh.map(msg(**f), T).events])
+    assert len(set(runs[0])) == 3 and runs[0] == runs[1]
+
+
+def test_a_hold_without_uniqueid_is_a_dead_letter() -> None:
+    mapper = AmiMapper()
+    mapped = mapper.map(msg(**{**HOLD, "Uniqueid": ""}), T)
+    assert [(u.reason, u.detail) for u in mapped.unmapped] == [
+        ("missing_field", "Hold: Uniqueid is required")
     ]
