@@ -154,6 +154,20 @@ def _alert(
     return rule
 
 
+def _waiting_too_long() -> str:
+    """Oldest wait above each queue's own limit: a multiple of the SL threshold ccmon
+    exports from the queues file (the board's red), never below the fixed limit, which
+    also serves where no threshold series exists; one rule for every queue, following
+    config reloads."""
+    wait = "max by (queue, channel) (ccmon_queue_oldest_wait_seconds)"
+    limit = "max by (queue) (ccmon_queue_service_level_threshold_seconds)"
+    return (
+        f"{wait}\n  > on (queue) group_left ()\n"
+        f"  clamp_min({th.OLDEST_WAIT_PAGE_FACTOR:g} * {limit}, {th.OLDEST_WAIT_PAGE_S})\n"
+        f"or\n{wait} > {th.OLDEST_WAIT_PAGE_S}\n  unless on (queue) {limit}"
+    )
+
+
 def _target_scaled(burn: float) -> str:
     """The error ratio a burn rate means for each queue's own target, capped below 1."""
     return (
@@ -206,14 +220,16 @@ def _queue_alerts() -> list[Rule]:
     rules += [
         _alert(
             "CcmonContactWaitingTooLong",
-            f"max by (queue, channel) (ccmon_queue_oldest_wait_seconds) > {th.OLDEST_WAIT_PAGE_S}",
+            _waiting_too_long(),
             "page",
             "waiting",
             "{{ $labels.queue }}/{{ $labels.channel }}: a contact has waited "
             "{{ $value | humanizeDuration }}",
             "The oldest contact waiting in {{ $labels.queue }} ({{ $labels.channel }}) has "
-            "waited {{ $value | humanizeDuration }} so far, more than "
-            f"{th.OLDEST_WAIT_PAGE_S} s. This fires while the contact is still waiting.",
+            "waited {{ $value | humanizeDuration }} so far, past the queue's limit "
+            f"({th.OLDEST_WAIT_PAGE_FACTOR:g} x its SL threshold, the wall board's red, and "
+            f"at least {th.OLDEST_WAIT_PAGE_S} s). This fires while the contact is still "
+            "waiting.",
             QUEUE_BOARD,
         ),
         _alert(

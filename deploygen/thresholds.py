@@ -1,6 +1,7 @@
 """The numbers alerts fire on and wall boards colour by, where the queues file gives none.
 
-Service level and oldest wait are coloured by each queue's own targets (dashboards/targets.py).
+Service level and oldest wait are coloured by each queue's own targets (dashboards/targets.py),
+and the oldest-wait page follows them too (a multiple of the queue's exported SL threshold).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "ERROR_RATIO_CAP",
     "EVENT_TIME_LAG_MAX_S",
     "NO_AGENTS_FOR",
+    "OLDEST_WAIT_PAGE_FACTOR",
     "OLDEST_WAIT_PAGE_S",
     "SL_WINDOW_MIN_CONTACTS",
     "TICKET_BACKLOG_AGE_S",
@@ -27,8 +29,13 @@ __all__ = [
     "BurnTier",
 ]
 
-#: A contact waiting this long *now* pages on-call (CcmonContactWaitingTooLong). The
-#: dashboards colour oldest wait by each queue's own threshold instead (targets.py).
+#: A contact waiting longer than this many times its queue's SL threshold T *now* pages
+#: on-call (CcmonContactWaitingTooLong): the red of the wall boards (beyond 2 T,
+#: metrics/web/wallboard/thresholds.py `limits`; a test keeps the two the same)...
+OLDEST_WAIT_PAGE_FACTOR = 2
+#: ... but never below this, which is also the limit of a queue with no SL threshold: the
+#: board turns red early for a supervisor; a page wakes someone (a 20 s voice queue would
+#: page at 40 s otherwise), while a slow queue (email, T = 1 h) pages at 2 T, not 120 s.
 OLDEST_WAIT_PAGE_S = 120
 
 #: Abandonment (excluding short abandons) over 30 minutes above this opens a ticket; the
