@@ -36,7 +36,7 @@ def add_connect(sub: Any) -> None:
     parser.add_argument(
         "--events",
         default="agent",
-        help="the Login's Events classes (default: agent; agent,call adds the transfers)",
+        help="the Login's Events classes (default: agent; agent,call adds the transfers and holds)",
     )
     add_transfer_queue_option(parser, "asterisk: ")
     parser.add_argument(
