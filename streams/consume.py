@@ -49,7 +49,8 @@ _Offsets = dict[str, tuple[int, int]]
 Committer = Callable[[dict[str, int]], Awaitable[None]]
 
 #: Cached contact and agent states plus remembered event ids beyond this are dropped
-#: after a full flush (they are all in the store by then).
+#: after a full flush (they are all in the store by then). Every CCMON_CACHE_TRIM_S the
+#: ones that did not change are dropped too (Pipeline.trim), so this is rarely reached.
 CACHE_LIMIT = 1_000_000
 
 
@@ -138,6 +139,8 @@ class Pipeline:
         self._pending_records = 0
         self._flush_task: asyncio.Task[None] | None = None
         self._last_flush_ms = 0
+        #: the newest event time at the last cache trim (None until the first flush)
+        self._trimmed_at_ms: int | None = None
         self._stale_seen = 0
         self._over_cap_seen = 0
         self._seen: set[str] = set()
@@ -365,6 +368,9 @@ class Pipeline:
             if self.aggregator.cached() + len(self._recent_ids) > CACHE_LIMIT:
                 await self.flush_all()
                 self.forget()
+            elif self._trim_due():
+                await self.flush_all()
+                self.trim()
             else:
                 self._start_flush()
 
@@ -389,6 +395,34 @@ class Pipeline:
         """Drop cached states; only call when nothing is pending (after flush_all)."""
         self.aggregator.forget()
         self._recent_ids.clear()
+
+    def _newest_event_ms(self) -> int | None:
+        times = (mark.max_event_ms for mark in self.admission.watermarks.values())
+        return max((t for t in times if t is not None), default=None)
+
+    def _trim_due(self) -> bool:
+        """True once the newest event is a trim period past the last trim: by event time,
+        so a catch-up at speed trims as often per day of events as live operation does."""
+        newest = self._newest_event_ms()
+        if newest is None:
+            return False
+        if self._trimmed_at_ms is None:
+            self._trimmed_at_ms = newest
+        return newest - self._trimmed_at_ms >= self.settings.cache_trim_s * 1000
+
+    def trim(self) -> None:
+        """Drop the states that did not change since the last trim and the ids of events
+        older than one trim period before the newest one; only call when nothing is
+        pending (after flush_all). Both are caches: the store has them."""
+        self._trimmed_at_ms = self._newest_event_ms()
+        dropped = self.aggregator.trim()
+        recent = self._recent_ids
+        if recent:
+            floor = max(recent.values()) - int(self.settings.cache_trim_s * 1000)
+            self._recent_ids = {i: t for i, t in recent.items() if t >= floor}
+        log.debug(
+            "cache trimmed: %d states, %d event ids", dropped, len(recent) - len(self._recent_ids)
+        )
 
     def _drain(self) -> tuple[Update, int]:
         records, self._pending_records = self._pending_records, 0

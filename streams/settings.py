@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         ge=1000,
         description="consumer group session timeout; a dead worker's partitions move after it",
     )
+    cache_trim_s: float = Field(
+        600,
+        gt=0,
+        description="every this many seconds of event time the worker drops the cached"
+        " states that did not change since the last time (keeps its memory flat; they reload"
+        " from Redis when needed)",
+    )
     max_batch: int = Field(10000, gt=0, description="records fetched per poll")
     max_pending_events: int = Field(
         200_000, gt=0, description="events buffered while a flush is slow before pausing"

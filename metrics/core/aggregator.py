@@ -151,6 +151,8 @@ class Aggregator:
             **{kind: self._apply_ticket for kind in _TICKET_TYPES},
         }
         self.update = Update()
+        #: per state kind, the ids drained in an Update since the last trim (see trim)
+        self._written: dict[str, set[str]] = {kind: set() for kind in self.cache}
         #: agent events older than the agent's whole history (ignored: see metrics.core.agents)
         self.stale_agent_events = 0
         #: customer contacts dropped because a customer had more than the cap
@@ -188,6 +190,24 @@ class Aggregator:
         """Drop cached states (all flushed): bounds memory and follows rebalances."""
         for states in self.cache.values():
             states.clear()
+        for written in self._written.values():
+            written.clear()
+
+    def trim(self) -> int:
+        """Drop the cached states no drained Update wrote since the last trim (all
+        flushed, so a later event reloads them from the store); return how many.
+
+        Keeps memory flat on a long run: the states still in use are the ones that change.
+        """
+        dropped = 0
+        for kind, states in self.cache.items():
+            written = self._written[kind]
+            idle = [key for key in states if key not in written]
+            for key in idle:
+                del states[key]
+            dropped += len(idle)
+            written.clear()
+        return dropped
 
     def cached(self) -> int:
         """How many states are cached."""
@@ -224,6 +244,8 @@ class Aggregator:
 
     def drain(self) -> Update:
         update, self.update = self.update, Update()
+        for kind, changed in update.states.items():
+            self._written[kind].update(changed)
         return update
 
     def contact_rules(self, queue: str) -> ContactRules:
