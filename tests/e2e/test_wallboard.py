@@ -10,6 +10,7 @@ inside the screen and inside its box (bounding boxes measured in the page).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -202,11 +203,14 @@ def shown(driver: Any) -> dict[str, dict[str, tuple[str, str, str]]]:
 
 
 def settled(driver: Any, count: int) -> bool:
-    """The page shows `count` cards with every source in: SL today, EWT, the agents."""
+    """The page orders `count` cards and shows its page of them with every source in:
+    SL today, EWT, the agents."""
     return bool(
         driver.execute_script(
             """const b = window.ccmonWallboard, cards = document.querySelectorAll('.queue');
-            return cards.length === arguments[0] && b.layout && b.layout.n === arguments[0]
+            return b.order.length === arguments[0] && b.layout && b.layout.n === arguments[0]
+              && cards.length === Math.min(b.layout.perPage,
+                   arguments[0] - b.queuePage * b.layout.perPage)
               && document.getElementById('agents').dataset.state !== 'loading'
               && Array.from(document.querySelectorAll('[data-metric="service_level_today"]'))
                    .every(t => t.dataset.stale === 'false')
@@ -267,6 +271,9 @@ async def test_the_page_shows_what_the_apis_say_and_follows_new_events(
         "support|chat",
     ]
     assert driver.find_element("id", "status").get_attribute("data-state") == "ok"
+    # Two queues fit at a readable size: one page, no page indicator.
+    assert driver.execute_script("return window.ccmonWallboard.layout.pages") == 1
+    assert driver.find_element("id", "queues-page").text == ""
     loaded = driver.execute_script("return window.ccmonWallboard.loadedAt")
 
     # A new contact waits in sales: the page follows without a reload, within 2 polls.
@@ -309,6 +316,30 @@ def severity_order(
     return [f"{r['queue']}|{r['channel']}" for r in sorted(rows, key=key)]
 
 
+#: The readable floor at 1280x720, scaled with the screen (docs/producers.md#wall-board):
+#: numbers (tile values) 24 px, every other text on a card or in the header and footer
+#: 14 px. Cards that would be smaller take turns on pages.
+VALUE_FLOOR_PX, TEXT_FLOOR_PX = 24, 14
+#: How many pages 3, 8 and 20 queues take (the same at every 16:9 size: the floor scales).
+PAGES = {3: 1, 8: 2, 20: 3}
+
+_PAGE_JS = """
+    const b = window.ccmonWallboard;
+    b.showQueuePage(arguments[0]);
+    const size = el => parseFloat(getComputedStyle(el).fontSize);
+    const shown = el => el.offsetParent !== null && el.textContent.trim() !== '';
+    const texts = Array.from(document.querySelectorAll(
+      '.queue .fit, header .fit, footer')).filter(shown);
+    const values = texts.filter(el => el.classList.contains('value'));
+    const others = texts.filter(el => !el.classList.contains('value'));
+    return {page: b.queuePage, cards: Array.from(document.querySelectorAll('.queue'))
+              .map(c => c.dataset.series),
+            indicator: document.getElementById('queues-page').textContent,
+            indicator_px: size(document.getElementById('queues-page')),
+            value_px: Math.min(...values.map(size)), text_px: Math.min(...others.map(size)),
+            smallest: others.reduce((a, el) => size(el) < size(a) ? el : a).textContent};"""
+
+
 @pytest.mark.parametrize("count", COUNTS)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 async def test_every_tile_and_text_fits_the_screen(
@@ -330,25 +361,68 @@ async def test_every_tile_and_text_fits_the_screen(
     }
 
     await asyncio.to_thread(set_viewport, driver, width, height)
-    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues={','.join(chosen)}")
+    # A page turn every 10 minutes: the test turns them itself (showQueuePage).
+    url = f"{base}/wallboard?queues={','.join(chosen)}&page_s=600"
+    await asyncio.to_thread(driver.get, url)
     await asyncio.to_thread(wait_for, lambda: settled(driver, count), 20, f"{count} queues")
-    if SHOTS and (count == 8 or (width, count) == (1280, 20)):  # the ones docs/ shows
-        await asyncio.to_thread(screenshot, driver, f"wallboard-{width}x{height}-{count}q.png")
-    found = await asyncio.to_thread(geometry, driver)
-    assert found["problems"] == [], found["problems"][:10]
-    assert found["viewport"] == [width, height]
-    assert found["tiles"] == 8 * count
     order = driver.execute_script("return window.ccmonWallboard.order")
     assert order == severity_order(rows, today, ewt)
     if count >= 5:
         assert order[0] == "q05|voice"  # three red ratios beat any single long wait
-    # Readable across a room: type grows with the screen (px at 1280 wide, times the scale).
-    scale = width / 1280
-    # Measured here: numbers 30 / 20 / 13.7 px and labels 17 / 11.5 / 8.5 px at 1280x720
-    # with 3 / 8 / 20 queues, each times the scale at the larger sizes.
-    value_floor, label_floor = {3: (28, 15), 8: (18, 10), 20: (12, 7.5)}[count]
-    assert found["min_value_px"] >= value_floor * scale, found
-    assert found["min_label_px"] >= label_floor * scale, found
+    pages = driver.execute_script("return window.ccmonWallboard.layout.pages")
+    assert pages == PAGES[count]
+    # Readable across a room: the floor grows with the screen (px at 1280x720 times scale).
+    scale = min(width / 1280, height / 720)
+    seen: list[str] = []
+    for page in range(pages):
+        shown_page = driver.execute_script(_PAGE_JS, page)
+        if SHOTS and page == 0 and (count == 8 or (width, count) == (1280, 20)):
+            await asyncio.to_thread(screenshot, driver, f"wallboard-{width}x{height}-{count}q.png")
+        found = await asyncio.to_thread(geometry, driver)
+        assert found["problems"] == [], (page, found["problems"][:10])
+        assert found["viewport"] == [width, height]
+        assert found["tiles"] == 8 * len(shown_page["cards"])
+        assert shown_page["page"] == page
+        assert shown_page["indicator"] == (f"page {page + 1}/{pages}" if pages > 1 else "")
+        assert shown_page["value_px"] >= VALUE_FLOOR_PX * scale, repr(shown_page)
+        assert shown_page["text_px"] >= TEXT_FLOOR_PX * scale, repr(shown_page)
+        if pages > 1:
+            assert shown_page["indicator_px"] >= TEXT_FLOOR_PX * scale
+        seen += shown_page["cards"]
+    # The pages together: every queue exactly once, in the severity order (the worst on
+    # page 1), the cards shared evenly (20 in three pages: 7, 7, 6).
+    assert seen == order
+    per_page = -(-count // pages)
+    assert driver.execute_script("return window.ccmonWallboard.layout.perPage") == per_page
+
+
+async def test_the_queue_pages_turn_on_the_timer_of_the_url(
+    live: tuple[Settings, str], driver: webdriver.Chrome
+) -> None:
+    _, base = live
+    await asyncio.to_thread(set_viewport, driver, 1280, 720)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues={','.join(MANY)}&page_s=2")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, 20), 20, "20 queues")
+    order = driver.execute_script("return window.ccmonWallboard.order")
+    cards = "return Array.from(document.querySelectorAll('.queue')).map(c => c.dataset.series)"
+
+    def on(page: str) -> bool:
+        return bool(driver.find_element("id", "queues-page").text == page)
+
+    seen: dict[str, list[str]] = {}
+    # Every page comes round by itself, then page 1 again (waited for, not timed).
+    for want in ("page 2/3", "page 3/3", "page 1/3"):
+        await asyncio.to_thread(wait_for, functools.partial(on, want), 20, want)
+        seen[want] = driver.execute_script(cards)
+    assert seen == {
+        "page 1/3": order[:7],
+        "page 2/3": order[7:14],
+        "page 3/3": order[14:],
+    }
+    # A page time that is not a positive number is the default 10 s; under 2 s it is 2 s.
+    for given, ms in (("abc", 10_000), ("-5", 10_000), ("", 10_000), ("1", 2000), ("30", 30_000)):
+        await asyncio.to_thread(driver.get, f"{base}/wallboard?queues=sales&page_s={given}")
+        assert driver.execute_script("return window.ccmonWallboard.queuePageMs") == ms, given
 
 
 async def test_the_board_says_when_the_api_stops_answering_and_dims_every_tile(
@@ -562,11 +636,20 @@ async def test_a_team_in_the_url_shows_its_agents_and_the_queues_they_serve(
     assert sorted(a["agent_id"] for a in members) == [f"b{k:02d}" for k in range(8)]
     assert served == set(MANY[:8])
     await asyncio.to_thread(set_viewport, driver, 1920, 1080)
-    await asyncio.to_thread(driver.get, f"{base}/wallboard?team={team}")
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?team={team}&page_s=600")
     await asyncio.to_thread(
         wait_for, lambda: settled(driver, len(served)), 20, f"the queues of {team}"
     )
-    assert {s.split("|")[0] for s in board(driver)} == served
+    order = driver.execute_script("return window.ccmonWallboard.order")
+    assert {s.split("|")[0] for s in order} == served
+    # Eight queues take two pages at a readable size; page 1 holds the worst four.
+    page = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.queue')).map(c => c.dataset.series)"
+    )
+    assert page == order[:4]
+    assert set(board(driver)) == set(page)
+    indicator = driver.find_element("id", "queues-page").text
+    assert indicator == "page 1/2"
     assert driver.find_element("id", "scope").text == "team team-a"
     cells = driver.execute_script(_CELLS_JS, 0)
     assert set(cells) == {a["agent_id"] for a in members}  # eight fit on one page

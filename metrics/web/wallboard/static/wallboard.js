@@ -4,8 +4,9 @@
 //   GET /api/v1/queues/{queue}     every 10 s per shown queue: SL today
 //   GET /api/v1/agents             every 2 s: the agent grid ("no agent data" without it)
 // URL: ?queues=a,b shows those queues; ?team=x shows that team's agents and the queues
-// they serve. Thresholds come from /wallboard/config.json (metrics/web/wallboard/
-// thresholds.py holds the same colour and severity rules in Python).
+// they serve; ?page_s=N turns the queue pages every N seconds (default 10, at least 2) when
+// the cards do not all fit at a readable size. Thresholds come from /wallboard/config.json
+// (metrics/web/wallboard/thresholds.py holds the same colour and severity rules in Python).
 "use strict";
 (function () {
   const board = document.getElementById("board");
@@ -17,6 +18,7 @@
   const agentsNote = document.getElementById("agents-note");
   const agentsTitle = document.getElementById("agents-title");
   const agentsPageLabel = document.getElementById("agents-page");
+  const queuesPageLabel = document.getElementById("queues-page");
   let config = {
     refresh_ms: 1000, agents_refresh_ms: 2000, today_refresh_ms: 10000, agents_page_ms: 8000,
     stale_after_ms: 5000, defaults: {}, queues: {},
@@ -27,6 +29,9 @@
   const listed = (params.get("queues") || "").split(",").map((q) => q.trim()).filter(Boolean);
   const wantedQueues = listed.length ? new Set(listed) : null;
   const team = (params.get("team") || "").trim() || null;
+  const pageSeconds = Number(params.get("page_s"));
+  const queuePageMs = Number.isFinite(pageSeconds) && pageSeconds > 0 ?
+    Math.max(2, pageSeconds) * 1000 : 10000;
   scope.textContent = team ? "team " + team :
     wantedQueues ? (listed.length <= 4 ? listed.join(" · ") : listed.length + " queues") : "";
 
@@ -68,10 +73,13 @@
   let teamQueues = null;       // with ?team=: queues its agents serve
   let agentPage = 0;
   let agentPerPage = 1;
+  let queuePage = 0;
   const api = window.ccmonWallboard = {
     polls: 0, loadedAt: Date.now(), last: null, lastAgents: null, order: [],
-    layout: null, agentPages: 0, agentPage: 0,
+    layout: null, agentPages: 0, agentPage: 0, queuePage: 0, pageOrder: [], queuePageMs,
     showAgentPage(i) { agentPage = i; renderAgents(); return api.agentPage; },
+    // Tests (and a remote) step the queue pages without waiting for the timer.
+    showQueuePage(i) { queuePage = i; render(); return api.queuePage; },
   };
 
   function fresh(at) {
@@ -135,9 +143,10 @@
     ["agents_available", "available", "queues"],
   ];
 
+  const cards = new Map();  // series -> its card, kept while it is on another page
   function card(row) {
     const id = row.queue + "|" + row.channel;
-    let el = board.querySelector('[data-series="' + CSS.escape(id) + '"]');
+    let el = cards.get(id);
     if (!el) {
       el = document.createElement("section");
       el.className = "queue";
@@ -164,6 +173,7 @@
         tiles.append(t);
       }
       el.append(title, tiles);
+      cards.set(id, el);
     }
     return el;
   }
@@ -215,11 +225,17 @@
       for (const [m, v] of Object.entries(f.tiles)) if (v[2] !== "plain") tones[m] = v[2];
       return { row, f, key: severityKey(row, tones) };
     }).sort(compareRows);
+    api.order = rows.map((r) => r.row.queue + "|" + r.row.channel);
+    if (api.layout === null || api.layout.n !== rows.length) layout(rows.length);
+    // The page: a slice of the severity order, so the worst queues are on page 1.
+    const { perPage, pages } = api.layout;
+    queuePage = pages ? ((queuePage % pages) + pages) % pages : 0;
+    const page = rows.slice(queuePage * perPage, (queuePage + 1) * perPage);
     const keep = new Set();
     const stale = {
       queues: !fresh(lastOk), today: null, ewt: ewtState !== "missing" && !fresh(ewtAt),
     };
-    for (const { row, f } of rows) {
+    for (const { row, f } of page) {
       const el = card(row);
       keep.add(el);
       board.append(el); // keeps the severity order
@@ -231,9 +247,11 @@
         set(el.querySelector('[data-metric="' + metric + '"]'), raw, text, tone, old);
       }
     }
-    const before = board.children.length;
     for (const el of Array.from(board.children)) if (!keep.has(el)) el.remove();
-    api.order = rows.map((r) => r.row.queue + "|" + r.row.channel);
+    for (const [id, el] of cards) if (!api.order.includes(id)) cards.delete(id);
+    api.queuePage = queuePage;
+    api.pageOrder = page.map((r) => r.row.queue + "|" + r.row.channel);
+    queuesPageLabel.textContent = pages > 1 ? "page " + (queuePage + 1) + "/" + pages : "";
     empty.hidden = rows.length > 0;
     if (team && !wantedQueues && teamQueues === null) {
       empty.textContent = "team " + team + ": its queues come from the agent data, none yet";
@@ -241,42 +259,96 @@
       empty.textContent = "No queue has data yet.";
     }
     board.dataset.generatedAt = index.generated_at;
-    if (before !== rows.length || api.layout === null || api.layout.n !== rows.length) layout();
     fit(board);
   }
 
-  // Columns x rows of cards giving the largest numbers: each candidate is scored by the
-  // value font its tiles would get (the CSS sizes it min(44% of tile height, 20% of width)).
-  function layout() {
-    const n = board.children.length;
-    if (!n) { api.layout = { n: 0 }; return; }
+  // Readable across a room (docs/producers.md#wall-board): at 1280x720 tile labels and
+  // card titles at least 14 px and numbers at least 24 px, scaled with the screen (the
+  // same TV shows 720 or 2160 rows over the same height). Cards that would be smaller
+  // go onto further pages.
+  const FLOOR_PX = { value: 24, label: 14 };
+  function floors() {
+    const scale = Math.min(window.innerWidth / 1280, window.innerHeight / 720);
+    return { value: FLOOR_PX.value * scale, label: FLOOR_PX.label * scale };
+  }
+
+  // The type a card of content box w x h gets, as wallboard.css sizes it: the value
+  // min(44cqh, 20cqw) and the label min(30cqh, 11.5cqw) of their tile, the title
+  // min(15cqh, 6cqw) of the card (the SL target at .75 of it); tiles in a 4 x 2 block
+  // under the title ("grid") or one row of eight beside it ("row": the title
+  // min(28cqh, 3.2cqw) in three lines, the target as large).
+  function cardFonts(w, h, mode, innerGap) {
+    let tileW, tileH, title, target;
+    if (mode === "row") {
+      tileW = ((w - innerGap) * 0.88 - 0.07 * w) / 8;
+      tileH = h;
+      title = Math.min(0.28 * h, 0.032 * w);
+      target = title;
+    } else {
+      tileW = (w - 0.03 * w) / 4;
+      tileH = ((h - innerGap) * 0.78 - 0.012 * h) / 2;
+      title = Math.min(0.15 * h, 0.06 * w);
+      target = 0.75 * title;
+    }
+    return {
+      value: Math.min(0.44 * tileH, 0.2 * tileW),
+      label: Math.min(0.3 * tileH, 0.115 * tileW, target),
+    };
+  }
+
+  // Columns x rows of cards for `count` cards on the board giving the largest numbers,
+  // or null when none keeps the text above the floor.
+  function bestGrid(count, W, H, gap, pad, innerGap, floor) {
+    let best = null;
+    for (let c = 1; c <= count; c++) {
+      const r = Math.ceil(count / c);
+      const w = (W - (c - 1) * gap) / c - pad, h = (H - (r - 1) * gap) / r - pad;
+      for (const mode of ["grid", "row"]) {
+        const font = cardFonts(w, h, mode, innerGap);
+        if (font.value < floor.value || font.label < floor.label) continue;
+        const score = font.value - (c * r - count) * 0.01;  // equal type: fewer empty cells
+        if (best === null || score > best.score + 1e-9) best = { score, c, r, mode, font };
+      }
+    }
+    return best;
+  }
+
+  // How many pages and which grid: the fewest pages whose cards stay readable, the cards
+  // shared evenly (20 in three pages: 7, 7, 6). On a screen too small for even one
+  // readable card, one card a page at the largest type it gets.
+  function layout(n) {
+    if (!n) { api.layout = { n: 0, perPage: 0, pages: 0 }; return; }
     // The agent grid gives way to many queues (and its pages are cut again to fit).
     const share = n <= 4 ? "30vh" : n <= 10 ? "26vh" : "22vh";
     if (document.body.style.getPropertyValue("--agents-h") !== share) {
       document.body.style.setProperty("--agents-h", share);
       renderAgents();
     }
-    const style = getComputedStyle(board);
-    const gap = parseFloat(style.columnGap) || 0;
+    const gap = parseFloat(getComputedStyle(board).columnGap) || 0;
     const W = board.clientWidth, H = board.clientHeight;
-    const pad = 2 * (parseFloat(getComputedStyle(board.children[0]).paddingTop) || 0);
-    let best = null;
-    for (let c = 1; c <= n; c++) {
-      const r = Math.ceil(n / c);
-      const w = (W - (c - 1) * gap) / c - pad, h = (H - (r - 1) * gap) / r - pad;
-      for (const mode of ["grid", "row"]) {
-        // Tile boxes as the CSS makes them: 4 x 2 under a title, or 8 x 1 beside it.
-        const tileW = mode === "row" ? (w * 0.88) / 8 : w / 4;
-        const tileH = mode === "row" ? h : (h * 0.76) / 2;
-        const font = Math.min(0.44 * tileH, 0.2 * tileW);
-        const score = font - (c * r - n) * 0.01;  // equal type: fewer empty cells
-        if (best === null || score > best.score + 1e-9) best = { score, c, r, mode, font };
-      }
+    // A card's padding (both sides) and the gap under its title, as wallboard.css sets them.
+    const vmin = Math.min(window.innerWidth, window.innerHeight) / 100;
+    const pad = 2 * Math.max(3, 0.7 * vmin), innerGap = Math.max(2, 0.5 * vmin);
+    const floor = floors();
+    let pages = 1;
+    let best = bestGrid(n, W, H, gap, pad, innerGap, floor);
+    while (best === null && pages < n) {
+      pages += 1;
+      best = bestGrid(Math.ceil(n / pages), W, H, gap, pad, innerGap, floor);
     }
+    if (best === null) {  // not even one card is readable: one a page, as large as it gets
+      best = bestGrid(1, W, H, gap, pad, innerGap, { value: -Infinity, label: -Infinity }) ||
+        { c: 1, r: 1, mode: "grid", font: { value: 0, label: 0 } };
+    }
+    const perPage = Math.ceil(n / pages);
+    pages = Math.ceil(n / perPage);  // no empty last page
     board.style.setProperty("--cols", best.c);
     board.style.setProperty("--rows", best.r);
     board.dataset.tiles = best.mode;
-    api.layout = { n, cols: best.c, rows: best.r, tiles: best.mode, font: best.font };
+    api.layout = {
+      n, perPage, pages, cols: best.c, rows: best.r, tiles: best.mode,
+      font: best.font.value, label: best.font.label,
+    };
   }
 
   // The safety net for long texts (a long agent or queue name, a six-digit wait): shrink
@@ -365,7 +437,7 @@
     const changed = agentsBox.dataset.state !== state;
     agentsBox.dataset.state = state;
     if (note !== undefined) agentsNote.textContent = note;
-    if (changed) { layout(); fit(board); }
+    if (changed) { api.layout = null; render(); }  // the board's height changed
   }
 
   function renderAgents() {
@@ -506,7 +578,13 @@
     setTimeout(pollAgents, config.agents_refresh_ms || 2000);
   }
 
-  window.addEventListener("resize", () => { layout(); fit(document.body); renderAgents(); });
+  window.addEventListener("resize", () => {
+    api.layout = null;
+    render();
+    fit(document.querySelector("header"));
+    fit(document.querySelector("footer"));
+    renderAgents();
+  });
   loadConfig().then(() => {
     fit(document.querySelector("header"));
     fit(document.querySelector("footer"));
@@ -515,6 +593,8 @@
     setInterval(() => pollToday(false), config.today_refresh_ms || 10000);
     setInterval(() => { if (api.agentPages > 1) { agentPage += 1; renderAgents(); } },
       config.agents_page_ms || 8000);
+    setInterval(() => { if (api.layout && api.layout.pages > 1) { queuePage += 1; render(); } },
+      queuePageMs);
     setInterval(() => { showStatus(); render(); renderAgents(); }, 1000);
   });
   setInterval(loadConfig, 60000);
