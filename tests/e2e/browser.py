@@ -120,6 +120,17 @@ _GEOMETRY_JS = """
       if (!top || !(el === top || el.contains(top))) problems.push(name(el) + ': covered');
       return r;
     }
+    // A text that may end in "..." (class clip, the agent grid's): its own box inside
+    // `within` and the screen; cut only when its title holds the whole text.
+    function clipText(el, within) {
+      if (!el.textContent.trim()) return;
+      const own = el.getBoundingClientRect();
+      if (!inside(own, view)) problems.push(name(el) + ' "' + el.textContent + '": off screen');
+      if (!inside(own, within)) problems.push(name(el) + ' "' + el.textContent + '": outside');
+      if (clipped(el) && el.title !== el.textContent) {
+        problems.push(name(el) + ' "' + el.textContent + '": cut without its title');
+      }
+    }
     // A text: its glyphs (a Range over it) inside its box and the screen, none clipped.
     function text(el, within) {
       if (!el.textContent.trim()) return;
@@ -153,6 +164,7 @@ _GEOMETRY_JS = """
       cells += 1;
       const r = box(cell, area);
       for (const el of cell.querySelectorAll('.fit')) text(el, r);
+      for (const el of cell.querySelectorAll('.clip')) clipText(el, r);
     }
     for (const el of document.querySelectorAll('header .fit, footer, #empty:not([hidden]),'
         + ' .agents-head .fit, #agents-note')) {

@@ -625,6 +625,115 @@ async def test_the_agent_grid_shows_the_agents_api_exactly_page_by_page(
     assert len({next(iter(c)) for c in colours.values()}) == len(colours)
 
 
+#: Every agent-grid text: font size, its box, its glyphs (a Range), the cell it is in and
+#: its title, on one agent page (the grid's header and page indicator as cell None).
+_AGENT_TEXTS_JS = """
+    window.ccmonWallboard.showAgentPage(arguments[0]);
+    const rect = r => [r.left, r.top, r.right, r.bottom];
+    const glyphs = el => { const r = document.createRange(); r.selectNodeContents(el);
+      return rect(r.getBoundingClientRect()); };
+    const texts = [];
+    const add = (el, cell) => {
+      if (el.offsetParent === null || !el.textContent.trim()) return;
+      texts.push({cell: cell ? cell.dataset.agentId : null, part: el.className,
+        text: el.textContent, title: el.title, px: parseFloat(getComputedStyle(el).fontSize),
+        box: rect(el.getBoundingClientRect()), glyphs: glyphs(el),
+        within: rect((cell || document.getElementById('agents')).getBoundingClientRect())});
+    };
+    for (const el of document.querySelectorAll('.agents-head .fit')) add(el, null);
+    const ids = [];
+    for (const c of document.querySelectorAll('.agent')) {
+      ids.push(c.dataset.agentId);
+      for (const el of c.querySelectorAll('.clip')) add(el, c);
+    }
+    return {ids, texts, pages: window.ccmonWallboard.agentPages,
+            indicator: document.getElementById('agents-page').textContent,
+            title: document.getElementById('agents-title').textContent,
+            view: [window.innerWidth, window.innerHeight]};"""
+
+
+def inside(inner: list[float], outer: list[float], eps: float = 0.5) -> bool:
+    return bool(
+        inner[0] >= outer[0] - eps
+        and inner[1] >= outer[1] - eps
+        and inner[2] <= outer[2] + eps
+        and inner[3] <= outer[3] + eps
+    )
+
+
+#: How many pages the agents of 3, 8 and 20 queues take (6, 16 and 40 agents; 15 cells a
+#: page at most beside 8 or 20 queues, at every 16:9 size: the floor scales).
+AGENT_PAGES = {3: 1, 8: 2, 20: 3}
+#: The directory's long names (they may end in "…" in a narrow cell, never shrink).
+LONG_NAMES = {info.name for info in DIRECTORY.values() if info.name and "-" in info.name}
+
+
+@pytest.mark.parametrize("count", COUNTS)
+@pytest.mark.parametrize(("width", "height"), SIZES)
+async def test_every_agent_grid_text_fits_its_cell_at_the_floor(
+    live: tuple[Settings, str], driver: webdriver.Chrome, width: int, height: int, count: int
+) -> None:
+    _, base = live
+    data = await agents_or_skip(base)
+    chosen = MANY[:count]
+    # The board shows the agents serving the chosen queues, in the API's order.
+    want = [a for a in data["agents"] if set(a["queues"]) & set(chosen)]
+    assert len(want) == 2 * count  # b<k> serves q<k mod 20 + 1>: two agents a queue
+
+    await asyncio.to_thread(set_viewport, driver, width, height)
+    await asyncio.to_thread(driver.get, f"{base}/wallboard?queues={','.join(chosen)}&page_s=600")
+    await asyncio.to_thread(wait_for, lambda: settled(driver, count), 20, f"{count} queues")
+    floor = TEXT_FLOOR_PX * min(width / 1280, height / 720)
+    view = [0.0, 0.0, float(width), float(height)]
+    seen: list[str] = []
+    sizes: list[int] = []
+    cells: dict[str, dict[str, str]] = {}
+    pages = driver.execute_script("return window.ccmonWallboard.agentPages")
+    assert pages == AGENT_PAGES[count]
+    for page in range(pages):
+        got = driver.execute_script(_AGENT_TEXTS_JS, page)
+        if SHOTS and page == 0 and (width, count) == (1920, 3):
+            await asyncio.to_thread(screenshot, driver, f"wallboard-{width}x{height}-{count}q.png")
+        assert got["view"] == [width, height]
+        assert got["pages"] == pages
+        assert got["indicator"] == (f"page {page + 1}/{pages}" if pages > 1 else "")
+        assert got["title"] == f"agents · {len(want)}"
+        heads = [t for t in got["texts"] if t["cell"] is None]
+        assert len(heads) == (2 if pages > 1 else 1)
+        for t in got["texts"]:
+            where = (page, t["cell"], t["part"], t["text"])
+            assert t["px"] >= floor - 1e-6, where  # never under the floor
+            assert inside(t["box"], t["within"]), where
+            assert inside(t["box"], view), where
+            # Cut: its glyphs are wider than its box. Only a long name may be, and then it
+            # ends in "…" on screen with the full name in its title.
+            cut = t["glyphs"][2] - t["glyphs"][0] > t["box"][2] - t["box"][0] + 0.05
+            if cut:
+                assert t["part"] == "name clip" and t["text"] in LONG_NAMES, where
+                assert t["title"] == t["text"], where
+            else:
+                assert inside(t["glyphs"], t["within"]), where
+            if t["cell"] is not None:
+                assert t["title"] == t["text"], where  # the whole text, cut or not
+                cells.setdefault(t["cell"], {})[t["part"].split()[0]] = t["text"]
+        seen += got["ids"]
+        sizes.append(len(got["ids"]))
+        found = await asyncio.to_thread(geometry, driver)
+        assert found["problems"] == [], (page, found["problems"][:10])
+        assert found["agent_cells"] == len(got["ids"]) > 0
+    # Every agent exactly once across the pages, in the API's order, saying what it says;
+    # the pages shared evenly (16 in two pages: 8 and 8).
+    assert seen == [a["agent_id"] for a in want]
+    assert sizes == [-(-len(want) // pages)] * (pages - 1) + [sizes[-1]]
+    assert sizes[-1] >= sizes[0] - pages + 1
+    for a in want:
+        name, time, state, current, _ = agent_cell(a)
+        shown_texts = {"name": name, "time": time, "state": state} | (
+            {"contact": current} if current else {}
+        )
+        assert cells[a["agent_id"]] == shown_texts, a["agent_id"]
+
+
 async def test_a_team_in_the_url_shows_its_agents_and_the_queues_they_serve(
     live: tuple[Settings, str], driver: webdriver.Chrome
 ) -> None:

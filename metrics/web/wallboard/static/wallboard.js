@@ -76,7 +76,8 @@
   let queuePage = 0;
   const api = window.ccmonWallboard = {
     polls: 0, loadedAt: Date.now(), last: null, lastAgents: null, order: [],
-    layout: null, agentPages: 0, agentPage: 0, queuePage: 0, pageOrder: [], queuePageMs,
+    layout: null, agentPages: 0, agentPage: 0, agentFont: 0, queuePage: 0, pageOrder: [],
+    queuePageMs,
     showAgentPage(i) { agentPage = i; renderAgents(); return api.agentPage; },
     // Tests (and a remote) step the queue pages without waiting for the timer.
     showQueuePage(i) { queuePage = i; render(); return api.queuePage; },
@@ -124,9 +125,11 @@
     return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
   }
 
-  function textBlock(cls) {
+  // A one-line text: "fit" ones shrink to their box (fit() below), "clip" ones keep their
+  // size and end in "…" (the agent grid: never under the floor).
+  function textBlock(cls, kind = "fit") {
     const el = document.createElement("span");
-    el.className = cls + " fit";
+    el.className = cls + " " + kind;
     return el;
   }
 
@@ -400,22 +403,33 @@
     };
   }
 
+  function newAgentCell(a) {
+    const el = document.createElement("div");
+    el.className = "agent";
+    el.dataset.agentId = a.agent_id;
+    const top = document.createElement("div");
+    top.className = "row";
+    top.append(textBlock("name", "clip"), textBlock("time", "clip"));
+    const bottom = document.createElement("div");
+    bottom.className = "row";
+    bottom.append(textBlock("state", "clip"), textBlock("contact", "clip"));
+    el.append(top, bottom);
+    return el;
+  }
+
+  function fillAgentCell(el, a) {
+    // A text too long for the cell ends in "…"; its title holds it whole.
+    for (const [k, v] of Object.entries(agentTexts(a))) {
+      const t = el.querySelector("." + k);
+      t.textContent = v;
+      t.title = v;
+    }
+  }
+
   function agentCell(a) {
     let el = agentGrid.querySelector('[data-agent-id="' + CSS.escape(a.agent_id) + '"]');
-    if (!el) {
-      el = document.createElement("div");
-      el.className = "agent";
-      el.dataset.agentId = a.agent_id;
-      const top = document.createElement("div");
-      top.className = "row";
-      top.append(textBlock("name"), textBlock("time"));
-      const bottom = document.createElement("div");
-      bottom.className = "row";
-      bottom.append(textBlock("state"), textBlock("contact"));
-      el.append(top, bottom);
-    }
-    const texts = agentTexts(a);
-    for (const [k, v] of Object.entries(texts)) el.querySelector("." + k).textContent = v;
+    if (!el) el = newAgentCell(a);
+    fillAgentCell(el, a);
     el.dataset.state = a.state;
     el.dataset.reason = a.reason || "";
     el.dataset.stateSeconds = String(a.state_seconds);
@@ -423,14 +437,45 @@
     return el;
   }
 
-  function pageSize() {
-    const style = getComputedStyle(agentsBox);
-    const f = parseFloat(style.fontSize);
+  // The agent grid's type: every text at the floor (14 px at 1280x720, times the scale),
+  // larger (up to 1.5 x) while all agents still fit on one page. A cell is CELL_EM wide at
+  // least (a longer name ends in "…") and as high as a real cell's two lines.
+  const CELL_EM = 16;
+  const GROW = [1.5, 1.4, 1.3, 1.2, 1.1, 1];
+  function cellHeightEm(sample) {
+    // A probe cell, measured and removed in the same task: it is never painted.
+    const probe = newAgentCell(sample);
+    fillAgentCell(probe, sample);
+    probe.style.cssText = "position: absolute; visibility: hidden; height: auto; width: " +
+      CELL_EM + "em";
+    agentGrid.append(probe);
+    const h = probe.getBoundingClientRect().height;
+    const f = parseFloat(getComputedStyle(probe).fontSize);
+    probe.remove();
+    return f > 0 ? h / f : 3;
+  }
+
+  function pageSize(count, sample) {
     const gap = parseFloat(getComputedStyle(agentGrid).columnGap) || 0;
     const W = agentGrid.clientWidth, H = agentGrid.clientHeight;
-    const cols = Math.max(1, Math.floor((W + gap) / (14 * f + gap)));
-    const rows = Math.max(1, Math.floor((H + gap) / (2.7 * f + gap)));
-    return [cols, rows];
+    const floor = floors().label, high = cellHeightEm(sample);
+    let pick = null;
+    for (const k of GROW) {
+      const font = floor * k;
+      const cols = Math.max(1, Math.floor((W + gap) / (CELL_EM * font + gap)));
+      const rows = Math.max(1, Math.floor((H + gap) / (high * font + gap)));
+      pick = { cols, rows, font };
+      if (cols * rows >= count) break;
+    }
+    return pick;
+  }
+
+  // The floor as a CSS length (--floor), for the agent grid's header and note.
+  function setFloor() {
+    const px = floors().label + "px";
+    if (document.body.style.getPropertyValue("--floor") !== px) {
+      document.body.style.setProperty("--floor", px);
+    }
   }
 
   function setAgentsState(state, note) {
@@ -441,6 +486,7 @@
   }
 
   function renderAgents() {
+    setFloor();
     if (agentsState === "missing") {
       setAgentsState("missing", "no agent data: this ccmon does not serve GET /api/v1/agents");
     } else if (agents === null) {
@@ -460,12 +506,14 @@
       agentGrid.replaceChildren();
       api.agentPages = 0;
       agentsPageLabel.textContent = "";
-      fit(agentsBox);
       return;
     }
-    const [cols, rows] = pageSize();
-    agentPerPage = cols * rows;
-    const pages = Math.ceil(list.length / agentPerPage);
+    agentGrid.style.fontSize = "";
+    const { cols, rows, font } = pageSize(list.length, list[0]);
+    agentGrid.style.fontSize = font + "px";
+    // The fewest pages, the agents shared evenly (16 in two pages: 8 and 8, not 15 and 1).
+    agentPerPage = Math.ceil(list.length / Math.ceil(list.length / (cols * rows)));
+    const pages = Math.ceil(list.length / agentPerPage);  // no empty last page
     agentPage = ((agentPage % pages) + pages) % pages;
     agentGrid.style.setProperty("--acols", cols);
     agentGrid.style.setProperty("--arows", rows);
@@ -473,8 +521,8 @@
     agentGrid.replaceChildren(...slice.map(agentCell));
     api.agentPages = pages;
     api.agentPage = agentPage;
-    agentsPageLabel.textContent = pages > 1 ? "page " + (agentPage + 1) + " of " + pages : "";
-    fit(agentsBox);
+    agentsPageLabel.textContent = pages > 1 ? "page " + (agentPage + 1) + "/" + pages : "";
+    api.agentFont = font;
   }
 
   // ---- status and staleness ----
