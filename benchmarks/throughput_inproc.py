@@ -119,9 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
     parser.add_argument("--digest", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--gc-thresholds",
+        type=lambda text: tuple(int(t) for t in text.split(",")),
+        default=GC_THRESHOLDS,
+        help="cyclic-GC thresholds A,B,C (default: the worker's, streams.kafka.GC_THRESHOLDS)",
+    )
     args = parser.parse_args(argv)
     work = batches(args.n, args.seed, args.batch)
-    gc.set_threshold(*GC_THRESHOLDS)  # as the worker's run_consumer sets them
+    gc.set_threshold(*args.gc_thresholds)  # as the worker's run_consumer sets them
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

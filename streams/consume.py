@@ -84,10 +84,6 @@ def _collector_held() -> Iterator[None]:
         gc.enable()
 
 
-def _queues_of(event: Event) -> Sequence[str]:
-    return event.queues if isinstance(event, AgentStateChanged) else (event.queue,)
-
-
 class Pipeline:
     """Decode, admit and aggregate batches; flush them atomically; commit after."""
 
@@ -232,7 +228,8 @@ class Pipeline:
         decoded: list[_Decoded] = []
         append = decoded.append
         names: dict[tuple[str, int], tuple[str, int]] = {}
-        offsets: _Offsets = {}
+        firsts: dict[str, int] = {}
+        lasts: dict[str, int] = {}
         limit = self.settings.max_event_bytes
         applied = self.applied
         consumed = 0
@@ -247,14 +244,16 @@ class Pipeline:
             if offset <= done:
                 continue  # applied by an earlier flush (replay after a crash)
             consumed += 1
-            seen = offsets.get(tp)
-            offsets[tp] = (offset, offset) if seen is None else (seen[0], offset)
+            if tp not in lasts:
+                firsts[tp] = offset
+            lasts[tp] = offset
             try:
                 event = decode(record.value or b"", limit)
             except DecodeError as exc:
                 self._reject(record, exc.reason, exc.detail)
                 continue
             append((record, tp, event))
+        offsets = {tp: (first, lasts[tp]) for tp, first in firsts.items()}
         return decoded, offsets, consumed
 
     def _admit(self, decoded: list[_Decoded], update: Update, wall: int) -> int:
@@ -266,18 +265,20 @@ class Pipeline:
         recent, seen_ids = self._recent_ids, self._seen
         seen, event_time = update.seen, update.event_time
         judge, apply = self.admission.judge, admitted.append
+        # Runs per event: names bound once, the queues of an event without a call.
+        applied, corrected, naming = Verdict.APPLY, Verdict.LATE_CORRECTION, _CUSTOMER_NAMING
         for record, tp, event in decoded:
             event_id, time_ms = event.id, event.time_ms
+            queues = event.queues if isinstance(event, AgentStateChanged) else (event.queue,)
             duplicate = event_id in recent or event_id in seen_ids
-            verdict = judge(tp, time_ms, _queues_of(event), duplicate, wall)
-            if verdict is Verdict.APPLY or verdict is Verdict.LATE_CORRECTION:
-                if verdict is Verdict.LATE_CORRECTION:
+            verdict = judge(tp, time_ms, queues, duplicate, wall)
+            if verdict is applied or verdict is corrected:
+                if verdict is corrected:
                     self.metrics.late.labels("corrected").inc()
                 apply(event)
-                if event.__class__ in _CUSTOMER_NAMING and _names_customer(event):
+                if event.__class__ in naming and _names_customer(event):
                     self._forward_customer(event)
-                recent[event_id] = time_ms
-                seen[event_id] = time_ms
+                recent[event_id] = seen[event_id] = time_ms
                 if time_ms > event_time.get(tp, 0):
                     event_time[tp] = time_ms
             elif verdict is Verdict.DUPLICATE:

@@ -5,26 +5,21 @@ this decoder implements the same rules by hand because it runs per event (a gene
 schema validator costs tens of microseconds an event). A unit test checks that both
 accept and reject the same payloads.
 
-The common events (contact.* and agent.state_changed) are first decoded by msgspec into
-typed structs, which parses and checks them in C in one pass (about a fifth of the
-decoder's time saved). Anything that path does not accept, for whatever reason, is
-decoded again by the hand checks, which alone name the dead-letter reason and detail: so
-the reasons stay exactly those of docs/events.md, and the fast path only ever returns
-events the hand checks would return too (a property test compares the two).
+The common events (contact.* and agent.state_changed) are first decoded by the fast path
+of ``streams.decode_structs`` (msgspec structs). Anything that path does not accept, for
+whatever reason, is decoded again by the hand checks here, which alone name the
+dead-letter reason and detail: so the reasons stay exactly those of docs/events.md.
 """
 
 from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Annotated, Any, Literal, cast
+from typing import Any, Literal, cast
 
-import msgspec
 import orjson
-from msgspec import UNSET, Meta, Struct, UnsetType
 
 from metrics.config.agents import MAX_AGENT_CAPACITY
-from metrics.config.queues import QUEUE_NAME_PATTERN
 from metrics.errors import CcmonError
 from metrics.events import (
     CALLBACK_OUTCOMES,
@@ -62,6 +57,8 @@ from metrics.events import (
 )
 from metrics.fields import AGENT_STATES, CHANNELS
 from metrics.rfc3339 import Rfc3339Error, parse_ms
+from streams.decode_structs import FLOW_OUT_REASONS, decode_common, valid_queue
+from streams.decode_structs import MAX_ID as _MAX_ID
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -115,8 +112,6 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 _MAX_TAGS = 32
 _MAX_TAG = 64
-FLOW_OUT_REASONS: tuple[str, ...] = ("transfer", "voicemail", "ivr_exit")
-_MAX_ID = 128
 
 # Literal field types of metrics.events, for values that _choice has checked against them.
 _Author = Literal["agent", "customer"]
@@ -167,18 +162,9 @@ def _seconds(obj: dict[str, Any], key: str) -> int:
     return round(value * 1000)
 
 
-#: Queue names already found valid; bounded so that junk names cannot grow it forever.
-_VALID_QUEUES: set[str] = set()
-_VALID_QUEUES_MAX = 10_000
-
-
 def _queue(name: str, where: str) -> str:
-    if name in _VALID_QUEUES:
-        return name
-    if not QUEUE_NAME_PATTERN.match(name):
+    if not valid_queue(name):
         raise DecodeError("invalid_queue", f"{where} {name!r} is not a valid queue name")
-    if len(_VALID_QUEUES) < _VALID_QUEUES_MAX:
-        _VALID_QUEUES.add(name)
     return name
 
 
@@ -371,7 +357,7 @@ def decode(raw: bytes, max_bytes: int) -> Event:
     """Decode one Kafka value into a typed event, or raise DecodeError."""
     if len(raw) > max_bytes:
         raise DecodeError("too_large", f"{len(raw)} bytes > limit {max_bytes}")
-    event = _fast(raw)
+    event = decode_common(raw)
     return event if event is not None else _checked(raw)
 
 
@@ -502,294 +488,3 @@ def _transferred(head: _Head, data: dict[str, Any]) -> ContactTransferred:
     if to is not None and target == "queue":
         _queue(to, "data.to")
     return ContactTransferred(*head, kind, target, to, _optional_str(data, "agent_id"))
-
-
-# The fast path: msgspec structs of the common events. Constraints msgspec cannot state
-# as the hand checks do (queue names, channels, states, vocabularies) are checked after it.
-_Id = Annotated[str, Meta(min_length=1, max_length=_MAX_ID)]
-#: An optional field of the issue-11 additions: absent and null both mean "not given".
-_OptId = _Id | None | UnsetType
-_Seconds = Annotated[float, Meta(ge=0, le=86_400)]
-_Slots = Annotated[int, Meta(ge=0, le=MAX_AGENT_CAPACITY)]
-
-
-class _ContactData(Struct):
-    contact_id: _Id
-    queue: _Id
-    channel: _Id
-
-
-class _QueuedData(_ContactData):
-    direction: _OptId = UNSET
-
-
-class _AnsweredData(_ContactData):
-    agent_id: _Id
-    direction: _OptId = UNSET
-
-
-class _FlowedData(_ContactData):
-    reason: _Id
-
-
-class _WrapupData(_ContactData):
-    talk_s: _Seconds
-    hold_s: _Seconds
-    acw_s: _Seconds
-    agent_id: _Id | UnsetType = UNSET
-    wrapup_code: _OptId = UNSET
-
-
-class _OfferedData(_ContactData):
-    agent_id: _Id
-
-
-class _DeclinedData(_ContactData):
-    agent_id: _Id
-    outcome: _Id
-
-
-class _HoldData(_ContactData):
-    agent_id: _OptId = UNSET
-
-
-class _TransferData(_ContactData):
-    kind: _Id
-    target: _Id
-    to: _OptId = UNSET
-    agent_id: _OptId = UNSET
-
-
-class _EndedData(_ContactData):
-    disconnected_by: _Id
-    agent_id: _OptId = UNSET
-
-
-class _AttemptData(_ContactData):
-    outcome: _Id
-    agent_id: _OptId = UNSET
-
-
-class _AgentData(Struct):
-    agent_id: _Id
-    state: _Id
-    queues: list[str]
-    channels: list[str] | UnsetType = UNSET
-    reason: _OptId = UNSET
-    capacity: dict[str, _Slots] | None | UnsetType = UNSET
-
-
-class _Envelope(Struct, tag_field="type"):
-    id: _Id
-    source: _Id
-    time: str
-
-
-class _Queued(_Envelope, tag="contact.queued"):
-    data: _QueuedData
-
-
-class _Answered(_Envelope, tag="contact.answered"):
-    data: _AnsweredData
-
-
-class _Abandoned(_Envelope, tag="contact.abandoned"):
-    data: _ContactData
-
-
-class _Callback(_Envelope, tag="contact.callback_requested"):
-    data: _ContactData
-
-
-class _Flowed(_Envelope, tag="contact.flowed_out"):
-    data: _FlowedData
-
-
-class _Wrapup(_Envelope, tag="contact.wrapup_completed"):
-    data: _WrapupData
-
-
-class _Offered(_Envelope, tag="contact.offered"):
-    data: _OfferedData
-
-
-class _Declined(_Envelope, tag="contact.offer_declined"):
-    data: _DeclinedData
-
-
-class _Held(_Envelope, tag="contact.held"):
-    data: _HoldData
-
-
-class _Resumed(_Envelope, tag="contact.resumed"):
-    data: _HoldData
-
-
-class _Transferred(_Envelope, tag="contact.transferred"):
-    data: _TransferData
-
-
-class _Ended(_Envelope, tag="contact.ended"):
-    data: _EndedData
-
-
-class _Attempted(_Envelope, tag="contact.callback_attempted"):
-    data: _AttemptData
-
-
-class _Agent(_Envelope, tag="agent.state_changed"):
-    data: _AgentData
-
-
-_Common = (
-    _Queued
-    | _Answered
-    | _Abandoned
-    | _Callback
-    | _Flowed
-    | _Wrapup
-    | _Offered
-    | _Declined
-    | _Held
-    | _Resumed
-    | _Transferred
-    | _Ended
-    | _Attempted
-    | _Agent
-)
-_DECODER = msgspec.json.Decoder(_Common)
-_CHANNEL_SET = frozenset(CHANNELS)
-_OUTCOMES: dict[type, Literal["abandoned", "callback_requested"]] = {
-    _Abandoned: "abandoned",
-    _Callback: "callback_requested",
-}
-_ACTIVITY = (_Offered, _Declined, _Held, _Resumed, _Transferred, _Ended, _Attempted)
-
-
-def _valid_queue(name: str) -> bool:
-    if name in _VALID_QUEUES:
-        return True
-    try:
-        _queue(name, "")
-    except DecodeError:
-        return False
-    return True
-
-
-def _given(value: str | None | UnsetType) -> str | None:
-    return None if value is None or isinstance(value, UnsetType) else value
-
-
-def _fast_direction(value: str | None | UnsetType) -> str | None:
-    """The direction, inbound when not given; None when it is not one of DIRECTIONS."""
-    given = _given(value)
-    if given is None:
-        return "inbound"
-    return given if given in DIRECTIONS else None
-
-
-def _fast(raw: bytes) -> Event | None:
-    """The event `raw` holds if msgspec and the checks after it accept it, else None."""
-    try:
-        env = _DECODER.decode(raw)
-        time_ms = parse_ms(env.time)
-    except (msgspec.DecodeError, Rfc3339Error):
-        return None
-    if isinstance(env, _Agent):
-        return _fast_agent(env, time_ms)
-    data = env.data
-    queue, channel = data.queue, data.channel
-    if channel not in _CHANNEL_SET or not _valid_queue(queue):
-        return None
-    head = (env.id, time_ms, data.contact_id, queue, channel)
-    if isinstance(env, _Queued):
-        direction = _fast_direction(env.data.direction)
-        return None if direction is None else ContactQueued(*head, direction)
-    if isinstance(env, _Answered):
-        direction = _fast_direction(env.data.direction)
-        if direction is None:
-            return None
-        return ContactOutcome(*head, "answered", env.data.agent_id, direction=direction)
-    if isinstance(env, _Wrapup):
-        wrap = env.data
-        agent = None if isinstance(wrap.agent_id, UnsetType) else wrap.agent_id
-        return WrapupCompleted(
-            *head,
-            round(wrap.talk_s * 1000),
-            round(wrap.hold_s * 1000),
-            round(wrap.acw_s * 1000),
-            agent,
-            _given(wrap.wrapup_code),
-        )
-    if isinstance(env, _Flowed):
-        reason = env.data.reason
-        return (
-            ContactOutcome(*head, "flowed_out", reason=reason)
-            if reason in FLOW_OUT_REASONS
-            else None
-        )
-    if isinstance(env, _ACTIVITY):
-        return _fast_activity(env, head)
-    return ContactOutcome(*head, _OUTCOMES[type(env)])
-
-
-def _fast_activity(env: _Envelope, head: _Head) -> Event | None:
-    """The ACTIVITY_TYPES events, or None where a vocabulary or the `to` queue is not valid."""
-    if isinstance(env, _Offered):
-        return ContactOffered(*head, env.data.agent_id)
-    if isinstance(env, _Held | _Resumed):
-        cls = ContactHeld if isinstance(env, _Held) else ContactResumed
-        return cls(*head, _given(env.data.agent_id))
-    if isinstance(env, _Declined):
-        declined = env.data.outcome
-        if declined not in DECLINE_OUTCOMES:
-            return None
-        return ContactOfferDeclined(*head, env.data.agent_id, cast(_DeclineOutcome, declined))
-    if isinstance(env, _Ended):
-        side = env.data.disconnected_by
-        if side not in DISCONNECT_SIDES:
-            return None
-        return ContactEnded(*head, cast(_Side, side), _given(env.data.agent_id))
-    if isinstance(env, _Attempted):
-        attempt = env.data.outcome
-        if attempt not in CALLBACK_OUTCOMES:
-            return None
-        return CallbackAttempted(*head, cast(_Attempt, attempt), _given(env.data.agent_id))
-    assert isinstance(env, _Transferred)
-    move = env.data
-    to = _given(move.to)
-    if (
-        move.kind not in TRANSFER_KINDS
-        or move.target not in TRANSFER_TARGETS
-        or (to is not None and move.target == "queue" and not _valid_queue(to))
-    ):
-        return None
-    kind, target = cast(_TransferKind, move.kind), cast(_TransferTarget, move.target)
-    return ContactTransferred(*head, kind, target, to, _given(move.agent_id))
-
-
-def _fast_agent(env: _Agent, time_ms: int) -> AgentStateChanged | None:
-    data = env.data
-    queues = tuple(dict.fromkeys(data.queues))
-    channels = (
-        ("voice",) if isinstance(data.channels, UnsetType) else tuple(dict.fromkeys(data.channels))
-    )
-    capacity = data.capacity
-    slots = {} if capacity is None or isinstance(capacity, UnsetType) else capacity
-    if (
-        data.state not in AGENT_STATES
-        or not all(_valid_queue(q) for q in queues)
-        or not _CHANNEL_SET.issuperset(channels)
-        or not _CHANNEL_SET.issuperset(slots)
-    ):
-        return None
-    return AgentStateChanged(
-        env.id,
-        time_ms,
-        data.agent_id,
-        data.state,
-        queues,
-        channels,
-        _given(data.reason),
-        tuple(sorted(slots.items())),
-    )

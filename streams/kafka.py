@@ -40,8 +40,11 @@ PRODUCER_BATCH_BYTES = 256 << 10
 
 #: Cyclic-GC thresholds for the worker process. The state caches hold hundreds of thousands
 #: of long-lived objects; with the default (700, 10, 10) full collections rescan them over
-#: and over, which cost about a third of the per-event time in a 200k-event run.
-GC_THRESHOLDS = (100_000, 50, 1000)
+#: and over, which cost about a third of the per-event time in a 200k-event run. A young
+#: generation of 1,000,000 rather than 100,000 was 1.10-1.22x the events per CPU second
+#: (benchmarks/throughput_inproc.py --gc-thresholds, docs/performance.md): reference
+#: counting frees almost everything the worker drops; the collector is for rare cycles.
+GC_THRESHOLDS = (1_000_000, 50, 1000)
 
 
 # aiokafka ships no types, so its listener base class is Any to mypy.

@@ -21,6 +21,10 @@ RUNNERS: dict[str, str] = {
 VARIANTS: dict[str, str] = {
     "ccmon_before": "benchmarks.runners.ccmon_before",
     "ccmon_merged": "benchmarks.runners.ccmon_merged",
+    #: the ccmon runner of another source tree ($CCMON_BENCH_TREE), e.g. the committed one
+    "ccmon_tree": "benchmarks.runners.ccmon_tree",
+    #: ccmon with other cyclic-GC thresholds ($CCMON_BENCH_GC, default 1000000,50,1000)
+    "ccmon_gc": "benchmarks.runners.ccmon_gc",
 }
 
 #: The runner whose events/s the others are divided by.

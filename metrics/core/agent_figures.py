@@ -15,7 +15,6 @@ its wrap-up completes, like handle time itself: order-independent, as every sum 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Literal
 
@@ -97,17 +96,37 @@ def _state_weights(change: Change, reasons: frozenset[str]) -> dict[str, int]:
     return weights
 
 
-@functools.lru_cache(maxsize=4096)
-def span_weights(
-    change: Change, reasons: frozenset[str]
-) -> tuple[list[tuple[tuple[str, str], dict[str, int]]], dict[str, int]]:
+#: (per (queue, channel), per agent or team) weights or live fields.
+_Weights = tuple[list[tuple[tuple[str, str], dict[str, int]]], dict[str, int]]
+_CACHE_MAX = 4096
+_SPAN_WEIGHTS: dict[tuple[object, ...], _Weights] = {}
+_LIVE_DELTAS: dict[tuple[object, ...], _Weights] = {}
+
+
+def _content(change: Change, reasons: frozenset[str]) -> tuple[object, ...]:
+    """What the weights of `change` depend on: not its time, nor its team."""
+    return (change.state, change.queues, change.channels, change.reason, change.capacity, reasons)
+
+
+def span_weights(change: Change, reasons: frozenset[str]) -> _Weights:
     """Milliseconds-to-delta weights of a span in `change`'s state.
 
     Returns (per (queue, channel) weights, per agent / team weights): a span of `ms`
     adds `weight * ms` to each field. Empty when the state is not counted (offline).
-    Cached (a change's weights are asked for again by every read): callers must not
-    change what it returns.
+    Cached by the change's content (an agent's changes repeat a handful of contents, and a
+    change's weights are asked for again by every read): callers must not change what it
+    returns.
     """
+    key = _content(change, reasons)
+    found = _SPAN_WEIGHTS.get(key)
+    if found is None:
+        if len(_SPAN_WEIGHTS) >= _CACHE_MAX:
+            _SPAN_WEIGHTS.clear()
+        found = _SPAN_WEIGHTS[key] = _span_weights(change, reasons)
+    return found
+
+
+def _span_weights(change: Change, reasons: frozenset[str]) -> _Weights:
     base = _state_weights(change, reasons)
     if not base:
         return [], {}
@@ -129,10 +148,21 @@ def span_weights(
     return series, entity
 
 
-def live_deltas(
-    change: Change, reasons: frozenset[str]
-) -> tuple[list[tuple[tuple[str, str], dict[str, int]]], dict[str, int]]:
-    """Live fields the agent adds while `change` is its latest: per series and per team."""
+def live_deltas(change: Change, reasons: frozenset[str]) -> _Weights:
+    """Live fields the agent adds while `change` is its latest: per series and per team.
+
+    Cached by the change's content, as span_weights: callers must not change what it returns.
+    """
+    key = _content(change, reasons)
+    found = _LIVE_DELTAS.get(key)
+    if found is None:
+        if len(_LIVE_DELTAS) >= _CACHE_MAX:
+            _LIVE_DELTAS.clear()
+        found = _LIVE_DELTAS[key] = _live_deltas(change, reasons)
+    return found
+
+
+def _live_deltas(change: Change, reasons: frozenset[str]) -> _Weights:
     if change.state not in COUNTED_AGENT_STATES:
         return [], {}
     base = {f"agents_{change.state}": 1}

@@ -32,6 +32,7 @@ from metrics.events import (
 )
 from streams import decode as decoder
 from streams.decode import ACTIVITY_TYPES, EVENT_TYPES, DecodeError, decode, load_schema
+from streams.decode_structs import decode_common
 from streams.producers.keys import event_key
 from streams.testing.events import T0, agent, contact, envelope, wrapup
 
@@ -285,7 +286,7 @@ def test_new_events_and_fields_decode_to_typed_events(
 
 @pytest.mark.parametrize(("event", "expected"), VALID, ids=lambda v: str(v)[:40])
 def test_the_fast_path_takes_the_new_events(event: dict[str, Any], expected: object) -> None:
-    assert decoder._fast(orjson.dumps(event)) == expected
+    assert decode_common(orjson.dumps(event)) == expected
 
 
 @pytest.mark.parametrize(("event", "reason", "detail"), INVALID)
@@ -295,7 +296,7 @@ def test_bad_new_fields_are_dead_lettered_with_their_reason(
     raw = orjson.dumps(event)
     assert outcome_of(decode, raw) == (reason, detail)
     assert outcome_of(decoder._checked, raw) == (reason, detail)
-    assert decoder._fast(raw) is None
+    assert decode_common(raw) is None
 
 
 @pytest.mark.parametrize(("event", "reason", "detail"), INVALID)
@@ -335,7 +336,7 @@ def test_the_examples_in_the_docs_decode_on_the_fast_path() -> None:
     assert {e["type"] for e in examples} >= {*ACTIVITY_TYPES, "agent.state_changed"}
     for n, example in enumerate(examples):
         raw = orjson.dumps(envelope(example["type"], T0, example["data"], f"doc-{n}"))
-        fast = decoder._fast(raw)
+        fast = decode_common(raw)
         assert fast is not None and fast == decoder._checked(raw), example["type"]
     state = decode(orjson.dumps(envelope("agent.state_changed", T0, examples[-1]["data"])), LIMIT)
     assert isinstance(state, AgentStateChanged)
