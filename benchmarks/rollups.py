@@ -13,8 +13,12 @@ is kept, then times through the real exporter app (aiohttp, loopback HTTP, this 
 * ``week_1h_last_year``: ``size=1h`` over the same week 52 weeks back (168 rows).
 
 Latency is taken in this client to the end of the body (median, p99 of ``--reads``
-sequential reads after two warm-up reads). Memory: ``MEMORY USAGE`` of every p60 and p1d
-key of the queue, summed. Figures go to benchmarks/results/rollups.json.
+sequential reads after two warm-up reads; ``first_read_ms`` is the first, cold read: no
+row rendered yet, no group parsed). ``month_30m_live`` is the month read again after each
+flush of a pane of now (traffic flowing: today's intervals change between reads). The
+month read's ``parts`` (no HTTP) split a cold and a warm read into the store read, the
+rows and the JSON body. Memory: ``MEMORY USAGE`` of every p60 and p1d key of the queue,
+summed. Figures go to benchmarks/results/rollups.json.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,11 +44,12 @@ from benchmarks.local_redis import redis_server
 from metrics.config.queues import QueueConfig, QueuesConfig
 from metrics.core.panes import DAY_MS, INTERVAL_MS, day_start
 from metrics.core.reads import BucketRequest
-from metrics.core.rollups import interval_rows, plan_intervals
+from metrics.core.rollups import plan_intervals
 from metrics.core.update import Update
 from metrics.fields import AGENT_TIME_FIELD, hist_field
 from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
+from metrics.web.interval_rows import IntervalRows
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERIES = ("sales", "voice")
@@ -105,17 +111,24 @@ def iso(ms: int) -> str:
 
 
 async def time_reads(
-    client: TestClient[Any, Any], params: dict[str, str], reads: int
+    client: TestClient[Any, Any],
+    params: dict[str, str],
+    reads: int,
+    before_each: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     url = "/api/v1/queues/sales/intervals"
     rows = 0
-    for _ in range(2):  # warm-up
+    first = 0.0
+    for _ in range(2):  # warm-up, the first one cold
+        t0 = time.perf_counter()
         response = await client.get(url, params=params)
         assert response.status == 200, await response.text()
         rows = len((await response.json())["channels"]["voice"])
+        first = first or (time.perf_counter() - t0) * 1000
     took, cpu = [], []
     size = 0
     for _ in range(reads):
+        before_each()
         t0, c0 = time.perf_counter(), time.process_time()
         response = await client.get(url, params=params)
         body = await response.read()
@@ -127,6 +140,7 @@ async def time_reads(
     return {
         "rows": rows,
         "body_bytes": size,
+        "first_read_ms": round(first, 2),
         "min_ms": round(took[0], 2),
         "median_ms": round(statistics.median(took), 2),
         "p99_ms": round(p99, 2),
@@ -140,24 +154,58 @@ async def time_reads(
 
 
 def parts(
-    store: RedisStore, queues: QueuesConfig, today: int, now: int, reads: int
-) -> dict[str, float]:
+    url: str, store: RedisStore, queues: QueuesConfig, today: int, now: int, reads: int
+) -> dict[str, dict[str, float]]:
     """Medians of the month read's parts without HTTP: the store read of the 2,976
-    buckets, the rows (window figures), the JSON body."""
+    buckets, the rows (window figures, rendered), the JSON body; cold (a new store and
+    new rows each read: nothing parsed or rendered before) and warm (the same ones)."""
     plan = plan_intervals(30, today - 30 * DAY_MS, today + DAY_MS, ZoneInfo("UTC"))
     request = [BucketRequest(SERIES, plan.level, plan.buckets, plan.per)]
-    took: dict[str, list[float]] = {"store_read_ms": [], "rows_ms": [], "json_ms": []}
-    for _ in range(reads):
-        t0 = time.perf_counter()
-        (summed,) = store.read_buckets(request, now)
-        t1 = time.perf_counter()
-        rows = interval_rows(plan, summed, queues.get("sales"), now)
-        t2 = time.perf_counter()
-        orjson.dumps({"channels": {"voice": rows}}, option=orjson.OPT_NON_STR_KEYS)
-        t3 = time.perf_counter()
-        for name, ms in zip(took, (t1 - t0, t2 - t1, t3 - t2), strict=True):
-            took[name].append(ms * 1000)
-    return {name: round(statistics.median(values), 2) for name, values in took.items()}
+    cfg = queues.get("sales")
+    out = {}
+    for kind in ("cold", "warm"):
+        took: dict[str, list[float]] = {"store_read_ms": [], "rows_ms": [], "json_ms": []}
+        reader, rendered = store, IntervalRows()
+        for _ in range(reads):
+            if kind == "cold":
+                reader, rendered = fresh_store(url), IntervalRows()
+                reader.ping()  # connected before the clock starts
+            t0 = time.perf_counter()
+            (summed,) = reader.read_buckets(request, now)
+            t1 = time.perf_counter()
+            rows = rendered.render(SERIES, plan, summed, cfg, now)
+            t2 = time.perf_counter()
+            orjson.dumps({"channels": {"voice": rows}}, option=orjson.OPT_NON_STR_KEYS)
+            t3 = time.perf_counter()
+            for name, ms in zip(took, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                took[name].append(ms * 1000)
+            if reader is not store:
+                reader.client.close()
+        out[kind] = {name: round(statistics.median(values), 2) for name, values in took.items()}
+    return out
+
+
+def fresh_store(url: str) -> RedisStore:
+    return RedisStore.from_url(
+        url, prefix="bench-rollups", retention_ms=32 * DAY_MS, rollup_retention_ms=396 * DAY_MS
+    )
+
+
+def live_flush(store: RedisStore, clock: list[int]) -> Callable[[], None]:
+    """A flush of one contact queued and answered in the pane of now (the clock moves on a
+    second each time): what a worker does between two reads while traffic flows."""
+
+    def flush() -> None:
+        clock[0] += 1000
+        update = Update()
+        pane = clock[0] - clock[0] % 60_000
+        for name in ("queued", "answered", "answered_within_t", "handled"):
+            update.add((*SERIES, pane), name, 1)
+        update.add((*SERIES, pane), "talk_ms", 120_000)
+        update.mark_offset("events:0", DAYS + clock[0])
+        store.flush(update, clock[0])
+
+    return flush
 
 
 def rollup_bytes(client: redis.Redis, prefix: str) -> dict[str, Any]:
@@ -176,15 +224,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     today = day_start(now)
     first_day = today - (DAYS - 1) * DAY_MS
     with redis_server() as (url, label):
-        store = RedisStore.from_url(
-            url, prefix="bench-rollups", retention_ms=32 * DAY_MS, rollup_retention_ms=396 * DAY_MS
-        )
+        store = fresh_store(url)
         store.client.flushdb()
         t0 = time.perf_counter()
         panes = fill(store, first_day, now)
         fill_s = time.perf_counter() - t0
         queues = QueuesConfig(queues=(QueueConfig(name="sales"),))
-        app = make_app(store, queues, CollectorRegistry(), clock_ms=lambda: now)
+        clock = [now]
+        app = make_app(store, queues, CollectorRegistry(), clock_ms=lambda: clock[0])
         last_year = today - 52 * 7 * DAY_MS
         reads = {
             "month_30m": {
@@ -201,7 +248,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         async with TestClient(TestServer(app)) as client:
             timed = {name: await time_reads(client, q, args.reads) for name, q in reads.items()}
-        timed["month_30m"]["parts"] = parts(store, queues, today, now, args.reads)
+            timed["month_30m"]["parts"] = parts(url, store, queues, today, now, args.reads)
+            timed["month_30m_live"] = await time_reads(
+                client, reads["month_30m"], args.reads, live_flush(store, clock)
+            )
         memory = rollup_bytes(store.client, store.prefix)
         version = store.client.info("server").get("valkey_version") or store.client.info(
             "server"

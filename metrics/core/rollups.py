@@ -25,7 +25,14 @@ from metrics.core.panes import (
 )
 from metrics.core.views import window_view
 
-__all__ = ["SIZES", "IntervalPlan", "interval_rows", "plan_intervals"]
+__all__ = [
+    "SIZES",
+    "IntervalPlan",
+    "interval_fcr",
+    "interval_row",
+    "interval_rows",
+    "plan_intervals",
+]
 
 #: Interval sizes the read API takes (its `size` parameter) -> minutes.
 SIZES: dict[str, int] = {"15": 15, "30": 30, "60": 60, "1h": 60, "1440": 1440, "1d": 1440}
@@ -88,10 +95,21 @@ def interval_rows(
 ) -> list[dict[str, Any]]:
     """One entry per interval: its bounds, counts and derived metrics (the window figures);
     `summed` holds each row's counters (its `per` buckets added up, as read_buckets does)."""
-    rows = []
     size_ms = plan.size_minutes * 60_000
-    for start, counters in zip(plan.starts, summed, strict=True):
-        end = start + size_ms
-        status = fcr_status(end, now_ms, queue.fcr_horizon_ms)
-        rows.append({"start_ms": start, "end_ms": end} | window_view(counters, queue, status))
-    return rows
+    return [
+        interval_row(start, size_ms, counters, queue, interval_fcr(start + size_ms, queue, now_ms))
+        for start, counters in zip(plan.starts, summed, strict=True)
+    ]
+
+
+def interval_fcr(end_ms: int, queue: QueueDefaults, now_ms: int) -> str:
+    """Whether the FCR figures of an interval ending at `end_ms` are provisional or final
+    at `now_ms`: the one part of a row, besides its counters and queue, that moves with now."""
+    return fcr_status(end_ms, now_ms, queue.fcr_horizon_ms)
+
+
+def interval_row(
+    start_ms: int, size_ms: int, counters: dict[str, int], queue: QueueDefaults, fcr: str
+) -> dict[str, Any]:
+    """One interval's bounds, counts and derived metrics (`fcr`: see interval_fcr)."""
+    return {"start_ms": start_ms, "end_ms": start_ms + size_ms} | window_view(counters, queue, fcr)

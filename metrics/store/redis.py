@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -64,10 +65,12 @@ _HOUR_MS = 3_600_000
 #: (hash key, expire at ms; 0 for never)
 _Target = tuple[str, int]
 
-# KEYS[1] offsets hash, KEYS[2] event-time hash, KEYS[3] generation marker; ARGV[1] the JSON
-# payload (numbers as strings; p.g the claimed generation or ''); then key, value, TTL ms
-# triples of states: passed as plain arguments, not inside the JSON, because decoding them
-# in Lua cost more than writing them.
+# KEYS: every key the flush writes, each once (a script may touch only the keys it declares:
+# Redis Cluster routes a call by them): KEYS[1] offsets hash, KEYS[2] event-time hash,
+# KEYS[3] generation marker, then the keys the payload names by their index, then the state
+# keys. ARGV[1] the JSON payload (numbers as strings, key indexes as numbers; p.g the claimed
+# generation or ''); then value, TTL ms pairs, one per state key, in order: passed as plain
+# arguments, not inside the JSON, because decoding them in Lua cost more than writing them.
 _FLUSH_LUA = """
 local p = cjson.decode(ARGV[1])
 if p.g ~= '' then
@@ -84,41 +87,53 @@ for _, f in ipairs(p.f) do
 end
 for _, f in ipairs(p.f) do redis.call('HSET', KEYS[1], f[1], f[3]) end
 for _, h in ipairs(p.h) do
-  for i = 3, #h, 2 do redis.call('HINCRBY', h[1], h[i], h[i + 1]) end
-  if h[2] ~= '0' then redis.call('PEXPIREAT', h[1], h[2]) end
+  local key = KEYS[h[1]]
+  for i = 3, #h, 2 do redis.call('HINCRBY', key, h[i], h[i + 1]) end
+  if h[2] ~= '0' then redis.call('PEXPIREAT', key, h[2]) end
 end
 for _, h in ipairs(p.m) do
+  local key = KEYS[h[1]]
   for i = 3, #h, 2 do
-    local cur = redis.call('HGET', h[1], h[i])
+    local cur = redis.call('HGET', key, h[i])
     if not cur or tonumber(cur) < tonumber(h[i + 1]) then
-      redis.call('HSET', h[1], h[i], h[i + 1])
+      redis.call('HSET', key, h[i], h[i + 1])
     end
   end
-  redis.call('PEXPIREAT', h[1], h[2])
+  redis.call('PEXPIREAT', key, h[2])
 end
 for _, z in ipairs(p.z) do
-  -- z = {key, trim below score, member, score or '', member, score or '', ...}
+  -- z = {key index, trim below score, member, score or '', member, score or '', ...}
+  local key = KEYS[z[1]]
   for i = 3, #z, 2 do
-    if z[i + 1] == '' then redis.call('ZREM', z[1], z[i])
-    else redis.call('ZADD', z[1], z[i + 1], z[i]) end
+    if z[i + 1] == '' then redis.call('ZREM', key, z[i])
+    else redis.call('ZADD', key, z[i + 1], z[i]) end
   end
-  redis.call('ZREMRANGEBYSCORE', z[1], '-inf', '(' .. z[2])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. z[2])
 end
-for i = 2, #ARGV, 3 do redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[i + 2]) end
+local states = (#ARGV - 1) / 2
+local first = #KEYS - states
+for j = 1, states do
+  redis.call('SET', KEYS[first + j], ARGV[2 * j], 'PX', ARGV[2 * j + 1])
+end
 for _, h in ipairs(p.d) do
-  -- h = {key, expire at, id, id, ...}: one HSET per 500 ids
+  -- h = {key index, expire at, id, id, ...}: one HSET per 500 ids
+  local key = KEYS[h[1]]
   local args = {}
   for i = 3, #h do
     args[#args + 1] = h[i]
     args[#args + 1] = '1'
     if #args == 1000 or i == #h then
-      redis.call('HSET', h[1], unpack(args))
+      redis.call('HSET', key, unpack(args))
       args = {}
     end
   end
-  redis.call('PEXPIREAT', h[1], h[2])
+  redis.call('PEXPIREAT', key, h[2])
 end
-for _, m in ipairs(p.a) do redis.call('SADD', m[1], m[2]) end
+for _, m in ipairs(p.a) do
+  -- m = {key index, member, member, ...}
+  local key = KEYS[m[1]]
+  for i = 2, #m do redis.call('SADD', key, m[i]) end
+end
 for _, t in ipairs(p.t) do
   local cur = redis.call('HGET', KEYS[2], t[1])
   if not cur or tonumber(cur) < tonumber(t[2]) then redis.call('HSET', KEYS[2], t[1], t[2]) end
@@ -127,49 +142,103 @@ return 'OK'
 """
 
 
-# KEYS: hashes; the reply holds each one's HGETALL (flat field, value pairs), in order, the
-# values as integer replies. One script call instead of a pipeline of HGETALLs: long reads
-# take thousands of hashes, and the client's per-command and per-value costs, not the
-# server, were most of their time. (Lua numbers are doubles: exact below 2^53, far above
-# any bucket's sums.) Summing groups of hashes in Lua as well was measured slower: its
-# tables cost the server more than the smaller reply saved.
+# KEYS: hashes; the reply holds, for each, the SHA-1 of its DUMP (its exact content) and
+# its HGETALL as one string, "field,value,field,value" (field names are ccmon's own and
+# configured codes, never a comma). One script call instead of a pipeline of HGETALLs: long
+# reads take thousands of hashes, and the client's per-command and per-value costs, not the
+# server, were most of their time. One string a hash rather than its fields and integer
+# values: the server's Lua-to-reply conversion and the client's parsing cost per element
+# (a month of 15-minute hashes: 184k elements, 2,976 strings), measured 1.9x cheaper for
+# both (benchmarks/rollups.py). Summing groups of hashes in Lua was measured slower: its
+# tables cost the server more than it saved.
 _HASHES_LUA = """
 local out = {}
 for i, key in ipairs(KEYS) do
-  local h = redis.call('HGETALL', key)
-  for j = 2, #h, 2 do h[j] = tonumber(h[j]) end
-  out[i] = h
+  local h = table.concat(redis.call('HGETALL', key), ',')
+  out[i] = {redis.sha1hex(redis.call('DUMP', key) or ''), h}
 end
+return out
+"""
+
+# KEYS: hashes; the reply holds the SHA-1 of each one's DUMP: a read of hashes the reader
+# already holds asks only which changed, a third of the server's work of reading them.
+_DIGESTS_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.sha1hex(redis.call('DUMP', key) or '') end
 return out
 """
 
 #: at most this many hashes per script call (a long read is split into several)
 _HASHES_PER_CALL = 4096
 
+#: hashes kept by key with their digest, as long reads last read them (see read_buckets)
+_HASHES_KEPT = 8192
 
-def _pairs(flat: list[Any]) -> dict[str, int]:
-    """A flat reply of _HASHES_LUA (field, int value, field, int value, ...) as a dict."""
-    it = iter(flat)
-    return dict(zip(it, it, strict=True))  # names and values in turn from one iterator
+#: summed groups of hashes kept by their raw replies (see RedisStore.read_buckets)
+_GROUPS_KEPT = 4096
+
+
+def _summed(raws: tuple[str, ...]) -> dict[str, int]:
+    """The counters of a group of _HASHES_LUA replies added up (as sum_counters adds them).
+
+    Hashes written by the same flushes list the same fields in the same order: then the
+    values are added column by column, maxima taken where they are kept."""
+    present = [raw.split(",") for raw in raws if raw]
+    if not present:
+        return {}
+    names = present[0][::2]
+    if len(present) == 1 or all(p[::2] == names for p in present[1:]):
+        columns = zip(*(map(int, p[1::2]) for p in present), strict=True)
+        total = dict(zip(names, map(sum, columns), strict=True))
+        for name in MAX_FIELDS:
+            if name in total:
+                at = 2 * names.index(name) + 1
+                total[name] = max(int(p[at]) for p in present)
+        return total
+    return sum_counters([dict(zip(p[::2], map(int, p[1::2]), strict=True)) for p in present])
 
 
 def _ints(raw: dict[str, str]) -> dict[str, int]:
     return {k: int(v) for k, v in raw.items()}
 
 
-def _flat(entries: dict[_Target, dict[str, int]], keep_zero: bool) -> list[list[str]]:
-    """Hash rows for the flush script: key, expire at, then field, value pairs.
+#: a row of the flush payload: the index of its key in KEYS, then strings
+_Row = list[int | str]
 
-    Zero values are left out unless `keep_zero`; a row with no fields is dropped.
+
+class _Keys:
+    """The KEYS of one flush call: each key once, in the order first named; the payload
+    names a key by its 1-based index here."""
+
+    __slots__ = ("_index", "names")
+
+    def __init__(self, fixed: list[str]) -> None:
+        self.names = list(fixed)
+        self._index = {key: i for i, key in enumerate(self.names, 1)}
+
+    def __call__(self, key: str) -> int:
+        """The index of `key`, added now if it is new."""
+        index = self._index.get(key)
+        if index is None:
+            self.names.append(key)
+            index = self._index[key] = len(self.names)
+        return index
+
+
+def _flat(entries: dict[_Target, dict[str, int]], keep_zero: bool, keys: _Keys) -> list[_Row]:
+    """Hash rows for the flush script: key index, expire at, then field, value pairs.
+
+    Zero values are left out unless `keep_zero`; a row with no fields is dropped (and its
+    key is not declared).
     """
-    rows = []
+    rows: list[_Row] = []
     for (key, expiry), fields in entries.items():
-        row = [key, str(expiry)]
+        pairs: _Row = []
         for name, value in fields.items():
             if value or keep_zero:
-                row += [name, str(value)]
-        if len(row) > 2:
-            rows.append(row)
+                pairs += [name, str(value)]
+        if pairs:
+            rows.append([keys(key), str(expiry), *pairs])
     return rows
 
 
@@ -316,9 +385,14 @@ class RedisStore:
         state_ttl_ms: int = 24 * _HOUR_MS,
         long_state_ttl_ms: int = 90 * 24 * _HOUR_MS,
         customer_ttl_ms: int | None = None,
+        key_tag: str | None = None,
     ) -> None:
         self.client = client
-        self.prefix = prefix
+        #: with a key tag every key is ``{prefix}:{{tag}}:...``: one Redis Cluster hash slot
+        #: (docs/cluster.md); without one (the default) the keys are as documented above
+        if key_tag is not None and (not key_tag or "{" in key_tag or "}" in key_tag):
+            raise ValueError(f"key_tag must be non-empty text without braces, got {key_tag!r}")
+        self.prefix = prefix if key_tag is None else f"{prefix}:{{{key_tag}}}"
         self.retention_ms = retention_ms
         #: hourly and daily rollups (p60, p1d) are kept this long (13 months by default)
         self.rollup_retention_ms = rollup_retention_ms
@@ -332,6 +406,10 @@ class RedisStore:
             self.state_ttls["customer"] = customer_ttl_ms
         self._flush_script = client.register_script(_FLUSH_LUA)
         self._hashes_script = client.register_script(_HASHES_LUA)
+        self._digests_script = client.register_script(_DIGESTS_LUA)
+        self._hashes: dict[str, tuple[str, str]] = {}
+        self._groups: dict[tuple[str, ...], dict[str, int]] = {}
+        self._groups_lock = threading.Lock()
         self._generation = ""
         self._mirror: KeyMirror | None = None
         #: the mirrored series set last parsed, and its series (see series)
@@ -387,17 +465,18 @@ class RedisStore:
     def _set_key(self, name: str, series: Series) -> str:
         return self._key("z", f"{name}:{series[0]}|{series[1]}")
 
-    def _payload(self, update: Update, now_ms: int) -> dict[str, Any]:
-        """The flush script's JSON argument: every write of one update, grouped by command."""
+    def _payload(self, update: Update, now_ms: int, keys: _Keys) -> dict[str, Any]:
+        """The flush script's JSON argument: every write of one update, grouped by command,
+        each key named by its index in `keys` (which declares it)."""
         floor = now_ms + 60_000  # never expire a key that was just written
         return {
             "g": self._generation,
             "f": [[tp, str(a), str(b)] for tp, (a, b) in update.offsets.items()],
-            "h": _flat(self._increments(update, floor), keep_zero=False),
-            "m": _flat(self._maxima(update, floor), keep_zero=True),
-            "z": self._set_rows(update, now_ms),
-            "d": self._dedupe_rows(update, now_ms),
-            "a": self._registry_rows(update),
+            "h": _flat(self._increments(update, floor), False, keys),
+            "m": _flat(self._maxima(update, floor), True, keys),
+            "z": self._set_rows(update, now_ms, keys),
+            "d": self._dedupe_rows(update, now_ms, keys),
+            "a": self._registry_rows(update, keys),
             "t": [[tp, str(t)] for tp, t in update.event_time.items()],
         }
 
@@ -462,7 +541,7 @@ class RedisStore:
                     bucket[name] = max(bucket.get(name, value), value)
         return maxes
 
-    def _set_rows(self, update: Update, now_ms: int) -> list[list[str]]:
+    def _set_rows(self, update: Update, now_ms: int, keys: _Keys) -> list[_Row]:
         """Live set changes, each with the score below which members are trimmed.
 
         Trimmed below the newest event time, but never past the wall clock: events may run
@@ -470,49 +549,57 @@ class RedisStore:
         members younger than the TTL.
         """
         newest = min(max(update.event_time.values(), default=0), now_ms)
-        sets = []
+        sets: list[_Row] = []
         for (name, queue, channel), members in update.members.items():
             # Members older than their state's TTL (in event time) lost their last event.
             contact = name in (WAIT_SET, HANDLING_SET, CALLBACKS_SET)  # contacts' own sets
             ttl = self.state_ttl_ms if contact else self.long_state_ttl_ms
-            row = [self._set_key(name, (queue, channel)), str(newest - ttl)]
+            row: _Row = [keys(self._set_key(name, (queue, channel))), str(newest - ttl)]
             for member, score in members.items():
                 row += [member, "" if score is None else str(score)]
             sets.append(row)
         return sets
 
-    def _dedupe_rows(self, update: Update, now_ms: int) -> list[list[str]]:
+    def _dedupe_rows(self, update: Update, now_ms: int, keys: _Keys) -> list[_Row]:
         """Applied event ids by hour, each hour's hash expiring after the dedupe horizon."""
         seen: defaultdict[int, list[str]] = defaultdict(list)
         for event_id, t in update.seen.items():
             seen[t - t % _HOUR_MS].append(event_id)
         return [
             [
-                self._key("seen", str(hour)),
+                keys(self._key("seen", str(hour))),
                 str(max(hour + _HOUR_MS, now_ms) + self.dedupe_horizon_ms),
                 *ids,
             ]
             for hour, ids in seen.items()
         ]
 
-    def _registry_rows(self, update: Update) -> list[list[str]]:
-        """SADD pairs: every series the update writes, and the queues new to the store."""
-        added = [[self._key("series", "all"), f"{q}|{c}"] for q, c in _touched_series(update)]
-        added += [[self._key("queues", "all"), q] for q in update.new_queues]
-        added += [[self._key("agents", "all"), a] for a in update.states.get("agent", ())]
-        added += [[self._key("ents", scope), ident] for scope, ident in update.scoped_live]
-        return added
+    def _registry_rows(self, update: Update, keys: _Keys) -> list[_Row]:
+        """SADD rows (key index, members): every series the update writes, the queues new
+        to the store, the agents and the teams or agents with live counts."""
+        added: defaultdict[str, set[str]] = defaultdict(set)
+        added[self._key("series", "all")].update(f"{q}|{c}" for q, c in _touched_series(update))
+        added[self._key("queues", "all")].update(update.new_queues)
+        added[self._key("agents", "all")].update(update.states.get("agent", ()))
+        for scope, ident in update.scoped_live:
+            added[self._key("ents", scope)].add(ident)
+        return [[keys(key), *members] for key, members in added.items() if members]
 
     def flush(self, update: Update, now_ms: int) -> None:
-        payload = orjson.dumps(self._payload(update, now_ms))
+        """One script call that declares every key it writes (see _FLUSH_LUA)."""
+        keys = _Keys(
+            [self._key("offsets", "all"), self._key("evtime", "all"), self._key("gen", "all")]
+        )
+        payload = orjson.dumps(self._payload(update, now_ms, keys))
+        state_keys: list[str] = []
         states: list[str | bytes] = []
         for kind, changed in update.states.items():
             part, ttl = KEY_PARTS[kind], str(self.state_ttls.get(kind, self.long_state_ttl_ms))
             for entity, state in changed.items():
-                states += [self._key(part, entity), orjson.dumps(state.to_dict()), ttl]
-        keys = [self._key("offsets", "all"), self._key("evtime", "all"), self._key("gen", "all")]
+                state_keys.append(self._key(part, entity))
+                states += [orjson.dumps(state.to_dict()), ttl]
         try:
-            self._flush_script(keys=keys, args=[payload, *states])
+            self._flush_script(keys=[*keys.names, *state_keys], args=[payload, *states])
         except redis.ResponseError as exc:
             if "LOST" in str(exc):
                 raise StoreLostError(str(exc)) from exc
@@ -607,24 +694,64 @@ class RedisStore:
     def read_buckets(
         self, requests: list[BucketRequest], now_ms: int
     ) -> list[list[dict[str, int]]]:
-        """Long reads (intervals, hours, days) by a read-only script, at most 4,096 hashes
-        a call, summed `per` buckets at a time here; never from the mirror: they are
-        one-off reads of many keys the mirror would only hold briefly."""
+        """Long reads (intervals, hours, days) by read-only scripts, at most 4,096 hashes a
+        call, summed `per` buckets at a time here; never from the mirror: they are one-off
+        reads of many keys the mirror would only hold briefly.
+
+        The hashes read are kept (at most 8,192) with the digest of their content: when
+        most of a read's are kept, the server is first asked only for digests, and only the
+        changed hashes are read. A group's sum is kept by the exact replies it was made from
+        (at most 4,096) and handed out again while they are the same: callers can tell an
+        unchanged group by identity, and must not change the dicts (they are shared).
+        """
         out = []
         for req in requests:
             base = self._series_key(req.level, req.series) + ":"
-            keys = [base + str(start) for start in req.starts]
-            flat: list[list[Any]] = []
-            for i in range(0, len(keys), _HASHES_PER_CALL):
-                chunk = keys[i : i + _HASHES_PER_CALL]
-                flat += self._call(lambda c=chunk: self._hashes_script(keys=c))
-            found = [_pairs(h) for h in flat]
-            if req.per > 1:
-                found = [
-                    sum_counters(found[i : i + req.per]) for i in range(0, len(found), req.per)
-                ]
-            out.append(found)
+            raw = self._raw_hashes([base + str(start) for start in req.starts])
+            groups = range(0, len(raw), req.per)
+            out.append([self._group(tuple(raw[i : i + req.per])) for i in groups])
         return out
+
+    def _raw_hashes(self, keys: list[str]) -> list[str]:
+        """Each hash as _HASHES_LUA replies it, the unchanged ones from those kept."""
+        kept = self._hashes
+        held = [kept.get(key) for key in keys]
+        stale = keys
+        if 2 * sum(h is not None for h in held) >= len(keys):
+            digests = self._scripted(self._digests_script, keys)
+            pairs = zip(keys, held, digests, strict=True)
+            stale = [k for k, h, digest in pairs if h is None or h[0] != digest]
+        fresh = dict(zip(stale, self._scripted(self._hashes_script, stale), strict=True))
+        found = [
+            h[1] if h is not None and k not in fresh else fresh[k][1]
+            for k, h in zip(keys, held, strict=True)
+        ]
+        with self._groups_lock:
+            for key, (digest, raw) in fresh.items():
+                if len(kept) >= _HASHES_KEPT and key not in kept:
+                    del kept[next(iter(kept))]
+                kept[key] = (digest, raw)
+        return found
+
+    def _scripted(self, script: Any, keys: list[str]) -> list[Any]:
+        """A read script's replies for `keys`, at most _HASHES_PER_CALL keys a call."""
+        replies: list[Any] = []
+        for i in range(0, len(keys), _HASHES_PER_CALL):
+            chunk = keys[i : i + _HASHES_PER_CALL]
+            replies += self._call(lambda c=chunk: script(keys=c))
+        return replies
+
+    def _group(self, raws: tuple[str, ...]) -> dict[str, int]:
+        """The summed group of these replies: kept, or made and kept (oldest dropped)."""
+        groups = self._groups
+        found = groups.get(raws)
+        if found is None:
+            found = _summed(raws)
+            with self._groups_lock:
+                if len(groups) >= _GROUPS_KEPT:
+                    del groups[next(iter(groups))]
+                groups[raws] = found
+        return found
 
     def _queue_reads(self, pipe: Pipeline, req: SeriesRequest, floor: int) -> None:
         """Queue one request's commands, in the order _series_data takes the replies."""

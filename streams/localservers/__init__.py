@@ -15,14 +15,23 @@ from streams.localservers.process import (
 )
 from streams.localservers.tansu import LocalTansu, find_tansu_binary
 from streams.localservers.valkey import LocalRedis, find_redis_binary
+from streams.localservers.valkey_cluster import (
+    SLOTS,
+    LocalRedisCluster,
+    cluster_ready,
+    slot_ranges,
+)
 from streams.localservers.workdir import LazyTempDir
 
 __all__ = [
+    "SLOTS",
     "LazyTempDir",
     "LocalRedis",
+    "LocalRedisCluster",
     "LocalTansu",
     "ManagedProcess",
     "ServerStartError",
+    "cluster_ready",
     "find_redis_binary",
     "find_tansu_binary",
     "free_port",
@@ -30,5 +39,6 @@ __all__ = [
     "parse_host_port",
     "poll_until",
     "redis_ping",
+    "slot_ranges",
     "start_timeout_s",
 ]

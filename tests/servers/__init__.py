@@ -23,12 +23,14 @@ from streams.topics import (
 )
 
 from .kafka_server import KafkaServer
+from .redis_cluster import RedisClusterServer
 from .redis_server import RedisServer
 
 __all__ = [
     "DEFAULT_TOPIC_CONFIGS",
     "KafkaServer",
     "ManagedProcess",
+    "RedisClusterServer",
     "RedisServer",
     "ServerStartError",
     "create_topic",

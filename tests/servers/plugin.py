@@ -16,11 +16,13 @@ from typing import Protocol
 
 import pytest
 from redis.asyncio import Redis
+from redis.cluster import RedisCluster
 
 from streams.localservers import LazyTempDir
 from streams.topics import create_topic, unique_name
 
 from .kafka_server import KafkaBackend, KafkaServer, select_kafka_backend
+from .redis_cluster import RedisClusterServer, select_redis_cluster
 from .redis_server import RedisBackend, RedisServer, select_redis_backend
 from .secure import (
     MutualTlsKafka,
@@ -37,6 +39,8 @@ __all__ = [
     "kafka_bootstrap",
     "kafka_server",
     "redis_clean",
+    "redis_cluster",
+    "redis_cluster_clean",
     "redis_server",
     "mtls_kafka",
     "redis_url",
@@ -61,6 +65,7 @@ class ServerPlan:
     redis: RedisBackend
     kafka_server: KafkaServer | None = None
     redis_server: RedisServer | None = None
+    redis_cluster: RedisClusterServer | None = None
     errors: list[str] = field(default_factory=list)
 
     def stop_all(self) -> None:
@@ -91,13 +96,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say which servers were really used (and where their logs are)."""
     plan = terminalreporter.config.stash.get(_PLAN_KEY, None)
-    if plan is None or not (plan.kafka_server or plan.redis_server or plan.errors):
+    if plan is None or not (
+        plan.kafka_server or plan.redis_server or plan.redis_cluster or plan.errors
+    ):
         return
     terminalreporter.write_sep("-", "ccmon test servers")
     if plan.kafka_server is not None:
         terminalreporter.write_line(f"kafka: {plan.kafka_server.label}")
     if plan.redis_server is not None:
         terminalreporter.write_line(f"redis: {plan.redis_server.label}")
+    if plan.redis_cluster is not None:
+        terminalreporter.write_line(f"redis cluster: {plan.redis_cluster.label}")
     for error in plan.errors:
         terminalreporter.write_line(f"FAILED TO START {error}")
     if plan.workdir.created:
@@ -155,6 +164,34 @@ def redis_server(pytestconfig: pytest.Config) -> Iterator[RedisServer]:
 def redis_url(redis_server: RedisServer) -> str:
     """``redis://host:port/0`` of the session's server."""
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(pytestconfig: pytest.Config) -> Iterator[RedisClusterServer]:
+    """A three-primary Redis Cluster on loopback (started on first use, stopped at session
+    end; logs in the session's server directory), or $CCMON_TEST_REDIS_CLUSTER_NODES."""
+    plan = server_plan(pytestconfig)
+    backend = select_redis_cluster(plan.workdir.path)
+    try:
+        plan.redis_cluster = backend.start()
+    except Exception as exc:
+        plan.errors.append(f"redis cluster: {exc}")
+        raise
+    try:
+        yield plan.redis_cluster
+    finally:
+        backend.stop()
+
+
+@pytest.fixture
+def redis_cluster_clean(redis_cluster: RedisClusterServer) -> Iterator[RedisCluster]:
+    """A synchronous RedisCluster client (str replies) after FLUSHALL on every primary."""
+    client = redis_cluster.client()
+    client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture
