@@ -178,6 +178,11 @@ async def _repeated(run: Callable[[], Awaitable[dict[str, Any]]], times: int) ->
         row = await run()
         print(row, file=sys.stderr)
         runs.append(row)
+    return combined(runs)
+
+
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one level: every run, and the median of each percentile and of requests/s."""
     keys = ("p50", "p90", "p99", "max")
     median = {k: statistics.median(r["latency_ms"][k] for r in runs) for k in keys}
     first = {k: v for k, v in runs[0].items() if k in ("concurrency", "offered_per_s")}

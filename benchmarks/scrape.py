@@ -19,8 +19,10 @@ live centre's worker would. Each scrape and each read is one HTTP request from t
 benchmark asserts no times, only that both apps serve the same samples.
 
 Then the one-queue read ``GET /api/v1/queues/{queue}`` is measured under concurrent load
-against a real ``ccmon exporter`` subprocess over the same keys (``benchmarks.queue_read``;
-``--one-queue-seconds 0`` skips it, ``--one-queue-only`` skips the scrapes instead).
+over the same keys, side by side: the exporter as wired before the split, and real
+``ccmon exporter`` processes as one (``--role all``) and as two (``--role api`` and
+``--role metrics``) (``benchmarks.queue_read``; ``--one-queue-seconds 0`` skips it,
+``--one-queue-only`` skips the scrapes instead).
 """
 
 from __future__ import annotations

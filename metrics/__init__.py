@@ -35,9 +35,11 @@ The rooms, in the order they may import one another:
     (handling, callbacks, offers, holds, transfers, wrap-up codes), ``agents`` (agents by
     reason, slots, team families), ``routing``.
 ``web/``
-    The aiohttp routes: ``api`` (read API, /metrics), ``agents`` (the per-agent API),
+    The aiohttp routes: ``api`` (read API, /metrics; ``interval_rows`` renders its
+    interval rows once, again only when they change), ``agents`` (the per-agent API),
     ``routing``, ``openapi`` (with ``openapi_agents``), ``wallboard/``,
-    ``docs`` (/ and /docs), ``errors`` (JSON errors), ``server`` (timeouts, connection cap).
+    ``docs`` (/ and /docs), ``errors`` (JSON errors), ``server`` (timeouts, connection cap),
+    ``scrape`` (the /metrics-only app of ``ccmon exporter --role metrics``).
 
 Rules, checked by ``make lint`` (import-linter; contracts in pyproject.toml):
 

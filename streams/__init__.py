@@ -6,13 +6,15 @@
 - ``connections`` how every Kafka client connects (``kafka_options``: SASL, TLS) and how a
   refused password or certificate is told from a broker that is away
 - ``app``         the worker wiring (a Faust app running the batch consumer as a service)
-- ``exporter``    the exporter wiring (/metrics, read API, wall board, routing feed)
+- ``exporter``    the exporter wiring (/metrics, read API, wall board, routing feed), in one
+  process or split by role (``--role api`` and ``--role metrics``)
 - ``topics``      every topic ccmon creates, through one creator
 - the worker: ``kafka`` (consumer loop, rebalances), ``consume`` (batches into the core and
-  the store), ``decode`` (contract v1 and its JSON Schema), ``deadletter``, ``outbox``,
-  ``rekey``, ``health`` (the worker's own metrics), ``healthserver`` (its /healthz, /readyz
-  and /metrics port), ``retry`` (backoff, one log line per outage), ``faults`` (what is
-  waited out, what exits with which status), ``snapshots`` (the snapshot publisher)
+  the store), ``decode`` (contract v1 and its JSON Schema; ``decode_structs`` its msgspec
+  fast path), ``deadletter``, ``outbox``, ``rekey``, ``health`` (the worker's own
+  metrics), ``healthserver`` (its /healthz, /readyz and /metrics port), ``retry`` (backoff,
+  one log line per outage), ``faults`` (what is waited out, what exits with which status),
+  ``snapshots`` (the snapshot publisher)
 - ``export``      ``ccmon export``: interval reports from the store as CSV
 - ``producers/``  what writes events into Kafka from outside the worker: ``keys`` (the
   contract's Kafka key of every event), ``sinks``, ``pacing``, ``progress``, ``history``

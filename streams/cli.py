@@ -101,7 +101,7 @@ def _exporter(args: argparse.Namespace) -> int:
     loaded = _load()
     if loaded is None:
         return 2
-    run_exporter(*loaded, port=args.port)
+    run_exporter(*loaded, port=args.port, role=args.role)
     return 0
 
 
@@ -163,6 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.set_defaults(func=_worker)
     exporter = sub.add_parser("exporter", help="serve /metrics and the JSON read API")
     exporter.add_argument("--port", type=int, default=None, help="override CCMON_EXPORTER_PORT")
+    exporter.add_argument(
+        "--role",
+        choices=("all", "api", "metrics"),
+        default=None,
+        help="override CCMON_EXPORTER_ROLE: api and metrics split one exporter in two processes",
+    )
     exporter.set_defaults(func=_exporter)
     ingest = sub.add_parser("ingest", help="serve the HTTP ingest: POSTed events -> Kafka")
     ingest.add_argument("--port", type=int, default=None, help="override CCMON_INGEST_PORT")

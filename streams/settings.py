@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     exporter_access_log: bool = Field(
         False, description="the exporter logs one INFO line per HTTP request"
     )
+    exporter_role: Literal["all", "api", "metrics"] = Field(
+        "all",
+        description="what the exporter serves: all; api (read, routing and agents APIs, wall "
+        "board; /metrics has only its own process metrics); metrics (/metrics and /healthz)",
+    )
     worker_metrics_port: int = Field(
         9109, ge=0, le=65535, description="port of a worker's own health metrics (0: off)"
     )
@@ -132,17 +137,17 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(65536, gt=0, description="larger payloads are dead-lettered")
     max_queues: int = Field(1000, gt=0, description="cap on distinct queues, configured or not")
     flush_interval_ms: int = Field(250, gt=0, description="how often aggregates are flushed")
-    session_timeout_ms: int = Field(
-        10_000,
-        ge=1000,
-        description="consumer group session timeout; a dead worker's partitions move after it",
-    )
     cache_trim_s: float = Field(
         600,
         gt=0,
         description="every this many seconds of event time the worker drops the cached"
         " states that did not change since the last time (keeps its memory flat; they reload"
         " from Redis when needed)",
+    )
+    session_timeout_ms: int = Field(
+        10_000,
+        ge=1000,
+        description="consumer group session timeout; a dead worker's partitions move after it",
     )
     max_batch: int = Field(10000, gt=0, description="records fetched per poll")
     max_pending_events: int = Field(

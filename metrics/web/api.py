@@ -33,7 +33,7 @@ from metrics.core.agent_views import AgentInfo, Windows, open_series_windows, qu
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
 from metrics.core.reads import BucketRequest, Live, SeriesData, SeriesRequest
-from metrics.core.rollups import MAX_SPAN_MS, SIZES, interval_rows, plan_intervals
+from metrics.core.rollups import MAX_SPAN_MS, SIZES, plan_intervals
 from metrics.core.update import Series
 from metrics.core.views import (
     live_contacts,
@@ -50,6 +50,7 @@ from metrics.store.base import AggregateStore
 from metrics.web.agents import add_agents
 from metrics.web.docs import add_docs
 from metrics.web.errors import BAD_QUEUE_NAME, error_response, json_errors
+from metrics.web.interval_rows import IntervalRows
 from metrics.web.wallboard import add_wallboard
 
 __all__ = ["MAX_INTERVAL_SPAN_MS", "make_app"]
@@ -109,6 +110,8 @@ class ReadApi:
         #: a poll derives again only the series a flush touched.
         self._w15: dict[Series, tuple[list[dict[str, int]], dict[str, Any]]] = {}
         self._reasons = frozenset(queues.reason_codes)
+        #: interval rows rendered once, again only when their counters change
+        self._interval_rows = IntervalRows()
 
     def _figures_15m(self, series: Series, panes: list[dict[str, int]]) -> dict[str, Any]:
         """The 15-minute SL, abandonment and ASA of one series, memoised on its panes."""
@@ -158,8 +161,14 @@ class ReadApi:
 
     async def queues_index(self, request: web.Request) -> web.Response:
         # Routing systems poll this: read only the 15 panes it shows, not every window.
+        # Read and built in the thread: the rows of 1,000 queues would hold the event loop
+        # for tens of milliseconds while one-queue reads wait (docs/performance.md).
         now = self.clock_ms()
-        series, data = await asyncio.to_thread(self._index_reads, now)
+        body = await asyncio.to_thread(self._index, now)
+        return web.Response(body=body, content_type="application/json")
+
+    def _index(self, now: int) -> bytes:
+        series, data = self._index_reads(now)
         rows = [
             {"queue": s[0], "channel": s[1]}
             | self._live(d.live, now)
@@ -168,7 +177,8 @@ class ReadApi:
         ]
         if len(self._w15) > len(series):  # series gone from the store
             self._w15 = {s: self._w15[s] for s in series if s in self._w15}
-        return _json({"generated_at": _iso(now), "queues": rows})
+        document = {"generated_at": _iso(now), "queues": rows}
+        return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
 
     async def queue(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
@@ -245,14 +255,13 @@ class ReadApi:
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
         requests = [BucketRequest(s, plan.level, plan.buckets, plan.per) for s in series]
-        data = await asyncio.to_thread(self.store.read_buckets, requests, now)
-        out = {}
-        for s, buckets in zip(series, data, strict=True):
-            rows = interval_rows(plan, buckets, cfg, now)
-            for row in rows:
-                row["start"] = _iso(row["start_ms"])
-                row["end"] = _iso(row["end_ms"])
-            out[s[1]] = rows
+
+        def rendered() -> dict[str, list[orjson.Fragment]]:  # one thread hop: read, render
+            data = self.store.read_buckets(requests, now)
+            render = self._interval_rows.render
+            return {s[1]: render(s, plan, b, cfg, now) for s, b in zip(series, data, strict=True)}
+
+        out = await asyncio.to_thread(rendered)
         return _json(
             {"queue": name, "size_minutes": size, "time_zone": cfg.time_zone} | {"channels": out}
         )
@@ -283,12 +292,17 @@ def make_app(
     registry: CollectorRegistry,
     clock_ms: Callable[[], int] = wall_ms,
     agents: Mapping[str, AgentInfo] | None = None,
+    queue_store: AggregateStore | None = None,
 ) -> web.Application:
-    """The exporter's aiohttp application; `agents` is the agents directory, by agent id."""
+    """The exporter's aiohttp application; `agents` is the agents directory, by agent id.
+
+    `queue_store` (the same data on its own connection and mirror) serves the one-queue
+    read, so it never waits for the mirror lock an all-queues read or a scrape holds."""
     api = ReadApi(store, queues, registry, clock_ms)
+    one = api if queue_store is None else ReadApi(queue_store, queues, registry, clock_ms)
     app = web.Application(middlewares=[json_errors])
     app.router.add_get("/api/v1/queues", api.queues_index)
-    app.router.add_get("/api/v1/queues/{queue}", api.queue)
+    app.router.add_get("/api/v1/queues/{queue}", one.queue)
     app.router.add_get("/api/v1/queues/{queue}/intervals", api.intervals)
     add_agents(app, store, queues, clock_ms, agents)
     app.router.add_get("/metrics", api.metrics)

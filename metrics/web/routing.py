@@ -32,6 +32,7 @@ __all__ = [
     "add_routing",
     "auth_middleware",
     "limits_middleware",
+    "run_refresh",
 ]
 
 #: Longest query string accepted on /api/* (the interval endpoint needs about 120).
@@ -149,13 +150,18 @@ def add_routing(
     app.router.add_get("/api/v1/routing/queues/{queue}", api.queue)
     app.router.add_get("/api/v1/openapi.json", api.openapi)
     if run_cache:
+        run_refresh(app, cache)
 
-        async def refresh(app: web.Application) -> AsyncIterator[None]:
-            await cache.refresh_async()  # serve from the first request on
-            task = asyncio.create_task(cache.run())
-            yield
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
-        app.cleanup_ctx.append(refresh)
+def run_refresh(app: web.Application, cache: RoutingCache) -> None:
+    """Refresh `cache` while `app` runs: once before the first request, then in the background."""
+
+    async def refresh(app: web.Application) -> AsyncIterator[None]:
+        await cache.refresh_async()  # serve from the first request on
+        task = asyncio.create_task(cache.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(refresh)
