@@ -114,12 +114,14 @@ class KeyMirror:
 
     def __init__(
         self,
-        changed: Callable[[], set[str] | None],
+        changed: Callable[[float], set[str] | None],
         fetch: Callable[[list[tuple[str, str]]], list[Any]],
         store_prefix: str,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        #: keys changed since the last call, None when any may have (then all are dropped)
+        #: keys changed since the last call, None when any may have (then all are dropped);
+        #: its argument is when the read began (monotonic s): every change the server
+        #: finished before then must be in the answer
         self.changed = changed
         #: the parsed values of (key, kind) pairs, in order: hash fields as ints, sorted-set
         #: scores ascending, set members as a set
@@ -188,10 +190,11 @@ class KeyMirror:
         self._built[asked] = entry
         return entry
 
-    def refresh(self, keys: dict[str, list[str]]) -> dict[str, Any]:
+    def refresh(self, keys: dict[str, list[str]], began: float | None = None) -> dict[str, Any]:
         """Bring the keys of each kind up to date (changed or unknown ones in one pipeline)
-        and return the values by key; call with `lock` held."""
-        changed = self.changed()
+        and return the values by key; call with `lock` held. `began`: when the read began
+        (monotonic s, before it waited for the lock; default now)."""
+        changed = self.changed(self._monotonic() if began is None else began)
         if changed is None:
             self.values.clear()
             self._built.clear()

@@ -284,6 +284,9 @@ class _Tracking:
 
     #: after the server refused tracking, ask again this much later (seconds)
     RETRY_S = 30.0
+    #: reads that waited behind another one's PING share it (see changed); off only to
+    #: measure the difference (benchmarks/mirror_ping.py)
+    SHARE_PINGS = True
 
     def __init__(self, client: redis.Redis, prefixes: list[str]) -> None:
         pool = client.connection_pool
@@ -295,6 +298,8 @@ class _Tracking:
         #: connects seen by the callback; tracking holds while no new one happened
         self._connects = self._tracked_since = 0
         self._retry_at = 0.0
+        #: when the last PING that answered was sent (monotonic s)
+        self._pinged_at = float("-inf")
 
     def _start(self) -> redis.Redis:
         connection_class, kwargs = self._pool_args
@@ -332,16 +337,26 @@ class _Tracking:
             self._client.close()
             self._client.connection_pool.disconnect()
         self._client = None
+        self._pinged_at = float("-inf")
 
-    def changed(self) -> set[str] | None:
+    def changed(self, began: float) -> set[str] | None:
         """Keys changed since the last call; None when any may have (first call, flush of
-        the database, lost connection: tracking restarts and the caller reads afresh)."""
+        the database, lost connection: tracking restarts and the caller reads afresh).
+
+        `began`: when the read began (monotonic s). A PING sent after that already brought
+        every notification it needs, so reads that waited behind another one's PING share
+        it instead of sending their own."""
         if self._client is None and time.monotonic() < self._retry_at:
             return None
+        fresh = self._pinged_at >= began and self.SHARE_PINGS
+        if fresh and self._client is not None and not self._everything:
+            changed, self._changed = self._changed, set()
+            return changed
         try:
             client = self._client or self._start()
             # Notifications of writes the server finished before this PING arrive before
             # its reply, and the handler takes them while the reply is read.
+            sent = time.monotonic()
             client.ping()
         except redis.RedisError:
             self.close()
@@ -349,6 +364,7 @@ class _Tracking:
         if self._connects != self._tracked_since:  # reconnected: the new one tracks nothing
             self.close()
             return None
+        self._pinged_at = sent
         if self._everything:
             self._everything = False
             self._changed.clear()
@@ -674,8 +690,9 @@ class RedisStore:
         """A set's members, from the mirror when reads are mirrored (then the mirror's own
         set, the same object while the key is unchanged: not to be changed)."""
         if self._mirror is not None:
+            began = time.monotonic()
             with self._mirror.lock:
-                found: AbstractSet[str] = self._call(self._mirror.refresh, {SET: [key]})[key]
+                found: AbstractSet[str] = self._call(self._mirror.refresh, {SET: [key]}, began)[key]
                 return found
         return set(self._call(self.client.smembers, key))
 
@@ -813,6 +830,7 @@ class RedisStore:
     ) -> list[SeriesData]:
         """read() from the mirror: the same SeriesData, the live sets counted locally."""
         planner = self._read_keys if keys_of is None else keys_of
+        began = time.monotonic()
         with mirror.lock:
             mirror.start_read()
             plans = [mirror.plan(req, planner) for req in requests]
@@ -826,7 +844,7 @@ class RedisStore:
             zsets.append(plan.wait)
             zsets += plan.sets
         with mirror.lock:
-            self._call(mirror.refresh, {HASH: hashes, ZSET: zsets})
+            self._call(mirror.refresh, {HASH: hashes, ZSET: zsets}, began)
             return [
                 mirror.data(req, asked, plan, floor)
                 for req, (asked, plan) in zip(requests, plans, strict=True)
@@ -865,8 +883,9 @@ class RedisStore:
         part = KEY_PARTS["agent"]
         if self._mirror is not None:  # only the agents that changed are read and parsed
             keys = [self._key(part, i) for i in ids]
+            began = time.monotonic()
             with self._mirror.lock:
-                values = self._call(self._mirror.refresh, {AGENT: keys})
+                values = self._call(self._mirror.refresh, {AGENT: keys}, began)
                 mirrored = {i: values[k] for i, k in zip(ids, keys, strict=True)}
             return {i: state for i, state in mirrored.items() if state is not None}
         raw = self._call(self.client.mget, [self._key(part, i) for i in ids])

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from metrics.core.panes import rolling_panes
 from metrics.core.reads import SeriesRequest
 from metrics.core.views import snapshot_request, ticket_set_queries
+from metrics.store.mirror import SET
 from metrics.store.redis import RedisStore
 from streams.testing.events import agent, contact, ticket
 from streams.testing.measure import update_of
@@ -159,3 +160,39 @@ def test_without_client_tracking_every_read_is_a_fresh_one(redis_url: str) -> No
         assert reader.read([request], NOW)[0].live.waiting == 2
     finally:
         admin.acl_deluser(user)
+
+
+def pings(client: redis.Redis) -> int:
+    stats = client.info("commandstats").get("cmdstat_ping", {})
+    return int(stats.get("calls", 0))
+
+
+def test_reads_that_waited_behind_another_ones_ping_share_it_and_stay_fresh(
+    redis_url: str,
+) -> None:
+    """A read that began before another read's PING was sent needs no PING of its own
+    (every write finished before it began was announced before that PING's reply); one
+    that began after a write sends its own and sees the write."""
+    writer, reader = stores(redis_url)
+    writer.flush(update_of(VOICE, QUEUES, "events:0"), WALL)
+    assert reader.series() == [("sales", "voice")]  # tracking on
+    mirror = reader._mirror
+    assert mirror is not None
+    key = reader._key("series", "all")
+    waited = time.monotonic()  # this read began, then waited for the lock
+    before = pings(writer.client)
+    assert reader.series() == [("sales", "voice")]  # another read: its own PING
+    with mirror.lock:
+        shared = mirror.refresh({SET: [key]}, waited)[key]
+    assert pings(writer.client) - before == 1
+    assert shared == {"sales|voice"}
+    writer.flush(update_of(later_chat(), QUEUES, "events:1"), WALL)
+    began = time.monotonic()
+    with mirror.lock:
+        fresh = mirror.refresh({SET: [key]}, began)[key]
+    assert pings(writer.client) - before == 2
+    assert fresh == {"sales|voice", "sales|chat"}
+
+
+def later_chat() -> list[dict[str, object]]:
+    return [contact("contact.queued", NOW - 5 * S, "v9", queue="sales", channel="chat")]

@@ -20,7 +20,7 @@ class Server:
         self.changed: set[str] | None = None  # the first call: anything may have changed
         self.fetched: list[str] = []
 
-    def report(self) -> set[str] | None:
+    def report(self, began: float = 0.0) -> set[str] | None:
         changed, self.changed = self.changed, set()
         return changed
 
