@@ -6,13 +6,16 @@ another read's PING was sent can use that one (`_Tracking.SHARE_PINGS`). This fi
 queues through the real core and flush (benchmarks.scrape), then runs `threads` threads,
 each doing the store calls of one `GET /api/v1/queues/{queue}` (series, the queue's snapshot
 read, the agents' states) back to back, with sharing on and off in turn, in the same
-process and on the same server. Writes go on meanwhile (a flush every 100 ms), so the
-mirror has changes to take. Latency per request; `benchmarks/results/mirror-ping.json`.
+process and on the same server, and a third way with each request's calls in one
+`reading()` block (one check a request, as the read API makes them). Writes go on
+meanwhile (a flush every 100 ms), so the mirror has changes to take. Latency per request;
+`benchmarks/results/mirror-ping.json`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
@@ -28,28 +31,37 @@ from metrics.core.views import snapshot_request
 from metrics.store.redis import RedisStore, _Tracking
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mirror-ping.json"
+#: each read its own PING; a PING shared by the reads waiting for it; and shared with one
+#: reading() block a request (one check of the server's changes for its three calls)
+MODES = ("own", "shared", "shared, one block a request")
 
 
-def _requests(reader: RedisStore, queues: QueuesConfig, n: int, seed: int) -> list[float]:
-    """`n` one-queue requests' store calls, latency in ms."""
+def _requests(
+    reader: RedisStore, queues: QueuesConfig, n: int, seed: int, block: bool
+) -> list[float]:
+    """`n` one-queue requests' store calls, latency in ms; with `block`, each request's
+    calls in one reading() block, as the read API makes them."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         queue = queue_name(rng.randrange(200))
         started = time.perf_counter()
         now = int(time.time() * 1000)
-        series = [s for s in reader.series() if s[0] == queue]
-        reader.read([snapshot_request(s, now, queues.get(queue)) for s in series], now)
-        reader.agent_states()
+        with reader.reading() if block else contextlib.nullcontext():
+            series = [s for s in reader.series() if s[0] == queue]
+            reader.read([snapshot_request(s, now, queues.get(queue)) for s in series], now)
+            reader.agent_states()
         out.append((time.perf_counter() - started) * 1000)
     return out
 
 
-def _round(reader: RedisStore, queues: QueuesConfig, threads: int, n: int) -> list[float]:
+def _round(
+    reader: RedisStore, queues: QueuesConfig, threads: int, n: int, block: bool
+) -> list[float]:
     found: list[list[float]] = [[] for _ in range(threads)]
 
     def work(i: int) -> None:
-        found[i] = _requests(reader, queues, n, i)
+        found[i] = _requests(reader, queues, n, i, block)
 
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for t in pool:
@@ -95,13 +107,14 @@ def main(argv: list[str] | None = None) -> int:
 
         background = threading.Thread(target=keep_writing)
         background.start()
-        _round(reader, queues, args.threads, 50)  # warm the mirror
-        times: dict[str, list[float]] = {"shared": [], "own": []}
+        _round(reader, queues, args.threads, 50, False)  # warm the mirror
+        times: dict[str, list[float]] = {mode: [] for mode in MODES}
         try:
             for _ in range(args.rounds):
-                for mode in ("own", "shared"):
-                    _Tracking.SHARE_PINGS = mode == "shared"
-                    times[mode] += _round(reader, queues, args.threads, args.requests)
+                for mode in MODES:
+                    _Tracking.SHARE_PINGS = mode != "own"
+                    block = mode == "shared, one block a request"
+                    times[mode] += _round(reader, queues, args.threads, args.requests, block)
         finally:
             _Tracking.SHARE_PINGS = True
             stop.set()

@@ -71,20 +71,21 @@ class AgentCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         now = self.clock_ms()
         try:
-            series = self.store.series()
-            sets = (SetQuery(HANDLING_SET),)
-            requests = [
-                dataclasses.replace(snapshot_request(s, now, self._config(s[0])), sets=sets)
-                for s in series
-            ]
-            data = self.store.read(requests, now)
-            defaults = self.queues.defaults
-            team_requests = [
-                dataclasses.replace(snapshot_request((TEAM_SCOPE, t), now, defaults), sets=())
-                for t in self.teams
-            ]
-            teams = self.store.read_scoped(team_requests, now)
-            states = self.store.agent_states()
+            with self.store.reading():
+                series = self.store.series()
+                sets = (SetQuery(HANDLING_SET),)
+                requests = [
+                    dataclasses.replace(snapshot_request(s, now, self._config(s[0])), sets=sets)
+                    for s in series
+                ]
+                data = self.store.read(requests, now)
+                defaults = self.queues.defaults
+                team_requests = [
+                    dataclasses.replace(snapshot_request((TEAM_SCOPE, t), now, defaults), sets=())
+                    for t in self.teams
+                ]
+                teams = self.store.read_scoped(team_requests, now)
+                states = self.store.agent_states()
         except StoreError as exc:  # the queue collector reports the store down
             log.warning("agent families skipped: %s", exc)
             return

@@ -215,10 +215,11 @@ class AggregateCollector(Collector):
         return []  # no collect() at registration time
 
     def _read(self, now: int) -> _Read:
-        series = self.store.series()
-        requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-        data = self.store.read(requests, now)
-        states = self.store.agent_states()
+        with self.store.reading():
+            series = self.store.series()
+            requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
+            data = self.store.read(requests, now)
+            states = self.store.agent_states()
         opened = open_series_windows(
             states.values(), now, self._reasons, queue_bounds(self.queues, now)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from metrics.core.agents import AgentState
@@ -71,6 +72,11 @@ class AggregateStore(Protocol):
 
     def series(self) -> list[Series]:
         """All (queue, channel) pairs that have data."""
+
+    def reading(self) -> AbstractContextManager[None]:
+        """The reads of this thread inside the block as one: every write finished before the
+        block began is in each of them (a mirrored store then checks the server's changes
+        once for the block, not once a read)."""
 
     def read(self, requests: list[SeriesRequest], now_ms: int) -> list[SeriesData]:
         """Read panes, intervals, live state and totals for many series at once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
@@ -155,6 +156,9 @@ class InMemoryStore:
 
     def known_queues(self) -> set[str]:
         return set(self.queues)
+
+    def reading(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
 
     def series(self) -> list[Series]:
         found = {s for s, _ in self.panes} | set(self.agent_counts)

@@ -30,6 +30,7 @@ it reads, kept current by the server naming each changed key (CLIENT TRACKING, R
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -431,6 +432,8 @@ class RedisStore:
         #: the mirrored series set last parsed, and its series (see series)
         self._series_memo: tuple[AbstractSet[str], tuple[Series, ...]] | None = None
         self._tracking: _Tracking | None = None
+        #: per thread, when its reading() block began (monotonic s)
+        self._local = threading.local()
 
     def mirror_reads(self) -> None:
         """Serve `read` and `series` from a local copy of the keys they read, kept current by
@@ -686,11 +689,27 @@ class RedisStore:
             self._series_memo = (members, tuple(found))
         return found
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        outer = getattr(self._local, "began", None)
+        if outer is None:
+            self._local.began = time.monotonic()
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._local.began = None
+
+    def _began(self) -> float:
+        """When this read began: its reading() block's start, else now (monotonic s)."""
+        began: float | None = getattr(self._local, "began", None)
+        return time.monotonic() if began is None else began
+
     def _set_members(self, key: str) -> AbstractSet[str]:
         """A set's members, from the mirror when reads are mirrored (then the mirror's own
         set, the same object while the key is unchanged: not to be changed)."""
         if self._mirror is not None:
-            began = time.monotonic()
+            began = self._began()
             with self._mirror.lock:
                 found: AbstractSet[str] = self._call(self._mirror.refresh, {SET: [key]}, began)[key]
                 return found
@@ -830,7 +849,7 @@ class RedisStore:
     ) -> list[SeriesData]:
         """read() from the mirror: the same SeriesData, the live sets counted locally."""
         planner = self._read_keys if keys_of is None else keys_of
-        began = time.monotonic()
+        began = self._began()
         with mirror.lock:
             mirror.start_read()
             plans = [mirror.plan(req, planner) for req in requests]
@@ -883,7 +902,7 @@ class RedisStore:
         part = KEY_PARTS["agent"]
         if self._mirror is not None:  # only the agents that changed are read and parsed
             keys = [self._key(part, i) for i in ids]
-            began = time.monotonic()
+            began = self._began()
             with self._mirror.lock:
                 values = self._call(self._mirror.refresh, {AGENT: keys}, began)
                 mirrored = {i: values[k] for i, k in zip(ids, keys, strict=True)}

@@ -136,10 +136,11 @@ class ReadApi:
     ) -> tuple[list[Series], list[SeriesData], dict[Series, Windows]]:
         """One queue's series, their snapshot reads and its agents' open states: the store
         calls of one request, run in one thread hop (each hop waits for the event loop)."""
-        series = [s for s in self.store.series() if s[0] == wanted]
-        requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
-        data = self.store.read(requests, now) if requests else []
-        return series, data, self._open_agents(now, wanted) if series else {}
+        with self.store.reading():
+            series = [s for s in self.store.series() if s[0] == wanted]
+            requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
+            data = self.store.read(requests, now) if requests else []
+            return series, data, self._open_agents(now, wanted) if series else {}
 
     def _open_agents(self, now: int, queue: str) -> dict[Series, Windows]:
         """The open state of each agent serving `queue` now, inside each window of the

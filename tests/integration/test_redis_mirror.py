@@ -196,3 +196,21 @@ def test_reads_that_waited_behind_another_ones_ping_share_it_and_stay_fresh(
 
 def later_chat() -> list[dict[str, object]]:
     return [contact("contact.queued", NOW - 5 * S, "v9", queue="sales", channel="chat")]
+
+
+def test_the_reads_of_one_reading_block_check_the_servers_changes_once(redis_url: str) -> None:
+    writer, reader = stores(redis_url)
+    writer.flush(update_of(VOICE, QUEUES, "events:0"), WALL)
+    request = snapshot_request(("sales", "voice"), NOW, QUEUES.get("sales"))
+    reader.series()  # tracking on
+    before = pings(writer.client)
+    with reader.reading():
+        assert reader.series() == [("sales", "voice")]
+        (sales,) = reader.read([request], NOW)
+        assert set(reader.agent_states()) == {"a1"}
+    assert pings(writer.client) - before == 1
+    assert sales.live.waiting == 1
+    writer.flush(update_of(later_chat(), QUEUES, "events:1"), WALL)
+    with reader.reading():  # a new block: the write before it is in
+        assert ("sales", "chat") in reader.series()
+    assert pings(writer.client) - before == 2
