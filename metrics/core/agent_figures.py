@@ -15,7 +15,7 @@ its wrap-up completes, like handle time itself: order-independent, as every sum 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from metrics.config.queues import NONE, OTHER, bounded
@@ -108,6 +108,22 @@ def _content(change: Change, reasons: frozenset[str]) -> tuple[object, ...]:
     return (change.state, change.queues, change.channels, change.reason, change.capacity, reasons)
 
 
+def _cached(
+    cache: dict[tuple[object, ...], _Weights],
+    make: Callable[[Change, frozenset[str]], _Weights],
+    change: Change,
+    reasons: frozenset[str],
+) -> _Weights:
+    """`make(change, reasons)`, kept in `cache` by the change's content (cleared when full)."""
+    key = _content(change, reasons)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        found = cache[key] = make(change, reasons)
+    return found
+
+
 def span_weights(change: Change, reasons: frozenset[str]) -> _Weights:
     """Milliseconds-to-delta weights of a span in `change`'s state.
 
@@ -117,13 +133,7 @@ def span_weights(change: Change, reasons: frozenset[str]) -> _Weights:
     change's weights are asked for again by every read): callers must not change what it
     returns.
     """
-    key = _content(change, reasons)
-    found = _SPAN_WEIGHTS.get(key)
-    if found is None:
-        if len(_SPAN_WEIGHTS) >= _CACHE_MAX:
-            _SPAN_WEIGHTS.clear()
-        found = _SPAN_WEIGHTS[key] = _span_weights(change, reasons)
-    return found
+    return _cached(_SPAN_WEIGHTS, _span_weights, change, reasons)
 
 
 def _span_weights(change: Change, reasons: frozenset[str]) -> _Weights:
@@ -153,13 +163,7 @@ def live_deltas(change: Change, reasons: frozenset[str]) -> _Weights:
 
     Cached by the change's content, as span_weights: callers must not change what it returns.
     """
-    key = _content(change, reasons)
-    found = _LIVE_DELTAS.get(key)
-    if found is None:
-        if len(_LIVE_DELTAS) >= _CACHE_MAX:
-            _LIVE_DELTAS.clear()
-        found = _LIVE_DELTAS[key] = _live_deltas(change, reasons)
-    return found
+    return _cached(_LIVE_DELTAS, _live_deltas, change, reasons)
 
 
 def _live_deltas(change: Change, reasons: frozenset[str]) -> _Weights:

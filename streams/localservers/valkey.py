@@ -16,7 +16,7 @@ from streams.localservers.process import (
     start_timeout_s,
 )
 
-__all__ = ["LocalRedis", "find_redis_binary"]
+__all__ = ["LocalRedis", "find_redis_binary", "server_argv"]
 
 
 def find_redis_binary() -> tuple[str, str] | None:
@@ -35,6 +35,30 @@ def find_redis_binary() -> tuple[str, str] | None:
         if on_path:
             return on_path, name
     return None
+
+
+def server_argv(binary: str, port: int, data_dir: Path) -> list[str]:
+    """A valkey-server / redis-server command line: loopback only, no persistence, in the
+    foreground, logging to stdout."""
+    return [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "no",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(data_dir),
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",
+    ]
 
 
 class LocalRedis:
@@ -65,25 +89,7 @@ class LocalRedis:
         data_dir = self.work_dir / "redis"
         data_dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, self.attempts + 1):
-            argv = [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data_dir),
-                "--daemonize",
-                "no",
-                "--logfile",
-                "",
-            ]
+            argv = server_argv(self.binary, self.port, data_dir)
             process = ManagedProcess(self.name, argv, self.work_dir / f"{self.name}.log")
             started = time.monotonic()
             process.start()

@@ -22,6 +22,7 @@ from streams.localservers.process import (
     poll_until,
     start_timeout_s,
 )
+from streams.localservers.valkey import server_argv
 
 __all__ = ["SLOTS", "LocalRedisCluster", "cluster_ready", "slot_ranges"]
 
@@ -79,23 +80,7 @@ class LocalRedisCluster:
             port, bus_port = free_port(), free_port()
             (node_dir / "nodes.conf").unlink(missing_ok=True)
             argv = [
-                self.binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(node_dir),
-                "--daemonize",
-                "no",
-                "--logfile",
-                "",
+                *server_argv(self.binary, port, node_dir),
                 "--cluster-enabled",
                 "yes",
                 "--cluster-config-file",

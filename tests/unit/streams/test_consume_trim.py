@@ -4,7 +4,6 @@ change for a trim period (they reload from the store), and every figure stays ex
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import orjson
 from prometheus_client import CollectorRegistry
@@ -17,19 +16,11 @@ from streams.outbox import InMemoryOutbox
 from streams.settings import Settings
 from streams.testing.events import T0, contact
 from tests.traffic import messy_stream
+from tests.unit.streams.test_consume import Rec
 
 QUEUES = QueuesConfig(queues=tuple(QueueConfig(name=q) for q in ("sales", "support", "billing")))
 TRIM_S = 60
 S = 1000
-
-
-@dataclass(frozen=True)
-class Rec:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def pipeline(store: InMemoryStore, trim_s: float) -> Pipeline:
