@@ -2,7 +2,7 @@
 
 Every mirrored read first makes sure the server's change notifications are in (a PING on
 the tracking connection, under the mirror's lock). A read that waited for the lock while
-another read's PING was sent can use that one (`_Tracking.SHARE_PINGS`). This fills 200
+another read's PING was sent can use that one (`Tracking.SHARE_PINGS`). This fills 200
 queues through the real core and flush (benchmarks.scrape), then runs `threads` threads,
 each doing the store calls of one `GET /api/v1/queues/{queue}` (series, the queue's snapshot
 read, the agents' states) back to back, with sharing on and off in turn, in the same
@@ -28,7 +28,8 @@ from benchmarks.local_redis import redis_server
 from benchmarks.scrape import Writer, contacts, fill, queue_name
 from metrics.config.queues import QueuesConfig
 from metrics.core.views import snapshot_request
-from metrics.store.redis import RedisStore, _Tracking
+from metrics.store.redis import RedisStore
+from metrics.store.tracking import Tracking
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mirror-ping.json"
 #: each read its own PING; a PING shared by the reads waiting for it; and shared with one
@@ -112,11 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for _ in range(args.rounds):
                 for mode in MODES:
-                    _Tracking.SHARE_PINGS = mode != "own"
+                    Tracking.SHARE_PINGS = mode != "own"
                     block = mode == "shared, one block a request"
                     times[mode] += _round(reader, queues, args.threads, args.requests, block)
         finally:
-            _Tracking.SHARE_PINGS = True
+            Tracking.SHARE_PINGS = True
             stop.set()
             background.join()
     result: dict[str, Any] = {

@@ -26,7 +26,9 @@ The rooms, in the order they may import one another:
     show (live entries, current contacts, open states counted up to now).
 ``store/``
     ``base`` the port (``AggregateStore``, ``StoreError``), ``memory`` its in-memory twin,
-    ``redis`` the Redis adapter (the only module that imports redis; never re-exported).
+    ``redis`` the Redis adapter, ``tracking`` its change feed (CLIENT TRACKING) and
+    ``mirror`` the local copy of the keys reads ask for (redis and tracking are the only
+    modules that import redis; never re-exported).
 ``routing/``
     ``erlang``, ``ewt``, ``staffing`` and ``snapshot`` (pure); ``backtest`` (EWT accuracy);
     ``cache`` (the one that runs refresh tasks).
@@ -46,7 +48,8 @@ Rules, checked by ``make lint`` (import-linter; contracts in pyproject.toml):
 - ``config/`` and ``core/`` import only the shared words (and ``config/``, for ``core/``):
   never the clock, ``store/``, ``exposition/``, ``web/``, ``routing/``, ``streams``, redis,
   aiohttp, prometheus_client, aiokafka or faust. Time is passed in as epoch milliseconds.
-- ``store/base`` and ``store/memory`` import no redis; only ``store/redis`` does, and
+- ``store/base`` and ``store/memory`` import no redis; only ``store/redis`` and
+  ``store/tracking`` do, and
   ``routing/``, ``exposition/`` and ``web/`` use the port, never the adapter.
 - Nothing in ``metrics/`` imports ``streams/``.
 - No import circles between the modules of any package of ``metrics/`` or ``streams/``.

@@ -56,6 +56,7 @@ from metrics.core.update import Series, Update
 from metrics.fields import MAX_FIELDS
 from metrics.store.base import WAIT_SET, FencedError, StoreError, StoreLostError
 from metrics.store.mirror import AGENT, HASH, SET, ZSET, KeyMirror, ReadKeys
+from metrics.store.tracking import Tracking
 
 __all__ = ["RedisStore"]
 
@@ -279,101 +280,6 @@ def _series_data(req: SeriesRequest, replies: Iterator[Any]) -> SeriesData:
     return SeriesData(panes, intervals, hours, live, totals)
 
 
-class _Tracking:
-    """A RESP3 connection on which the server names every changed key under some prefixes
-    (CLIENT TRACKING ON BCAST): the change feed of the mirror."""
-
-    #: after the server refused tracking, ask again this much later (seconds)
-    RETRY_S = 30.0
-    #: reads that waited behind another one's PING share it (see changed); off only to
-    #: measure the difference (benchmarks/mirror_ping.py)
-    SHARE_PINGS = True
-
-    def __init__(self, client: redis.Redis, prefixes: list[str]) -> None:
-        pool = client.connection_pool
-        self._pool_args = (pool.connection_class, {**pool.connection_kwargs, "protocol": 3})
-        self._prefixes = prefixes
-        self._client: redis.Redis | None = None
-        self._changed: set[str] = set()
-        self._everything = True
-        #: connects seen by the callback; tracking holds while no new one happened
-        self._connects = self._tracked_since = 0
-        self._retry_at = 0.0
-        #: when the last PING that answered was sent (monotonic s)
-        self._pinged_at = float("-inf")
-
-    def _start(self) -> redis.Redis:
-        connection_class, kwargs = self._pool_args
-        pool = redis.ConnectionPool(connection_class=connection_class, **kwargs)
-        client = redis.Redis(connection_pool=pool, single_connection_client=True)
-        connection = client.connection
-        assert connection is not None  # single_connection_client holds one
-        # redis-py leaves these two untyped.
-        connection.register_connect_callback(self._on_connect)  # type: ignore[no-untyped-call]
-        connection._parser.set_invalidation_push_handler(self._on_invalidate)
-        prefixes = [arg for prefix in self._prefixes for arg in ("PREFIX", prefix)]
-        try:
-            client.execute_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)  # type: ignore[no-untyped-call]
-        except redis.RedisError as exc:
-            client.close()
-            pool.disconnect()
-            self._retry_at = time.monotonic() + self.RETRY_S
-            log.warning("no CLIENT TRACKING (%s): reads read every key for %ss", exc, self.RETRY_S)
-            raise
-        self._client, self._everything = client, True
-        self._tracked_since = self._connects
-        return client
-
-    def _on_connect(self, connection: Any) -> None:
-        self._connects += 1
-
-    def _on_invalidate(self, message: list[Any]) -> None:
-        if message[1] is None:  # FLUSHALL / FLUSHDB
-            self._everything = True
-        else:
-            self._changed.update(message[1])
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client.connection_pool.disconnect()
-        self._client = None
-        self._pinged_at = float("-inf")
-
-    def changed(self, began: float) -> set[str] | None:
-        """Keys changed since the last call; None when any may have (first call, flush of
-        the database, lost connection: tracking restarts and the caller reads afresh).
-
-        `began`: when the read began (monotonic s). A PING sent after that already brought
-        every notification it needs, so reads that waited behind another one's PING share
-        it instead of sending their own."""
-        if self._client is None and time.monotonic() < self._retry_at:
-            return None
-        fresh = self._pinged_at >= began and self.SHARE_PINGS
-        if fresh and self._client is not None and not self._everything:
-            changed, self._changed = self._changed, set()
-            return changed
-        try:
-            client = self._client or self._start()
-            # Notifications of writes the server finished before this PING arrive before
-            # its reply, and the handler takes them while the reply is read.
-            sent = time.monotonic()
-            client.ping()
-        except redis.RedisError:
-            self.close()
-            return None
-        if self._connects != self._tracked_since:  # reconnected: the new one tracks nothing
-            self.close()
-            return None
-        self._pinged_at = sent
-        if self._everything:
-            self._everything = False
-            self._changed.clear()
-            return None
-        changed, self._changed = self._changed, set()
-        return changed
-
-
 def _parsed(kind: str, reply: Any) -> Any:
     if kind == HASH:
         return _ints(reply)
@@ -431,7 +337,7 @@ class RedisStore:
         self._mirror: KeyMirror | None = None
         #: the mirrored series set last parsed, and its series (see series)
         self._series_memo: tuple[AbstractSet[str], tuple[Series, ...]] | None = None
-        self._tracking: _Tracking | None = None
+        self._tracking: Tracking | None = None
         #: per thread, when its reading() block began (monotonic s)
         self._local = threading.local()
 
@@ -448,7 +354,7 @@ class RedisStore:
         prefixes = [self._key(kind, "") for kind in kinds]
         prefixes += [self._key("series", ""), self._key("agents", "")]
         prefixes.append(self._key(KEY_PARTS["agent"], ""))  # agents' states
-        self._tracking = _Tracking(self.client, prefixes)
+        self._tracking = Tracking(self.client, prefixes)
         self._mirror = KeyMirror(self._tracking.changed, self._fetch, self.prefix)
 
     def _fetch(self, keys: list[tuple[str, str]]) -> list[Any]:
