@@ -23,7 +23,7 @@ from metrics.core.panes import (
     level_retention_ms,
     local_interval_starts,
 )
-from metrics.core.views import window_view
+from metrics.core.views import window_view_into
 
 __all__ = [
     "SIZES",
@@ -112,4 +112,5 @@ def interval_row(
     start_ms: int, size_ms: int, counters: dict[str, int], queue: QueueDefaults, fcr: str
 ) -> dict[str, Any]:
     """One interval's bounds, counts and derived metrics (`fcr`: see interval_fcr)."""
-    return {"start_ms": start_ms, "end_ms": start_ms + size_ms} | window_view(counters, queue, fcr)
+    row = {"start_ms": start_ms, "end_ms": start_ms + size_ms}
+    return window_view_into(row, counters, queue, fcr)

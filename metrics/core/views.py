@@ -31,7 +31,7 @@ from metrics.core.ticket_fields import (
 )
 from metrics.core.update import Series
 from metrics.events import TICKET_PRIORITIES
-from metrics.fields import COUNTED_AGENT_STATES, SUM_FIELDS, WRAPUP_PREFIX
+from metrics.fields import COUNTED_AGENT_STATES, MAX_FIELDS, SUM_FIELDS, WRAPUP_PREFIX
 
 __all__ = [
     "CONTACT_SET_QUERIES",
@@ -47,6 +47,7 @@ __all__ = [
     "snapshot_request",
     "ticket_set_queries",
     "window_view",
+    "window_view_into",
     "window_views",
     "windows_of",
 ]
@@ -107,26 +108,71 @@ def window_view(
 
     `fcr` says whether the window's FCR figures are provisional or final.
     """
-    view: dict[str, Any] = {name: counters.get(name, 0) for name in COUNT_FIELDS}
-    view.update(contact_counts(counters))
+    return window_view_into({}, counters, queue, fcr)
+
+
+def window_view_into(
+    view: dict[str, Any], counters: dict[str, int], queue: QueueDefaults, fcr: str
+) -> dict[str, Any]:
+    """window_view's figures added to `view` after what it holds (an interval's bounds),
+    made in one pass over the counters: every figure read every window of every read.
+
+    A count missing from `counters` is 0; a window with no ticket counter (a voice queue's)
+    takes the ticket figures of no tickets, worked out once (derive_tickets reads ticket
+    counters only).
+    """
+    view.update(_CONTACT_ZEROS)
+    tickets: dict[str, Any] | None = None
+    cx = _CX_ZEROS.copy()
+    codes = []
+    for name, value in counters.items():
+        group = _GROUP_OF.get(name)
+        if group is _CONTACT:
+            view[name] = value
+        elif group is _CX:
+            cx[name] = value
+        elif group is _TICKET or group is _TICKET_MS:
+            if tickets is None:
+                tickets = _TICKET_ZEROS.copy()
+            if group is _TICKET:
+                tickets[name] = value
+        elif group is None and value and name.startswith(WRAPUP_PREFIX):
+            codes.append(name)
+    get = counters.get
+    view["offers_declined"] = get(_MISSED, 0) + get(_REJECTED, 0) + get(_TIMED_OUT, 0)
+    view["queued_inbound"] = (
+        get("queued", 0) - get("queued_outbound", 0) - get("queued_callback", 0)
+    )
+    codes.sort()
+    view["wrapup_codes"] = {name[_WRAPUP_CUT:]: counters[name] for name in codes}
     view.update(derive(counters, queue))
-    tickets: dict[str, Any] = {name: counters.get(name, 0) for name in TICKET_COUNT_FIELDS}
-    view["tickets"] = tickets | derive_tickets(counters)
-    cx: dict[str, Any] = {name: counters.get(name, 0) for name in CX_COUNT_FIELDS}
-    view["cx"] = cx | derive_experience(counters, queue) | {"fcr_status": fcr}
+    if tickets is None:
+        view["tickets"] = _NO_TICKETS.copy()
+    else:
+        tickets.update(derive_tickets(counters))
+        view["tickets"] = tickets
+    cx.update(derive_experience(counters, queue))
+    cx["fcr_status"] = fcr
+    view["cx"] = cx
     return view
 
 
-def contact_counts(counters: dict[str, int]) -> dict[str, Any]:
-    """Counts derived from the contact counters: declined offers (all outcomes), inbound
-    contacts queued, and the wrap-up codes counted (code -> contacts, codes in name order)."""
-    get = counters.get
-    codes = sorted(n for n in counters if n.startswith(WRAPUP_PREFIX) and counters[n])
-    return {
-        "offers_declined": sum(get(name, 0) for name in DECLINED_FIELDS),
-        "queued_inbound": get("queued", 0) - get("queued_outbound", 0) - get("queued_callback", 0),
-        "wrapup_codes": {name[len(WRAPUP_PREFIX) :]: counters[name] for name in codes},
-    }
+#: Which part of a window's view each known counter is shown in, as is (hidden: not shown
+#: as is, only through derived figures); an unknown name may be a wrap-up code.
+_CONTACT, _TICKET, _TICKET_MS, _CX, _HIDDEN = "contact", "ticket", "ticket_ms", "cx", "hidden"
+_GROUP_OF: dict[str, str] = {
+    **dict.fromkeys((*SUM_FIELDS, *MAX_FIELDS), _HIDDEN),
+    **dict.fromkeys(TICKET_SUM_FIELDS, _TICKET_MS),
+    **dict.fromkeys(COUNT_FIELDS, _CONTACT),
+    **dict.fromkeys(TICKET_COUNT_FIELDS, _TICKET),
+    **dict.fromkeys(CX_COUNT_FIELDS, _CX),
+}
+_CONTACT_ZEROS: dict[str, int] = dict.fromkeys(COUNT_FIELDS, 0)
+_TICKET_ZEROS: dict[str, Any] = dict.fromkeys(TICKET_COUNT_FIELDS, 0)
+_CX_ZEROS: dict[str, Any] = dict.fromkeys(CX_COUNT_FIELDS, 0)
+_NO_TICKETS: dict[str, Any] = _TICKET_ZEROS | derive_tickets({})
+_WRAPUP_CUT = len(WRAPUP_PREFIX)
+_MISSED, _REJECTED, _TIMED_OUT = DECLINED_FIELDS
 
 
 def window_views(data: SeriesData, queue: QueueDefaults) -> dict[str, dict[str, Any]]:

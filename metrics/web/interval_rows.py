@@ -10,6 +10,8 @@ Bounded: the oldest rows are dropped past `kept`.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from metrics.core.rollups import IntervalPlan, interval_fcr, interval_row
 from metrics.core.update import Series
 from metrics.routing.snapshot import iso
 
-__all__ = ["IntervalRows"]
+__all__ = ["IntervalRows", "minute_iso"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,31 @@ class _Rendered:
     queue: QueueDefaults
     fcr: str
     json: orjson.Fragment
+
+
+def _stamp(ms: int, made: dict[int, str | None]) -> str | None:
+    """iso(ms), each bound made once per render (a row's end is the next one's start)."""
+    text = made.get(ms)
+    if text is None:
+        text = made[ms] = minute_iso(ms)
+    return text
+
+
+def minute_iso(ms: int) -> str | None:
+    """iso(ms), faster for a whole minute (every interval bound): the day's date made once."""
+    if ms % 60_000:
+        return iso(ms)
+    day, minute = divmod(ms // 60_000, 1440)
+    return f"{_date_text(day)}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_text(day: int) -> str:
+    """The UTC date of day number `day` since the epoch, as RFC 3339 (YYYY-MM-DD)."""
+    return (_EPOCH + dt.timedelta(days=day)).isoformat()
+
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
 class IntervalRows:
@@ -66,6 +93,7 @@ class IntervalRows:
                 self._queues[series] = queue
         size_ms = plan.size_minutes * 60_000
         out = []
+        stamps: dict[int, str | None] = {}  # a row's end is the next one's start
         for start, counters in zip(plan.starts, summed, strict=True):
             fcr = interval_fcr(start + size_ms, queue, now_ms)
             key = (series, size_ms, start)
@@ -77,7 +105,7 @@ class IntervalRows:
                 or kept.counters != counters
             ):
                 row = interval_row(start, size_ms, counters, queue, fcr)
-                row["start"], row["end"] = iso(start), iso(start + size_ms)
+                row["start"], row["end"] = _stamp(start, stamps), _stamp(start + size_ms, stamps)
                 body = orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS)
                 # a copy: orjson's own bytes keep its growth buffer (16 kB for a 2.7 kB row)
                 fragment = orjson.Fragment(memoryview(body).tobytes())

@@ -11,7 +11,7 @@ from metrics.config.queues import QueueConfig
 from metrics.core.panes import DAY_MS, HOUR_MS
 from metrics.core.rollups import interval_rows, plan_intervals
 from metrics.routing.snapshot import iso
-from metrics.web.interval_rows import IntervalRows
+from metrics.web.interval_rows import IntervalRows, minute_iso
 
 D0 = 20_000 * DAY_MS  # a UTC midnight
 SERIES = ("sales", "voice")
@@ -90,3 +90,11 @@ def test_at_most_kept_rows_oldest_dropped() -> None:
     again = rendered.render(SERIES, PLAN, summed, QUEUE, NOW)
     assert body(again) == body(first) == uncached(summed, QUEUE, NOW)
     assert len(rendered._rows) == 3
+
+
+def test_bounds_read_as_rfc_3339_utc_the_same_as_iso() -> None:
+    assert minute_iso(D0 + 9 * HOUR_MS + 30 * 60_000) == "2024-10-04T09:30:00Z"
+    assert minute_iso(-60_000) == "1969-12-31T23:59:00Z"
+    assert minute_iso(D0 + 1_500) == iso(D0 + 1_500) == "2024-10-04T00:00:01.500000Z"
+    for ms in range(D0 - 3 * DAY_MS, D0 + 3 * DAY_MS, 7 * 60_000):
+        assert minute_iso(ms) == iso(ms)
