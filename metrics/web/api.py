@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,7 +29,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from metrics.clock import wall_ms
-from metrics.config.queues import QUEUE_NAME_PATTERN, QueuesConfig
+from metrics.config.queues import QUEUE_NAME_PATTERN, QueueDefaults, QueuesConfig
 from metrics.core.agent_views import AgentInfo, Windows, open_series_windows, queue_bounds
 from metrics.core.formulas import sum_counters
 from metrics.core.panes import ROLLING_WINDOWS, rolling_panes
@@ -91,6 +92,34 @@ def _parse_time(value: str, name: str) -> int:
         raise _BadRequest(f"{name} must be RFC 3339 with an offset: {exc}") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """One series' window counters and their rendered views, and the pane, interval and hour
+    lists they came from (a mirrored store hands out the same lists until a key changes)."""
+
+    sources: tuple[list[dict[str, int]], ...]
+    counters: dict[str, dict[str, int]]
+    rendered: orjson.Fragment
+
+
+@dataclass(frozen=True, slots=True)
+class _Combined:
+    """One queue's all-channel views, rendered, and the channels' counters they came from."""
+
+    sources: tuple[dict[str, int], ...]
+    rendered: orjson.Fragment
+
+
+def _same(seen: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
+    return len(seen) == len(now) and all(a is b for a, b in zip(seen, now, strict=True))
+
+
+def _views_json(windows: dict[str, dict[str, int]], cfg: QueueDefaults) -> orjson.Fragment:
+    """The window views of `windows`, rendered as the response renders them."""
+    views = {w: window_view(c, cfg) for w, c in windows.items()}
+    return orjson.Fragment(orjson.dumps(views, option=orjson.OPT_NON_STR_KEYS))
+
+
 class ReadApi:
     """Handlers over a store; `clock_ms` is injectable so tests can fix 'now'."""
 
@@ -109,6 +138,15 @@ class ReadApi:
         #: A store with mirrored reads hands out the same dict while a pane is unchanged, so
         #: a poll derives again only the series a flush touched.
         self._w15: dict[Series, tuple[list[dict[str, int]], dict[str, Any]]] = {}
+        #: per series: its windows for the one-queue read, and per queue its all-channel
+        #: views, kept while the store hands out the same panes (see _w15)
+        self._windows: dict[Series, _Windows] = {}
+        self._combined: dict[str, _Combined] = {}
+        self._every: list[Series] = []  # the store's series at the last one-queue read
+        self._configs: dict[str, QueueDefaults] = {}  # queues.get builds a model each call
+        #: whether the store hands out the same lists: views are kept only while one did
+        #: (a store that copies its reads would only grow _windows, never hit it)
+        self._kept_hits, self._kept_misses = 0, 0
         self._reasons = frozenset(queues.reason_codes)
         #: interval rows rendered once, again only when their counters change
         self._interval_rows = IntervalRows()
@@ -132,13 +170,14 @@ class ReadApi:
         return figures
 
     def _snapshots(
-        self, wanted: str, now: int
+        self, wanted: str, cfg: QueueDefaults, now: int
     ) -> tuple[list[Series], list[SeriesData], dict[Series, Windows]]:
         """One queue's series, their snapshot reads and its agents' open states: the store
         calls of one request, run in one thread hop (each hop waits for the event loop)."""
         with self.store.reading():
-            series = [s for s in self.store.series() if s[0] == wanted]
-            requests = [snapshot_request(s, now, self.queues.get(s[0])) for s in series]
+            every = self._every = self.store.series()
+            series = [s for s in every if s[0] == wanted]
+            requests = [snapshot_request(s, now, cfg) for s in series]
             data = self.store.read(requests, now) if requests else []
             return series, data, self._open_agents(now, wanted) if series else {}
 
@@ -186,23 +225,24 @@ class ReadApi:
         if not QUEUE_NAME_PATTERN.match(name):
             return _error(400, BAD_QUEUE_NAME)
         now = self.clock_ms()
-        series, data, opened = await asyncio.to_thread(self._snapshots, name, now)
+        cfg = self._configs.get(name)
+        cfg = self.queues.get(name) if cfg is None else cfg
+        series, data, opened = await asyncio.to_thread(self._snapshots, name, cfg, now)
         if not series and not self.queues.is_configured(name):
             return _error(404, f"queue {name!r} has no data and is not configured")
-        cfg = self.queues.get(name)
+        if series:  # kept for queues with data only, so unknown names add nothing
+            self._configs[name] = cfg
         channels = {}
+        sources: list[dict[str, int]] = []
         combined: dict[str, list[dict[str, int]]] = {}
         for s, d in zip(series, data, strict=True):
-            windows = windows_of(d)
-            for w, more in opened.get(s, {}).items():  # open agent states count up to now
-                windows[w] = sum_counters([windows[w], more])
+            windows, rendered = self._series_windows(s, d, opened.get(s), cfg)
             channels[s[1]] = (
-                self._live(d.live, now)
-                | live_contacts(d.live, now)
-                | {"windows": {w: window_view(c, cfg) for w, c in windows.items()}}
+                self._live(d.live, now) | live_contacts(d.live, now) | {"windows": rendered}
             )
             for w, c in windows.items():
                 combined.setdefault(w, []).append(c)
+                sources.append(c)
         return _json(
             {
                 "queue": name,
@@ -216,11 +256,56 @@ class ReadApi:
                     "daily_reset": cfg.daily_reset,
                 },
                 "channels": channels,
-                "all_channels": {
-                    w: window_view(sum_counters(cs), cfg) for w, cs in combined.items()
-                },
+                "all_channels": self._all_channels(name, tuple(sources), combined, cfg),
             }
         )
+
+    def _series_windows(
+        self, series: Series, data: SeriesData, opened: Windows | None, cfg: QueueDefaults
+    ) -> tuple[dict[str, dict[str, int]], orjson.Fragment]:
+        """One series' counters per window and their views rendered, kept while its panes,
+        intervals and hours are the same objects; open agent states (they count up to now)
+        are added afresh."""
+        sources = (data.panes, data.intervals, data.hours)
+        seen = self._windows.get(series)
+        if seen is not None and _same(seen.sources, sources):
+            self._kept_hits += 1
+        else:
+            self._kept_misses += 1
+            if len(self._windows) > len(self._every):  # series gone from the store
+                kept = set(self._every)
+                self._windows = {k: v for k, v in self._windows.items() if k in kept}
+                names = {k[0] for k in kept}
+                self._combined = {k: v for k, v in self._combined.items() if k in names}
+                self._configs = {k: v for k, v in self._configs.items() if k in names}
+            counters = windows_of(data)
+            seen = _Windows(sources, counters, _views_json(counters, cfg))
+            if self._kept_hits or self._kept_misses <= len(self._every) + 64:
+                self._windows[series] = seen
+            else:  # never hit: this store copies its reads
+                self._windows.clear()
+        if not opened:
+            return seen.counters, seen.rendered
+        windows = dict(seen.counters)
+        for w, more in opened.items():
+            windows[w] = sum_counters([windows[w], more])
+        return windows, _views_json(windows, cfg)
+
+    def _all_channels(
+        self,
+        queue: str,
+        sources: tuple[dict[str, int], ...],
+        combined: dict[str, list[dict[str, int]]],
+        cfg: QueueDefaults,
+    ) -> orjson.Fragment:
+        """The queue's views summed over its channels, kept while every channel's window
+        counters are the same objects."""
+        seen = self._combined.get(queue)
+        if seen is not None and _same(seen.sources, sources):
+            return seen.rendered
+        rendered = _views_json({w: sum_counters(cs) for w, cs in combined.items()}, cfg)
+        self._combined[queue] = _Combined(sources, rendered)
+        return rendered
 
     async def intervals(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
