@@ -18,14 +18,22 @@ from metrics.config.queues import QueuesConfig
 from metrics.core.views import windows_of
 from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
-from streams.testing.events import T0, agent, contact, iso
+from streams.testing.events import agent, contact, iso, yesterday_ms
 from streams.testing.measure import update_of
 
 pytestmark = pytest.mark.integration
 
 M = 60_000
-NOW = T0 + 10 * M
-WALL = int(time.time() * 1000)  # flushes pass the wall clock, as the worker does
+#: yesterday 10:00 UTC: the panes' expiry (their end + the retention) is in the future
+NOW = yesterday_ms() + 600 * M
+
+
+def wall() -> int:
+    """The wall clock a flush passes, as the worker does (read at each flush: a flush dated
+    minutes ago would expire what it writes)."""
+    return int(time.time() * 1000)
+
+
 QUEUES = QueuesConfig()
 PATHS = ("/api/v1/queues/sales", "/api/v1/queues/support")
 
@@ -54,7 +62,7 @@ async def test_kept_views_are_the_plain_stores_bytes_and_follow_flushes(
     writer = RedisStore.from_url(redis_url, prefix=prefix)
     events = _first_day() + _first_day("support")
     events.append(agent(NOW - 5 * M, "a1", "available", ["sales"]))
-    writer.flush(update_of(events, QUEUES), WALL)
+    writer.flush(update_of(events, QUEUES), wall())
     derived: list[int] = []
 
     def counted(data: Any) -> dict[str, dict[str, int]]:
@@ -88,7 +96,7 @@ async def test_kept_views_are_the_plain_stores_bytes_and_follow_flushes(
         assert first[PATHS[0]]["all_channels"]["15m"]["queued"] == 3
 
         more = [contact("contact.queued", NOW - 1 * M, "sales-c4", queue="sales")]
-        writer.flush(update_of(more, QUEUES, "events:1"), WALL)
+        writer.flush(update_of(more, QUEUES, "events:1"), wall())
         derived.clear()
         after = {path: await read(path) for path in PATHS}
         voice = after[PATHS[0]]["channels"]["voice"]["windows"]["15m"]

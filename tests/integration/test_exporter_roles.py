@@ -16,14 +16,22 @@ from metrics.store.redis import RedisStore
 from metrics.web.api import make_app
 from streams.exporter import exporter_app
 from streams.settings import Settings
-from streams.testing.events import T0, contact
+from streams.testing.events import contact, yesterday_ms
 from streams.testing.measure import update_of
 
 pytestmark = pytest.mark.integration
 
 M = 60_000
-NOW = T0 + 10 * M
-WALL = int(time.time() * 1000)  # flushes pass the wall clock, as the worker does
+#: yesterday 10:00 UTC: the panes' expiry (their end + the retention) is in the future
+NOW = yesterday_ms() + 600 * M
+
+
+def wall() -> int:
+    """The wall clock a flush passes, as the worker does (read at each flush: a flush dated
+    minutes ago would expire what it writes)."""
+    return int(time.time() * 1000)
+
+
 QUEUES = QueuesConfig()
 PATH = "/api/v1/queues/sales"
 
@@ -38,7 +46,7 @@ async def test_the_one_queue_read_neither_waits_for_the_other_mirror_nor_changes
 ) -> None:
     settings = _settings(redis_url)
     writer = settings.redis_store()
-    writer.flush(update_of([contact("contact.queued", NOW - 5 * M, "c1")], QUEUES), WALL)
+    writer.flush(update_of([contact("contact.queued", NOW - 5 * M, "c1")], QUEUES), wall())
     store = settings.redis_store()
     app = exporter_app(store, QUEUES, settings, clock_ms=lambda: NOW, role="api")
     # The wiring before the split: one mirrored store for every read.
@@ -65,7 +73,7 @@ async def test_the_one_queue_read_neither_waits_for_the_other_mirror_nor_changes
             assert answer.status == 200
             assert await answer.read() == body
         events = [contact("contact.queued", NOW - 2 * M, "c2")]
-        writer.flush(update_of(events, QUEUES, "events:1"), WALL)  # seen by the next read
+        writer.flush(update_of(events, QUEUES, "events:1"), wall())  # seen by the next read
         body, expected = await both()
         assert body == expected
         assert orjson.loads(body)["channels"]["voice"]["contacts_waiting"] == 2
